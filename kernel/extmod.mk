@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Included by Kbuild for out-of-tree builds (M=) against a kernel whose
+# configuration does not know the PUMA symbols: build every part as a
+# module, the KUnit suites only when the kernel has KUnit, and tell the C
+# code what Kconfig would have told it.
+
+puma-extmod-syms := CONFIG_PUMA CONFIG_PUMA_TRANSPORT_LOOP
+ifneq ($(CONFIG_KUNIT),)
+puma-extmod-syms += CONFIG_PUMA_INDEX_KUNIT_TEST CONFIG_PUMA_WIRE_KUNIT_TEST \
+		    CONFIG_PUMA_TRANSPORT_KUNIT_TEST CONFIG_PUMA_INDEX_BENCH
+endif
+
+$(foreach s,$(puma-extmod-syms),$(eval $(s) := m))
+ccflags-y += $(foreach s,$(puma-extmod-syms),-D$(s)_MODULE=1)

@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build and run the project's KUnit suites with tools/testing/kunit/kunit.py
+# in the prepared kernel tree, then fail the run on any kernel splat even
+# when every case passed.
+#
+#   kunit.sh [--arch um|x86_64] [--bench] [--filter GLOB] [--summary FILE]
+#
+#   --arch     um (default) or x86_64 (QEMU, TCG here)
+#   --bench    run the benchmark suites (kunit/bench.kunitconfig, no debug
+#              options) instead of the test suites
+#   --filter   kunit.py filter_glob, e.g. 'puma_index*' or 'puma_wire.*trunc*'
+#   --summary  append "<label> <passed> <failed>" to FILE
+#
+# The full kernel log is kept in the build directory as puma-kunit.log.
+
+set -euo pipefail
+
+PUMA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PUMA_CACHE=${PUMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/puma}
+PUMA_JOBS=${PUMA_JOBS:-$(nproc)}
+export PUMA_CACHE PUMA_JOBS
+
+arch=um
+bench=
+filter=
+summary=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--arch) arch=$2; shift 2 ;;
+	--bench) bench=1; shift ;;
+	--filter) filter=$2; shift 2 ;;
+	--summary) summary=$2; shift 2 ;;
+	*) echo "usage: $0 [--arch um|x86_64] [--bench] [--filter GLOB] [--summary FILE]" >&2
+	   exit 2 ;;
+	esac
+done
+
+cfgdir=$PUMA_ROOT/kernel/configs
+case "$arch" in
+um)
+	timeout=600
+	;;
+x86_64)
+	timeout=1800
+	command -v qemu-system-x86_64 >/dev/null ||
+		"$PUMA_ROOT/scripts/puma-kernel.sh" deps
+	if ! command -v qemu-system-x86_64 >/dev/null; then
+		sudo_cmd=
+		[ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
+		$sudo_cmd apt-get install -y -qq --no-install-recommends \
+			qemu-system-x86 >&2
+	fi
+	;;
+*)
+	echo "kunit.sh: unknown arch '$arch'" >&2; exit 2 ;;
+esac
+
+if [ -n "$bench" ]; then
+	configs=("$PUMA_ROOT/kunit/bench.kunitconfig")
+	label="bench-$arch"
+	# The benchmark prints figures for minutes; give it room.
+	timeout=3600
+else
+	configs=("$PUMA_ROOT/kunit/.kunitconfig" "$cfgdir/debug.config"
+		 "$cfgdir/kasan.config")
+	label="kunit-$arch"
+fi
+
+tree=$("$PUMA_ROOT/scripts/puma-kernel.sh" tree)
+hash=$(cat "${configs[@]}" | sha256sum | cut -c1-12)
+build="$PUMA_CACHE/build/$label-$(basename "$tree")-c$hash"
+mkdir -p "$build"
+log="$build/puma-kunit.log"
+
+kargs=()
+for c in "${configs[@]}"; do
+	kargs+=("--kunitconfig=$c")
+done
+[ -n "$filter" ] && kargs+=("$filter")
+
+echo "kunit.sh: $label in $build" >&2
+exec 7>"$build/.lock"
+flock 7
+rc=0
+(cd "$tree" && python3 tools/testing/kunit/kunit.py run --arch="$arch" \
+	--build_dir="$build" --jobs="$PUMA_JOBS" --timeout="$timeout" \
+	--raw_output=all "${kargs[@]}") >"$log" 2>&1 || rc=$?
+
+if ! grep -q "KTAP version" "$log"; then
+	tail -n 60 "$log" >&2
+	echo "kunit.sh: $label: the kernel did not build or run (kunit.py rc=$rc)" >&2
+	[ -n "$summary" ] && echo "$label 0 1" >>"$summary"
+	exit 1
+fi
+
+parsed="$build/puma-kunit.parsed"
+prc=0
+(cd "$tree" && python3 tools/testing/kunit/kunit.py parse "$log") >"$parsed" 2>&1 || prc=$?
+cat "$parsed"
+
+# Kernel-side trouble that the suites themselves cannot see.
+splats='BUG: |WARNING: |Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|list_add corruption|list_del corruption|UBSAN:|kmemleak: .*new suspected|INFO: task .* blocked|Oops'
+if grep -Eq "$splats" "$log"; then
+	echo "kunit.sh: $label: kernel reported problems:" >&2
+	grep -En -A20 "$splats" "$log" | head -n 120 >&2
+	prc=1
+fi
+
+line=$(grep -Eo 'Ran [0-9]+ tests: .*' "$parsed" | tail -n 1 || true)
+passed=$(echo "$line" | grep -Eo 'passed: [0-9]+' | grep -Eo '[0-9]+' || echo 0)
+failed=$(echo "$line" | grep -Eo 'failed: [0-9]+' | grep -Eo '[0-9]+' || echo 0)
+crashed=$(echo "$line" | grep -Eo 'crashed: [0-9]+' | grep -Eo '[0-9]+' || echo 0)
+failed=$((failed + crashed))
+if [ "$prc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	# A splat or a parse failure is a failure even if every case passed.
+	failed=1
+fi
+[ -n "$summary" ] && echo "$label $passed $failed" >>"$summary"
+echo "kunit.sh: $label: $passed passed, $failed failed (log: $log)"
+[ "$failed" -eq 0 ]
