@@ -1,2 +1,811 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Placeholder: filled in by its component. */
+/*
+ * PUMA page index.
+ *
+ * Three levels of xarrays: the index's pools by id, each pool's inodes by
+ * inode key, each inode's entries by page index.  See include/puma/index.h
+ * for the API and its rules.
+ *
+ * Lock ordering:
+ *   index->pools.xa_lock
+ *     pool->inodes.xa_lock
+ *       inode->pages.xa_lock
+ *
+ * Each level gets its own lockdep class, since all three are xarray locks.
+ *
+ * Lifetime: a pool or inode node is referenced by the table that holds it
+ * and by walkers and sleeping inserters that pin it.  It is unlinked from
+ * its table and marked dead under both its parent's lock and its own, so a
+ * thread holding its own lock can tell whether it is still reachable.  The
+ * last reference frees it after an RCU grace period, which is what lets
+ * lookups and the insert fast path run under rcu_read_lock() alone.
+ *
+ * An inode node goes away when its last entry is erased; pool nodes stay
+ * until puma_index_erase_pool(), since a pool lives as long as a mounted
+ * filesystem.
+ */
+
+#include <linux/lockdep.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include <puma/index.h>
+
+/* Entries handed to a drop callback per trip through an inode's lock. */
+#define PUMA_INDEX_DRAIN_BATCH	16
+
+struct puma_index_pool {
+	struct xarray inodes;
+	refcount_t ref;
+	bool dead;
+	struct rcu_head rcu;
+};
+
+struct puma_index_inode {
+	struct xarray pages;
+	struct puma_index_pool *pool;
+	u64 ino;
+	u32 pool_id;
+	unsigned long nr_pages;
+	refcount_t ref;
+	bool dead;
+	struct rcu_head rcu;
+};
+
+static struct lock_class_key puma_index_pools_lock_key;
+static struct lock_class_key puma_index_inodes_lock_key;
+static struct lock_class_key puma_index_pages_lock_key;
+
+static void puma_index_pool_put(struct puma_index_pool *pool)
+{
+	if (!refcount_dec_and_test(&pool->ref))
+		return;
+	WARN_ON_ONCE(!xa_empty(&pool->inodes));
+	xa_destroy(&pool->inodes);
+	kfree_rcu(pool, rcu);
+}
+
+static void puma_index_inode_put(struct puma_index_inode *inode)
+{
+	if (!refcount_dec_and_test(&inode->ref))
+		return;
+	WARN_ON_ONCE(!xa_empty(&inode->pages));
+	xa_destroy(&inode->pages);
+	kfree_rcu(inode, rcu);
+}
+
+/* Caller holds rcu_read_lock(); the result may already be dead. */
+static struct puma_index_inode *
+puma_index_find_inode(struct puma_index *index, u32 pool_id, u64 ino)
+{
+	struct puma_index_pool *pool = xa_load(&index->pools, pool_id);
+
+	return pool ? xa_load(&pool->inodes, ino) : NULL;
+}
+
+static struct puma_index_pool *
+puma_index_pool_get(struct puma_index *index, u32 id, gfp_t gfp)
+{
+	struct puma_index_pool *pool, *new;
+	int err;
+
+	rcu_read_lock();
+	pool = xa_load(&index->pools, id);
+	if (pool && refcount_inc_not_zero(&pool->ref)) {
+		rcu_read_unlock();
+		return pool;
+	}
+	rcu_read_unlock();
+
+	new = kzalloc(sizeof(*new), gfp);
+	if (!new)
+		return ERR_PTR(-ENOMEM);
+	xa_init(&new->inodes);
+	lockdep_set_class(&new->inodes.xa_lock, &puma_index_inodes_lock_key);
+	/* One reference for the table, one for the caller. */
+	refcount_set(&new->ref, 2);
+
+	xa_lock(&index->pools);
+	pool = xa_load(&index->pools, id);
+	if (pool) {
+		refcount_inc(&pool->ref);
+	} else {
+		err = __xa_insert(&index->pools, id, new, gfp);
+		if (!err)
+			pool = new;
+		else if (err != -EBUSY)
+			pool = ERR_PTR(err);
+		else
+			pool = ERR_PTR(-EAGAIN);
+	}
+	xa_unlock(&index->pools);
+
+	if (pool != new)
+		kfree(new);
+	return pool;
+}
+
+/*
+ * Return a pinned, live inode node for @key, creating the pool and inode
+ * nodes as needed.  -EAGAIN means a concurrent erase won a race; retry.
+ */
+static struct puma_index_inode *
+puma_index_inode_get(struct puma_index *index,
+		     const struct puma_index_key *key, gfp_t gfp)
+{
+	struct puma_index_inode *inode, *new;
+	struct puma_index_pool *pool;
+	int err;
+
+	pool = puma_index_pool_get(index, key->pool, gfp);
+	if (IS_ERR(pool))
+		return ERR_CAST(pool);
+
+	rcu_read_lock();
+	inode = xa_load(&pool->inodes, key->ino);
+	if (inode && refcount_inc_not_zero(&inode->ref)) {
+		rcu_read_unlock();
+		puma_index_pool_put(pool);
+		return inode;
+	}
+	rcu_read_unlock();
+
+	new = kzalloc(sizeof(*new), gfp);
+	if (!new) {
+		puma_index_pool_put(pool);
+		return ERR_PTR(-ENOMEM);
+	}
+	xa_init(&new->pages);
+	lockdep_set_class(&new->pages.xa_lock, &puma_index_pages_lock_key);
+	new->pool = pool;
+	new->pool_id = key->pool;
+	new->ino = key->ino;
+	refcount_set(&new->ref, 2);
+
+	xa_lock(&pool->inodes);
+	inode = xa_load(&pool->inodes, key->ino);
+	if (pool->dead) {
+		inode = ERR_PTR(-EAGAIN);
+	} else if (inode) {
+		refcount_inc(&inode->ref);
+	} else {
+		err = __xa_insert(&pool->inodes, key->ino, new, gfp);
+		if (!err)
+			inode = new;
+		else if (err != -EBUSY)
+			inode = ERR_PTR(err);
+		else
+			inode = ERR_PTR(-EAGAIN);
+	}
+	xa_unlock(&pool->inodes);
+
+	if (inode != new)
+		kfree(new);
+	puma_index_pool_put(pool);
+	return inode;
+}
+
+/*
+ * Store @entry in @inode.  -EAGAIN if the inode died under us: the caller
+ * looks it up again.  With a blocking @gfp, __xa_insert() may drop the lock
+ * to allocate, so deadness is checked again once the entry is in: whoever
+ * killed the inode cannot have seen the entry yet, since we held the lock
+ * from the store until now, and we take it back out.
+ */
+static int __puma_index_store(struct puma_index *index,
+			      struct puma_index_inode *inode, pgoff_t idx,
+			      void *entry, gfp_t gfp)
+{
+	int err;
+
+	xa_lock(&inode->pages);
+	if (inode->dead) {
+		err = -EAGAIN;
+		goto unlock;
+	}
+	err = __xa_insert(&inode->pages, idx, entry, gfp);
+	if (err) {
+		if (err == -EBUSY)
+			err = -EEXIST;
+		goto unlock;
+	}
+	if (unlikely(inode->dead)) {
+		__xa_erase(&inode->pages, idx);
+		err = -EAGAIN;
+		goto unlock;
+	}
+	inode->nr_pages++;
+unlock:
+	xa_unlock(&inode->pages);
+	if (!err)
+		percpu_counter_inc(&index->nr_entries);
+	return err;
+}
+
+/**
+ * puma_index_init() - Set up an empty page index.
+ * @index: Index to initialise.
+ *
+ * Context: Process context.  May sleep.
+ * Return: 0, or -ENOMEM.
+ */
+int puma_index_init(struct puma_index *index)
+{
+	xa_init(&index->pools);
+	lockdep_set_class(&index->pools.xa_lock, &puma_index_pools_lock_key);
+	return percpu_counter_init(&index->nr_entries, 0, GFP_KERNEL);
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_init, PUMA);
+
+/**
+ * puma_index_destroy() - Erase every entry and free the index.
+ * @index: Index set up by puma_index_init().
+ * @drop: Called for each entry removed, or %NULL.
+ * @arg: Passed to @drop.
+ *
+ * No other thread may use the index during or after this call.
+ *
+ * Context: Process context.  May sleep.
+ */
+void puma_index_destroy(struct puma_index *index, puma_index_drop_fn drop,
+			void *arg)
+{
+	struct puma_index_pool *pool;
+	unsigned long id;
+
+	xa_for_each(&index->pools, id, pool)
+		puma_index_erase_pool(index, id, drop, arg);
+	WARN_ON_ONCE(percpu_counter_sum(&index->nr_entries));
+	xa_destroy(&index->pools);
+	percpu_counter_destroy(&index->nr_entries);
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_destroy, PUMA);
+
+/**
+ * puma_index_insert() - Add an entry for a page.
+ * @index: Page index.
+ * @key: Identity of the page.
+ * @entry: Entry to store; not %NULL, not an xarray internal entry.
+ * @gfp: Allocation flags for index metadata.
+ *
+ * Context: Any context but interrupt context.  Takes and releases the
+ * index's locks.  Sleeps only if @gfp allows it.
+ * Return: 0 if stored, -EEXIST if the page already has an entry, -EINVAL
+ * if @entry cannot be stored, -ENOMEM if metadata could not be allocated.
+ */
+int puma_index_insert(struct puma_index *index,
+		      const struct puma_index_key *key, void *entry, gfp_t gfp)
+{
+	gfp_t nowait = (gfp & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN;
+	struct puma_index_inode *inode;
+	int err;
+
+	if (!entry || xa_is_internal(entry))
+		return -EINVAL;
+
+	/* Fast path: the inode exists and the store needs no sleep. */
+	rcu_read_lock();
+	inode = puma_index_find_inode(index, key->pool, key->ino);
+	err = inode ? __puma_index_store(index, inode, key->index, entry,
+					 nowait) : -EAGAIN;
+	rcu_read_unlock();
+	if (err != -EAGAIN && (err != -ENOMEM || !gfpflags_allow_blocking(gfp)))
+		return err;
+
+	do {
+		inode = puma_index_inode_get(index, key, gfp);
+		if (IS_ERR(inode)) {
+			err = PTR_ERR(inode);
+			continue;
+		}
+		err = __puma_index_store(index, inode, key->index, entry, gfp);
+		puma_index_inode_put(inode);
+	} while (err == -EAGAIN);
+	return err;
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_insert, PUMA);
+
+/**
+ * puma_index_lookup() - Find the entry for a page.
+ * @index: Page index.
+ * @key: Identity of the page.
+ *
+ * Context: Any context but interrupt context.  Takes and releases the RCU
+ * read lock.
+ * Return: The entry, or %NULL if the page has none.
+ */
+void *puma_index_lookup(struct puma_index *index,
+			const struct puma_index_key *key)
+{
+	struct puma_index_inode *inode;
+	void *entry = NULL;
+
+	rcu_read_lock();
+	inode = puma_index_find_inode(index, key->pool, key->ino);
+	if (inode)
+		entry = xa_load(&inode->pages, key->index);
+	rcu_read_unlock();
+	return entry;
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_lookup, PUMA);
+
+/*
+ * Unlink an inode node that its last erase left empty.  Caller holds
+ * rcu_read_lock(), which keeps @inode and its pool allocated.
+ */
+static void puma_index_reap_inode(struct puma_index_inode *inode)
+{
+	struct puma_index_pool *pool = inode->pool;
+	bool unlinked = false;
+
+	xa_lock(&pool->inodes);
+	xa_lock(&inode->pages);
+	if (!inode->dead && !inode->nr_pages) {
+		inode->dead = true;
+		unlinked = true;
+	}
+	xa_unlock(&inode->pages);
+	if (unlinked)
+		__xa_erase(&pool->inodes, inode->ino);
+	xa_unlock(&pool->inodes);
+	if (unlinked)
+		puma_index_inode_put(inode);
+}
+
+/* Erase @key's entry, only if it is @match when @match is not NULL. */
+static void *puma_index_erase_match(struct puma_index *index,
+				    const struct puma_index_key *key,
+				    void *match)
+{
+	struct puma_index_inode *inode;
+	bool empty = false;
+	void *entry = NULL;
+
+	rcu_read_lock();
+	inode = puma_index_find_inode(index, key->pool, key->ino);
+	if (!inode)
+		goto out;
+	xa_lock(&inode->pages);
+	if (!match) {
+		entry = __xa_erase(&inode->pages, key->index);
+	} else if (__xa_cmpxchg(&inode->pages, key->index, match, NULL, 0) ==
+		   match) {
+		entry = match;
+	}
+	if (entry)
+		empty = !--inode->nr_pages;
+	xa_unlock(&inode->pages);
+	if (entry)
+		percpu_counter_dec(&index->nr_entries);
+	if (empty)
+		puma_index_reap_inode(inode);
+out:
+	rcu_read_unlock();
+	return entry;
+}
+
+/**
+ * puma_index_erase() - Remove the entry for a page.
+ * @index: Page index.
+ * @key: Identity of the page.
+ *
+ * Context: Any context but interrupt context.  Takes and releases the
+ * index's locks.
+ * Return: The entry that was removed, or %NULL if the page had none.
+ */
+void *puma_index_erase(struct puma_index *index,
+		       const struct puma_index_key *key)
+{
+	return puma_index_erase_match(index, key, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_erase, PUMA);
+
+/**
+ * puma_index_erase_entry() - Remove a page's entry if it is a given one.
+ * @index: Page index.
+ * @key: Identity of the page.
+ * @entry: The entry expected for @key.
+ *
+ * For owners that learn of an entry's end asynchronously (a folio freed by
+ * reclaim) and must not remove a newer entry stored for the same page.
+ *
+ * Context: Any context but interrupt context.  Takes and releases the
+ * index's locks.
+ * Return: %true if @entry was the page's entry and has been removed.
+ */
+bool puma_index_erase_entry(struct puma_index *index,
+			    const struct puma_index_key *key, void *entry)
+{
+	if (!entry || xa_is_internal(entry))
+		return false;
+	return puma_index_erase_match(index, key, entry) == entry;
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_erase_entry, PUMA);
+
+/* Take every entry out of a dead inode node, in batches. */
+static unsigned long puma_index_drain_inode(struct puma_index *index,
+					    struct puma_index_inode *inode,
+					    puma_index_drop_fn drop, void *arg)
+{
+	struct puma_index_key key = {
+		.pool = inode->pool_id,
+		.ino = inode->ino,
+	};
+	pgoff_t indices[PUMA_INDEX_DRAIN_BATCH];
+	void *entries[PUMA_INDEX_DRAIN_BATCH];
+	unsigned long total = 0;
+	unsigned int i, n;
+	void *entry;
+
+	do {
+		XA_STATE(xas, &inode->pages, 0);
+
+		n = 0;
+		xas_lock(&xas);
+		xas_for_each(&xas, entry, ULONG_MAX) {
+			xas_store(&xas, NULL);
+			indices[n] = xas.xa_index;
+			entries[n] = entry;
+			if (++n == PUMA_INDEX_DRAIN_BATCH)
+				break;
+		}
+		inode->nr_pages -= n;
+		xas_unlock(&xas);
+
+		percpu_counter_sub(&index->nr_entries, n);
+		for (i = 0; drop && i < n; i++) {
+			key.index = indices[i];
+			drop(&key, entries[i], arg);
+		}
+		total += n;
+		cond_resched();
+	} while (n == PUMA_INDEX_DRAIN_BATCH);
+	return total;
+}
+
+/* Unlink @inode from @pool; caller holds the pool's lock. */
+static void __puma_index_kill_inode(struct puma_index_pool *pool,
+				    struct puma_index_inode *inode)
+{
+	lockdep_assert_held(&pool->inodes.xa_lock);
+	xa_lock(&inode->pages);
+	inode->dead = true;
+	xa_unlock(&inode->pages);
+	__xa_erase(&pool->inodes, inode->ino);
+}
+
+/**
+ * puma_index_erase_inode() - Remove every entry of an inode.
+ * @index: Page index.
+ * @pool: Pool id.
+ * @ino: Inode key.
+ * @drop: Called for each entry removed, or %NULL.
+ * @arg: Passed to @drop.
+ *
+ * Entries inserted for the inode while this runs either are removed by it
+ * or start a new, independent inode node.
+ *
+ * Context: Process context.  May sleep.
+ * Return: The number of entries removed.
+ */
+unsigned long puma_index_erase_inode(struct puma_index *index, u32 pool,
+				     u64 ino, puma_index_drop_fn drop,
+				     void *arg)
+{
+	struct puma_index_inode *inode;
+	struct puma_index_pool *p;
+	unsigned long n;
+
+	might_sleep();
+	rcu_read_lock();
+	p = xa_load(&index->pools, pool);
+	if (!p || !refcount_inc_not_zero(&p->ref)) {
+		rcu_read_unlock();
+		return 0;
+	}
+	rcu_read_unlock();
+
+	xa_lock(&p->inodes);
+	inode = xa_load(&p->inodes, ino);
+	if (inode)
+		__puma_index_kill_inode(p, inode);
+	xa_unlock(&p->inodes);
+
+	n = 0;
+	if (inode) {
+		n = puma_index_drain_inode(index, inode, drop, arg);
+		/* The table's reference, which the unlink handed to us. */
+		puma_index_inode_put(inode);
+	}
+	puma_index_pool_put(p);
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_erase_inode, PUMA);
+
+/**
+ * puma_index_erase_pool() - Remove every entry of a pool.
+ * @index: Page index.
+ * @pool: Pool id.
+ * @drop: Called for each entry removed, or %NULL.
+ * @arg: Passed to @drop.
+ *
+ * Inserts racing with this call either are removed by it or create a new
+ * pool with the same id.
+ *
+ * Context: Process context.  May sleep.
+ * Return: The number of entries removed.
+ */
+unsigned long puma_index_erase_pool(struct puma_index *index, u32 pool,
+				    puma_index_drop_fn drop, void *arg)
+{
+	struct puma_index_inode *inode;
+	struct puma_index_pool *p;
+	unsigned long n = 0;
+
+	might_sleep();
+	xa_lock(&index->pools);
+	p = xa_load(&index->pools, pool);
+	if (p) {
+		xa_lock(&p->inodes);
+		p->dead = true;
+		xa_unlock(&p->inodes);
+		__xa_erase(&index->pools, pool);
+	}
+	xa_unlock(&index->pools);
+	if (!p)
+		return 0;
+
+	/* Dead: no inode can be added to it any more. */
+	for (;;) {
+		unsigned long ino = 0;
+
+		xa_lock(&p->inodes);
+		inode = xa_find(&p->inodes, &ino, ULONG_MAX, XA_PRESENT);
+		if (inode)
+			__puma_index_kill_inode(p, inode);
+		xa_unlock(&p->inodes);
+		if (!inode)
+			break;
+		n += puma_index_drain_inode(index, inode, drop, arg);
+		puma_index_inode_put(inode);
+	}
+	puma_index_pool_put(p);
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_erase_pool, PUMA);
+
+static int puma_index_walk_pages(struct puma_index_inode *inode,
+				 puma_index_walk_fn fn, void *arg)
+{
+	struct puma_index_key key = {
+		.pool = inode->pool_id,
+		.ino = inode->ino,
+	};
+	XA_STATE(xas, &inode->pages, 0);
+	void *entry;
+	int ret = 0;
+
+	rcu_read_lock();
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		if (xas_retry(&xas, entry))
+			continue;
+		key.index = xas.xa_index;
+		ret = fn(&key, entry, arg);
+		if (ret)
+			break;
+		if (need_resched()) {
+			xas_pause(&xas);
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Visit the inodes of a pinned pool, one pinned inode at a time. */
+static int puma_index_walk_inodes(struct puma_index_pool *pool,
+				  puma_index_walk_fn fn, void *arg)
+{
+	struct puma_index_inode *inode;
+	unsigned long ino = 0;
+	int ret = 0;
+
+	for (;;) {
+		rcu_read_lock();
+		inode = xa_find(&pool->inodes, &ino, ULONG_MAX, XA_PRESENT);
+		if (inode && !refcount_inc_not_zero(&inode->ref))
+			inode = ERR_PTR(-ENOENT);
+		rcu_read_unlock();
+		if (!inode)
+			break;
+		if (!IS_ERR(inode)) {
+			ret = puma_index_walk_pages(inode, fn, arg);
+			puma_index_inode_put(inode);
+			if (ret)
+				break;
+		}
+		if (ino == ULONG_MAX)
+			break;
+		ino++;
+	}
+	return ret;
+}
+
+static struct puma_index_pool *puma_index_pin_pool(struct puma_index *index,
+						   unsigned long *id)
+{
+	struct puma_index_pool *pool;
+
+	rcu_read_lock();
+	do {
+		pool = xa_find(&index->pools, id, U32_MAX, XA_PRESENT);
+		if (pool && refcount_inc_not_zero(&pool->ref))
+			break;
+		if (pool)
+			++*id;
+	} while (pool && *id <= U32_MAX);
+	rcu_read_unlock();
+	return *id <= U32_MAX ? pool : NULL;
+}
+
+/**
+ * puma_index_walk() - Visit every entry of the index.
+ * @index: Page index.
+ * @fn: Called for each entry, under rcu_read_lock().
+ * @arg: Passed to @fn.
+ *
+ * Visits pools, inodes and pages in ascending order.  Entries inserted or
+ * erased during the walk may or may not be visited.
+ *
+ * Context: Process context.  May sleep between calls to @fn.
+ * Return: 0 after a complete walk, or the first nonzero value @fn returned.
+ */
+int puma_index_walk(struct puma_index *index, puma_index_walk_fn fn,
+		    void *arg)
+{
+	struct puma_index_pool *pool;
+	unsigned long id = 0;
+	int ret = 0;
+
+	might_sleep();
+	while ((pool = puma_index_pin_pool(index, &id))) {
+		ret = puma_index_walk_inodes(pool, fn, arg);
+		puma_index_pool_put(pool);
+		if (ret || id == U32_MAX)
+			break;
+		id++;
+	}
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_walk, PUMA);
+
+/**
+ * puma_index_walk_pool() - Visit every entry of a pool.
+ * @index: Page index.
+ * @pool: Pool id.
+ * @fn: Called for each entry, under rcu_read_lock().
+ * @arg: Passed to @fn.
+ *
+ * Context: Process context.  May sleep between calls to @fn.
+ * Return: 0 after a complete walk, or the first nonzero value @fn returned.
+ */
+int puma_index_walk_pool(struct puma_index *index, u32 pool,
+			 puma_index_walk_fn fn, void *arg)
+{
+	struct puma_index_pool *p;
+	unsigned long id = pool;
+	int ret;
+
+	might_sleep();
+	p = puma_index_pin_pool(index, &id);
+	if (!p)
+		return 0;
+	ret = id == pool ? puma_index_walk_inodes(p, fn, arg) : 0;
+	puma_index_pool_put(p);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_walk_pool, PUMA);
+
+/**
+ * puma_index_walk_inode() - Visit every entry of an inode.
+ * @index: Page index.
+ * @pool: Pool id.
+ * @ino: Inode key.
+ * @fn: Called for each entry, under rcu_read_lock().
+ * @arg: Passed to @fn.
+ *
+ * Context: Process context.  May sleep between calls to @fn.
+ * Return: 0 after a complete walk, or the first nonzero value @fn returned.
+ */
+int puma_index_walk_inode(struct puma_index *index, u32 pool, u64 ino,
+			  puma_index_walk_fn fn, void *arg)
+{
+	struct puma_index_inode *inode;
+	int ret;
+
+	might_sleep();
+	rcu_read_lock();
+	inode = puma_index_find_inode(index, pool, ino);
+	if (inode && !refcount_inc_not_zero(&inode->ref))
+		inode = NULL;
+	rcu_read_unlock();
+	if (!inode)
+		return 0;
+	ret = puma_index_walk_pages(inode, fn, arg);
+	puma_index_inode_put(inode);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_walk_inode, PUMA);
+
+/**
+ * puma_index_count() - Number of entries in the index.
+ * @index: Page index.
+ *
+ * Exact when no insert or erase runs concurrently.
+ *
+ * Context: Any context but interrupt context.
+ * Return: The number of entries.
+ */
+unsigned long puma_index_count(struct puma_index *index)
+{
+	return percpu_counter_sum_positive(&index->nr_entries);
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_count, PUMA);
+
+/**
+ * puma_index_count_pool() - Number of entries in a pool.
+ * @index: Page index.
+ * @pool: Pool id.
+ *
+ * Sums the pool's inodes, so it costs one step per inode.
+ *
+ * Context: Any context but interrupt context.  Takes and releases the RCU
+ * read lock.
+ * Return: The number of entries.
+ */
+unsigned long puma_index_count_pool(struct puma_index *index, u32 pool)
+{
+	struct puma_index_inode *inode;
+	struct puma_index_pool *p;
+	unsigned long ino, n = 0;
+
+	rcu_read_lock();
+	p = xa_load(&index->pools, pool);
+	if (p) {
+		xa_for_each(&p->inodes, ino, inode)
+			n += READ_ONCE(inode->nr_pages);
+	}
+	rcu_read_unlock();
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_count_pool, PUMA);
+
+/**
+ * puma_index_count_inode() - Number of entries of an inode.
+ * @index: Page index.
+ * @pool: Pool id.
+ * @ino: Inode key.
+ *
+ * Context: Any context but interrupt context.  Takes and releases the RCU
+ * read lock.
+ * Return: The number of entries.
+ */
+unsigned long puma_index_count_inode(struct puma_index *index, u32 pool,
+				     u64 ino)
+{
+	struct puma_index_inode *inode;
+	unsigned long n = 0;
+
+	rcu_read_lock();
+	inode = puma_index_find_inode(index, pool, ino);
+	if (inode)
+		n = READ_ONCE(inode->nr_pages);
+	rcu_read_unlock();
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(puma_index_count_inode, PUMA);

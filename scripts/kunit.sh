@@ -38,9 +38,11 @@ while [ $# -gt 0 ]; do
 done
 
 cfgdir=$PUMA_ROOT/kernel/configs
+archcfg=()
 case "$arch" in
 um)
 	timeout=600
+	archcfg=("$cfgdir/um.config")
 	;;
 x86_64)
 	timeout=1800
@@ -58,19 +60,20 @@ x86_64)
 esac
 
 if [ -n "$bench" ]; then
-	configs=("$PUMA_ROOT/kunit/bench.kunitconfig")
+	configs=("$PUMA_ROOT/kunit/bench.kunitconfig" "${archcfg[@]}")
 	label="bench-$arch"
 	# The benchmark prints figures for minutes; give it room.
 	timeout=3600
 else
 	configs=("$PUMA_ROOT/kunit/.kunitconfig" "$cfgdir/debug.config"
-		 "$cfgdir/kasan.config")
+		 "$cfgdir/kasan.config" "${archcfg[@]}")
 	label="kunit-$arch"
 fi
 
 tree=$("$PUMA_ROOT/scripts/puma-kernel.sh" tree)
-hash=$(cat "${configs[@]}" | sha256sum | cut -c1-12)
-build="$PUMA_CACHE/build/$label-$(basename "$tree")-c$hash"
+# One build directory per tree and kind: kunit.py reconfigures it when the
+# configuration changes and make rebuilds only what the change touches.
+build="$PUMA_CACHE/build/$label-$(basename "$tree")"
 mkdir -p "$build"
 log="$build/puma-kunit.log"
 
@@ -101,7 +104,7 @@ prc=0
 cat "$parsed"
 
 # Kernel-side trouble that the suites themselves cannot see.
-splats='BUG: |WARNING: |Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|list_add corruption|list_del corruption|UBSAN:|kmemleak: .*new suspected|INFO: task .* blocked|Oops'
+splats='BUG: |WARNING: |Kernel panic|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|turning off the locking correctness validator|DEBUG_LOCKS_WARN_ON|INFO: trying to register non-static key|list_add corruption|list_del corruption|UBSAN:|kmemleak: .*new suspected|INFO: task .* blocked|Oops'
 if grep -Eq "$splats" "$log"; then
 	echo "kunit.sh: $label: kernel reported problems:" >&2
 	grep -En -A20 "$splats" "$log" | head -n 120 >&2

@@ -14,8 +14,10 @@
 # (a symlink back to this checkout, plus two lines in the root Kconfig and
 # Kbuild).  The tree's directory name is keyed on the package version and a
 # hash of the patch series, so a new patch or kernel gives a new tree and an
-# unchanged one is reused as is.  Build directories are keyed additionally on
-# their configuration.
+# unchanged one is reused as is.  Each tree has one build directory per
+# kind; it remembers the hash of the configuration it was built with, and a
+# changed configuration is applied in place, so make rebuilds only what the
+# change touches.
 #
 # Environment:
 #   PUMA_CACHE   cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/puma)
@@ -139,11 +141,11 @@ build_modtree() {
 	       "$PUMA_ROOT/kernel/configs/debug.config"
 	       "$PUMA_ROOT/kernel/configs/kasan.config")
 	h=$(config_hash "${frags[@]}")
-	build="$PUMA_CACHE/build/x86_64-$(basename "$tree")-c$h"
+	build="$PUMA_CACHE/build/x86_64-$(basename "$tree")"
 	mkdir -p "$build"
 	exec 8>"$build/.lock"
 	flock 8
-	if [ ! -f "$build/.puma-built" ]; then
+	if [ "$(cat "$build/.puma-built" 2>/dev/null)" != "$h" ]; then
 		log "configuring $build"
 		make -s -C "$tree" O="$build" ARCH=x86_64 tinyconfig >&2
 		"$tree/scripts/kconfig/merge_config.sh" -m -O "$build" \
@@ -153,7 +155,7 @@ build_modtree() {
 		log "building x86_64 kernel in $build (cold build: several minutes)"
 		make -s -C "$tree" O="$build" ARCH=x86_64 -j"$PUMA_JOBS" \
 			bzImage modules >&2
-		touch "$build/.puma-built"
+		echo "$h" >"$build/.puma-built"
 	fi
 	flock -u 8
 	echo "$build"

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# PUMA remote page-cache library.
+#
+# Kbuild reads ./Kbuild, not this file: this Makefile is the project's
+# front end.  "make help" lists the targets.
+
+PUMA_CACHE	?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/puma
+export PUMA_CACHE
+
+OUT		:= $(CURDIR)/out
+SUMMARY		:= $(OUT)/kunit-summary
+
+.PHONY: all modules check kunit kunit-qemu bench test clean help \
+	summary-reset
+
+all: modules
+
+# Out-of-tree build against the project's x86_64 kernel, or against the
+# kernel build directory given as KDIR.
+modules:
+	@kdir="$(KDIR)"; \
+	[ -n "$$kdir" ] || kdir=$$(scripts/puma-kernel.sh modtree) || exit 1; \
+	$(MAKE) -C "$$kdir" M=$(CURDIR) modules
+
+check:
+	scripts/check.sh
+
+summary-reset:
+	@mkdir -p $(OUT)
+	@: > $(SUMMARY)
+
+kunit: | summary-reset
+	scripts/kunit.sh --arch um --summary $(SUMMARY)
+
+kunit-qemu: | summary-reset
+	scripts/kunit.sh --arch x86_64 --summary $(SUMMARY)
+
+bench:
+	scripts/kunit.sh --arch um --bench
+
+# Run every stage even if one fails, so a CI log shows all of them.
+test: summary-reset
+	@rc=0; \
+	$(MAKE) --no-print-directory check || rc=1; \
+	scripts/kunit.sh --arch um --summary $(SUMMARY) || rc=1; \
+	scripts/kunit.sh --arch x86_64 --summary $(SUMMARY) || rc=1; \
+	scripts/summary.sh $(SUMMARY); \
+	exit $$rc
+
+clean:
+	@kdir=$$(ls -d $(PUMA_CACHE)/build/x86_64-* 2>/dev/null | head -n 1); \
+	if [ -n "$$kdir" ]; then $(MAKE) -C "$$kdir" M=$(CURDIR) clean; fi
+	rm -rf $(OUT)
+
+help:
+	@echo 'Targets:'
+	@echo '  test        check + kunit + kunit-qemu (what CI runs)'
+	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
+	@echo '  kunit       KUnit suites under UML (lockdep, KASAN, DEBUG_LIST)'
+	@echo '  kunit-qemu  KUnit suites under QEMU x86_64 (same debug options)'
+	@echo '  bench       benchmarks under UML, no debug options'
+	@echo '  modules     build the modules out of tree (KDIR=<kernel build>)'
+	@echo 'Environment: PUMA_CACHE (default ~/.cache/puma), PUMA_JOBS'

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * PUMA backend: module parameters, statistics and the two roles' setup.
+ *
+ * The client role registers with the kernel's cleancache hooks and sends
+ * clean pages that reclaim drops to a server; the server role hosts them
+ * on its LRU through the remote-LRU component.  Either or both run in one
+ * kernel; "both" over the loopback transport is how the integration test
+ * runs a whole PUMA in one machine.
+ *
+ * Lock ordering: main.c takes none; see client.c and server.c.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include <puma/transport.h>
+#include <puma/wire.h>
+
+#include "puma.h"
+
+static char *role = "both";
+module_param(role, charp, 0444);
+MODULE_PARM_DESC(role, "client, server or both (default both)");
+
+static char *transport = "loop";
+module_param(transport, charp, 0444);
+MODULE_PARM_DESC(transport, "transport name (default loop)");
+
+static char *server_addr = "puma0";
+module_param(server_addr, charp, 0444);
+MODULE_PARM_DESC(server_addr, "address the client connects to");
+
+static char *listen_addr = "puma0";
+module_param(listen_addr, charp, 0444);
+MODULE_PARM_DESC(listen_addr, "address the server listens on");
+
+static char *strategy = "exclusive";
+module_param(strategy, charp, 0444);
+MODULE_PARM_DESC(strategy, "exclusive (a served page leaves the server) or inclusive");
+
+unsigned int puma_get_timeout_us = 1000;
+module_param_named(get_timeout_us, puma_get_timeout_us, uint, 0444);
+MODULE_PARM_DESC(get_timeout_us, "how long a read waits for the server, in us (default 1000)");
+
+unsigned int puma_staging_pages = 1024;
+module_param_named(staging_pages, puma_staging_pages, uint, 0444);
+MODULE_PARM_DESC(staging_pages, "pages the client may hold in flight to the server (default 1024)");
+
+unsigned int puma_max_hosted_pct = 50;
+module_param_named(max_hosted_pct, puma_max_hosted_pct, uint, 0444);
+MODULE_PARM_DESC(max_hosted_pct, "most RAM the server lends, in percent (default 50)");
+
+bool puma_exclusive = true;
+
+struct percpu_counter puma_stats[PUMA_STAT_NR];
+static u64 puma_node;
+static struct puma_transport *puma_transport;
+static struct dentry *puma_debugfs;
+static bool puma_client_on, puma_server_on;
+
+static const char *const puma_stat_names[PUMA_STAT_NR] = {
+	[PUMA_STAT_PUTS]		= "puts",
+	[PUMA_STAT_PUT_DROPS]		= "put_drops",
+	[PUMA_STAT_PUT_SKIPS]		= "put_skips",
+	[PUMA_STAT_PUTS_SENT]		= "puts_sent",
+	[PUMA_STAT_GETS]		= "gets",
+	[PUMA_STAT_HITS]		= "hits",
+	[PUMA_STAT_LOCAL_HITS]		= "local_hits",
+	[PUMA_STAT_MISSES]		= "misses",
+	[PUMA_STAT_FILTERED]		= "filtered",
+	[PUMA_STAT_TIMEOUTS]		= "timeouts",
+	[PUMA_STAT_GET_ERRORS]		= "get_errors",
+	[PUMA_STAT_INV_PAGE]		= "invalidate_page",
+	[PUMA_STAT_INV_RANGE]		= "invalidate_range",
+	[PUMA_STAT_INV_INODE]		= "invalidate_inode",
+	[PUMA_STAT_INV_POOL]		= "invalidate_pool",
+	[PUMA_STAT_RESETS]		= "resets",
+	[PUMA_STAT_RECLAIM_REPORTS]	= "reclaim_reports",
+	[PUMA_STAT_SRV_STORED]		= "server_stored",
+	[PUMA_STAT_SRV_PUT_DROPS]	= "server_put_drops",
+	[PUMA_STAT_SRV_HITS]		= "server_hits",
+	[PUMA_STAT_SRV_MISSES]		= "server_misses",
+	[PUMA_STAT_SRV_INVALIDATED]	= "server_invalidated",
+	[PUMA_STAT_SRV_RECLAIMED]	= "reclaimed",
+	[PUMA_STAT_SRV_REPORT_DROPS]	= "server_report_drops",
+	[PUMA_STAT_BAD_MSGS]		= "bad_messages",
+	[PUMA_STAT_BYTES_SENT]		= "bytes_sent",
+	[PUMA_STAT_BYTES_RECEIVED]	= "bytes_received",
+};
+
+u64 puma_node_id(void)
+{
+	return puma_node;
+}
+
+/*
+ * Encode @wm into a new transport message carrying @pages, whose
+ * references move to the message.  On failure the pages are left to the
+ * caller.
+ */
+struct puma_transport_msg *puma_msg_build(const struct puma_wire_msg *wm,
+					  struct page **pages,
+					  unsigned int nr_pages, gfp_t gfp)
+{
+	u8 head[PUMA_WIRE_MAX_MSG];
+	struct puma_transport_msg *msg;
+	unsigned int i;
+	int len;
+
+	len = puma_wire_encode(wm, head, sizeof(head));
+	if (len < 0)
+		return ERR_PTR(len);
+	msg = puma_transport_msg_alloc(len, 0, gfp);
+	if (IS_ERR(msg))
+		return msg;
+	memcpy(msg->head, head, len);
+	for (i = 0; i < nr_pages; i++)
+		puma_transport_msg_add_page(msg, pages[i]);
+	puma_count(PUMA_STAT_BYTES_SENT, len + nr_pages * PAGE_SIZE);
+	return msg;
+}
+
+/*
+ * Decode a received message and check its page data against the CRC the
+ * header carries.
+ */
+int puma_msg_parse(const struct puma_transport_msg *msg,
+		   struct puma_wire_msg *wm)
+{
+	u32 crc = 0;
+	unsigned int i;
+	int err;
+
+	puma_count(PUMA_STAT_BYTES_RECEIVED,
+		   msg->head_len + msg->nr_pages * PAGE_SIZE);
+	err = puma_wire_decode(msg->head, msg->head_len, wm, NULL);
+	if (err)
+		goto bad;
+	err = -EBADMSG;
+	if (wm->hdr.nr_pages != msg->nr_pages)
+		goto bad;
+	for (i = 0; i < msg->nr_pages; i++) {
+		void *p;
+
+		if (!msg->pages[i])
+			goto bad;
+		p = kmap_local_page(msg->pages[i]);
+		crc = puma_wire_crc32c(crc, p, PAGE_SIZE);
+		kunmap_local(p);
+	}
+	err = puma_wire_check_data(&wm->hdr, crc, NULL);
+	if (err)
+		goto bad;
+	return 0;
+bad:
+	puma_count(PUMA_STAT_BAD_MSGS, 1);
+	pr_warn_ratelimited("dropping a malformed message: %d\n", err);
+	return err;
+}
+
+static int puma_stats_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < PUMA_STAT_NR; i++)
+		seq_printf(m, "%s %lld\n", puma_stat_names[i],
+			   percpu_counter_sum(&puma_stats[i]));
+	seq_printf(m, "hosted %lu\n", puma_server_on ? puma_server_hosted() : 0);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(puma_stats);
+
+static int __init puma_parse_params(void)
+{
+	if (!strcmp(role, "client")) {
+		puma_client_on = true;
+	} else if (!strcmp(role, "server")) {
+		puma_server_on = true;
+	} else if (!strcmp(role, "both")) {
+		puma_client_on = true;
+		puma_server_on = true;
+	} else {
+		pr_err("role=%s: expected client, server or both\n", role);
+		return -EINVAL;
+	}
+	if (!strcmp(strategy, "exclusive")) {
+		puma_exclusive = true;
+	} else if (!strcmp(strategy, "inclusive")) {
+		puma_exclusive = false;
+	} else {
+		pr_err("strategy=%s: expected exclusive or inclusive\n",
+		       strategy);
+		return -EINVAL;
+	}
+	if (!puma_get_timeout_us || puma_get_timeout_us > 10 * USEC_PER_SEC) {
+		pr_err("get_timeout_us=%u: expected 1 to 10000000\n",
+		       puma_get_timeout_us);
+		return -EINVAL;
+	}
+	if (puma_staging_pages < PUMA_WIRE_MAX_BATCH ||
+	    puma_staging_pages > 65536) {
+		pr_err("staging_pages=%u: expected %u to 65536\n",
+		       puma_staging_pages, PUMA_WIRE_MAX_BATCH);
+		return -EINVAL;
+	}
+	if (!puma_max_hosted_pct || puma_max_hosted_pct > 95) {
+		pr_err("max_hosted_pct=%u: expected 1 to 95\n",
+		       puma_max_hosted_pct);
+		return -EINVAL;
+	}
+	if (puma_client_on && !*server_addr) {
+		pr_err("the client role needs server_addr\n");
+		return -EINVAL;
+	}
+	if (puma_server_on && !*listen_addr) {
+		pr_err("the server role needs listen_addr\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int __init puma_init(void)
+{
+	int i, err;
+
+	err = puma_parse_params();
+	if (err)
+		return err;
+	for (i = 0; i < PUMA_STAT_NR; i++) {
+		err = percpu_counter_init(&puma_stats[i], 0, GFP_KERNEL);
+		if (err)
+			goto free_stats;
+	}
+	puma_node = get_random_u64();
+
+	puma_transport = puma_transport_get(transport);
+	if (IS_ERR(puma_transport)) {
+		err = PTR_ERR(puma_transport);
+		pr_err("transport=%s: not available (%d)\n", transport, err);
+		goto free_stats;
+	}
+	if (puma_server_on) {
+		err = puma_server_start(puma_transport, listen_addr);
+		if (err)
+			goto put_transport;
+	}
+	if (puma_client_on) {
+		err = puma_client_start(puma_transport, server_addr);
+		if (err)
+			goto stop_server;
+	}
+	puma_debugfs = debugfs_create_dir("puma", NULL);
+	debugfs_create_file("stats", 0444, puma_debugfs, NULL,
+			    &puma_stats_fops);
+	pr_info("%s%s%s over %s, %s strategy\n",
+		puma_client_on ? "client" : "",
+		puma_client_on && puma_server_on ? " and " : "",
+		puma_server_on ? "server" : "", transport, strategy);
+	return 0;
+
+stop_server:
+	if (puma_server_on)
+		puma_server_stop();
+put_transport:
+	puma_transport_put(puma_transport);
+free_stats:
+	while (--i >= 0)
+		percpu_counter_destroy(&puma_stats[i]);
+	return err;
+}
+
+static void __exit puma_exit(void)
+{
+	int i;
+
+	debugfs_remove(puma_debugfs);
+	if (puma_client_on)
+		puma_client_stop();
+	if (puma_server_on)
+		puma_server_stop();
+	puma_transport_put(puma_transport);
+	for (i = 0; i < PUMA_STAT_NR; i++)
+		percpu_counter_destroy(&puma_stats[i]);
+}
+
+module_init(puma_init);
+module_exit(puma_exit);
+
+MODULE_DESCRIPTION("PUMA: remote cache of clean page-cache pages");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(PUMA);

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * PUMA backend: declarations shared by its files, not an API.
+ */
+#ifndef _PUMA_BACKEND_H
+#define _PUMA_BACKEND_H
+
+#include <linux/atomic.h>
+#include <linux/percpu_counter.h>
+#include <linux/types.h>
+
+struct puma_transport;
+struct puma_transport_msg;
+struct puma_wire_msg;
+
+enum puma_stat {
+	PUMA_STAT_PUTS,			/* pages staged for the server */
+	PUMA_STAT_PUT_DROPS,		/* puts dropped: no staging slot */
+	PUMA_STAT_PUT_SKIPS,		/* puts skipped: no server, suspended */
+	PUMA_STAT_PUTS_SENT,		/* pages sent in PUT batches */
+	PUMA_STAT_GETS,			/* page-cache misses asked about */
+	PUMA_STAT_HITS,			/* served by the server */
+	PUMA_STAT_LOCAL_HITS,		/* served from the client's outbox */
+	PUMA_STAT_MISSES,		/* server had no copy */
+	PUMA_STAT_FILTERED,		/* no round trip: filter said absent */
+	PUMA_STAT_TIMEOUTS,		/* no answer in time: went to disk */
+	PUMA_STAT_GET_ERRORS,		/* no server, send failed, bad data */
+	PUMA_STAT_INV_PAGE,
+	PUMA_STAT_INV_RANGE,
+	PUMA_STAT_INV_INODE,
+	PUMA_STAT_INV_POOL,
+	PUMA_STAT_RESETS,		/* sessions dropped to stay correct */
+	PUMA_STAT_RECLAIM_REPORTS,	/* client: pages the server dropped */
+	PUMA_STAT_SRV_STORED,		/* server: pages hosted */
+	PUMA_STAT_SRV_PUT_DROPS,	/* server: puts refused (cap, memory) */
+	PUMA_STAT_SRV_HITS,
+	PUMA_STAT_SRV_MISSES,
+	PUMA_STAT_SRV_INVALIDATED,	/* server: pages dropped on request */
+	PUMA_STAT_SRV_RECLAIMED,	/* server: hosted pages reclaim took */
+	PUMA_STAT_SRV_REPORT_DROPS,	/* server: reclaim reports not sent */
+	PUMA_STAT_BAD_MSGS,		/* malformed or unexpected messages */
+	PUMA_STAT_BYTES_SENT,
+	PUMA_STAT_BYTES_RECEIVED,
+	PUMA_STAT_NR,
+};
+
+extern struct percpu_counter puma_stats[PUMA_STAT_NR];
+
+static inline void puma_count(enum puma_stat stat, s64 n)
+{
+	percpu_counter_add(&puma_stats[stat], n);
+}
+
+/* Module parameters, validated by main.c. */
+extern unsigned int puma_get_timeout_us;
+extern unsigned int puma_staging_pages;
+extern unsigned int puma_max_hosted_pct;
+extern bool puma_exclusive;
+
+/* Helpers shared by both roles (main.c). */
+struct puma_transport_msg *puma_msg_build(const struct puma_wire_msg *wm,
+					  struct page **pages,
+					  unsigned int nr_pages, gfp_t gfp);
+int puma_msg_parse(const struct puma_transport_msg *msg,
+		   struct puma_wire_msg *wm);
+u64 puma_node_id(void);
+
+int puma_client_start(struct puma_transport *t, const char *addr);
+void puma_client_stop(void);
+int puma_server_start(struct puma_transport *t, const char *addr);
+void puma_server_stop(void);
+unsigned long puma_server_hosted(void);
+
+#endif /* _PUMA_BACKEND_H */

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * PUMA server: hosts the pages clients send, on its own LRU.
+ *
+ * Each client connection is a session with its own remote-LRU owner, so
+ * keys of different clients never meet and a session that ends takes its
+ * pages with it.  Messages of a session are handled in order, in the
+ * transport's receive context (process context).  When reclaim frees a
+ * hosted page, the session queues the key and a work item tells the
+ * client in INVALIDATE_PAGE batches, so it stops asking for it.
+ *
+ * Lock ordering:
+ *   puma_server.lock (mutex: the session list)
+ *   puma_session.report_lock (spinlock, IRQ-safe: taken from reclaim)
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/highmem.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include <puma/rlru.h>
+#include <puma/transport.h>
+#include <puma/wire.h>
+
+#include "puma.h"
+
+#define PUMA_REPORT_RING	256
+
+struct puma_session {
+	struct list_head list;
+	struct puma_transport_conn *conn;
+	struct puma_rlru *rlru;
+	spinlock_t report_lock;
+	unsigned int nr_reports;
+	struct puma_wire_key reports[PUMA_REPORT_RING];
+	struct work_struct report_work;
+};
+
+static struct {
+	struct mutex lock;
+	struct list_head sessions;
+	struct puma_transport_listener *listener;
+} puma_server;
+
+unsigned long puma_server_hosted(void)
+{
+	unsigned long n = 0;
+	int nid;
+
+	for_each_node(nid)
+		n += puma_rlru_node_count(nid);
+	return n;
+}
+
+static bool puma_server_full(void)
+{
+	return puma_server_hosted() >=
+	       totalram_pages() / 100 * puma_max_hosted_pct;
+}
+
+static void puma_session_send(struct puma_session *s, struct puma_wire_msg *wm,
+			      struct page **pages, unsigned int nr_pages)
+{
+	struct puma_transport_msg *msg;
+
+	msg = puma_msg_build(wm, pages, nr_pages, GFP_KERNEL);
+	if (IS_ERR(msg)) {
+		while (nr_pages--)
+			put_page(pages[nr_pages]);
+		return;
+	}
+	puma_transport_send(s->conn, msg, 0);
+}
+
+static void puma_session_reclaimed(struct puma_rlru *rlru,
+				   const struct puma_index_key *key)
+{
+	struct puma_session *s = puma_rlru_priv(rlru);
+	unsigned long flags;
+	bool queued = false;
+
+	puma_count(PUMA_STAT_SRV_RECLAIMED, 1);
+	spin_lock_irqsave(&s->report_lock, flags);
+	if (s->nr_reports < PUMA_REPORT_RING) {
+		s->reports[s->nr_reports].pool = key->pool;
+		s->reports[s->nr_reports].ino = key->ino;
+		s->reports[s->nr_reports].index = key->index;
+		s->nr_reports++;
+		queued = true;
+	}
+	spin_unlock_irqrestore(&s->report_lock, flags);
+	if (!queued) {
+		/* The client keeps asking for it: a miss, not an error. */
+		puma_count(PUMA_STAT_SRV_REPORT_DROPS, 1);
+		return;
+	}
+	queue_work(system_unbound_wq, &s->report_work);
+}
+
+static const struct puma_rlru_ops puma_session_rlru_ops = {
+	.reclaimed = puma_session_reclaimed,
+};
+
+static void puma_session_report_work(struct work_struct *work)
+{
+	struct puma_session *s = container_of(work, struct puma_session,
+					      report_work);
+	struct puma_wire_msg *wm;
+	unsigned int n;
+
+	wm = kzalloc(sizeof(*wm), GFP_KERNEL);
+	if (!wm)
+		return;
+	for (;;) {
+		spin_lock_irq(&s->report_lock);
+		n = min_t(unsigned int, s->nr_reports, PUMA_WIRE_MAX_BATCH);
+		s->nr_reports -= n;
+		memcpy(wm->batch.keys, &s->reports[s->nr_reports],
+		       n * sizeof(wm->batch.keys[0]));
+		spin_unlock_irq(&s->report_lock);
+		if (!n)
+			break;
+		wm->hdr.type = PUMA_WIRE_INVALIDATE_PAGE;
+		wm->batch.count = n;
+		puma_session_send(s, wm, NULL, 0);
+	}
+	kfree(wm);
+}
+
+static void puma_key_from_wire(struct puma_index_key *key,
+			       const struct puma_wire_key *wk)
+{
+	key->pool = wk->pool;
+	key->ino = wk->ino;
+	key->index = wk->index;
+}
+
+static void puma_session_put(struct puma_session *s,
+			     struct puma_transport_msg *msg,
+			     const struct puma_wire_msg *wm)
+{
+	struct puma_index_key key;
+	struct folio *folio;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < wm->batch.count; i++) {
+		if (puma_server_full()) {
+			puma_count(PUMA_STAT_SRV_PUT_DROPS,
+				   wm->batch.count - i);
+			return;
+		}
+		puma_key_from_wire(&key, &wm->batch.keys[i]);
+		/* The received page becomes the hosted folio: no copy. */
+		folio = page_folio(msg->pages[i]);
+		msg->pages[i] = NULL;
+		err = puma_rlru_insert(s->rlru, &key, folio,
+				       GFP_KERNEL | __GFP_NOWARN);
+		if (err == -EEXIST) {
+			/* A newer copy of a page we host: replace it. */
+			puma_rlru_remove(s->rlru, &key);
+			err = puma_rlru_insert(s->rlru, &key, folio,
+					       GFP_KERNEL | __GFP_NOWARN);
+		}
+		folio_put(folio);
+		puma_count(err ? PUMA_STAT_SRV_PUT_DROPS : PUMA_STAT_SRV_STORED,
+			   1);
+	}
+}
+
+static void puma_session_get(struct puma_session *s,
+			     const struct puma_wire_msg *req)
+{
+	struct page *pages[PUMA_WIRE_MAX_BATCH];
+	struct puma_index_key key;
+	struct puma_wire_msg *wm;
+	unsigned int i, n = 0;
+	struct folio *folio;
+	u32 crc = 0;
+	void *p;
+
+	wm = kzalloc(sizeof(*wm), GFP_KERNEL);
+	if (!wm)
+		return;	/* the client times out and reads its disk */
+	wm->hdr.type = PUMA_WIRE_GET_RESPONSE;
+	wm->batch.ref_seq = req->hdr.seq;
+	wm->batch.count = req->batch.count;
+	for (i = 0; i < req->batch.count; i++) {
+		wm->batch.keys[i] = req->batch.keys[i];
+		puma_key_from_wire(&key, &req->batch.keys[i]);
+		if (puma_exclusive) {
+			folio = puma_rlru_take(s->rlru, &key);
+			pages[n] = folio ? folio_page(folio, 0) : NULL;
+		} else {
+			pages[n] = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+			if (pages[n] && puma_rlru_copy(s->rlru, &key, pages[n])) {
+				__free_page(pages[n]);
+				pages[n] = NULL;
+			}
+		}
+		if (!pages[n]) {
+			puma_count(PUMA_STAT_SRV_MISSES, 1);
+			continue;
+		}
+		p = kmap_local_page(pages[n]);
+		crc = puma_wire_crc32c(crc, p, PAGE_SIZE);
+		kunmap_local(p);
+		wm->batch.hits |= 1U << i;
+		n++;
+		puma_count(PUMA_STAT_SRV_HITS, 1);
+	}
+	wm->hdr.nr_pages = n;
+	wm->hdr.data_crc = crc;
+	puma_session_send(s, wm, pages, n);
+	kfree(wm);
+}
+
+static void puma_session_recv(struct puma_transport_conn *conn,
+			      struct puma_transport_msg *msg)
+{
+	struct puma_session *s = conn->priv;
+	struct puma_index_key key;
+	struct puma_wire_msg *wm;
+	unsigned int i;
+
+	wm = kmalloc(sizeof(*wm), GFP_KERNEL);
+	if (!wm || puma_msg_parse(msg, wm))
+		goto out;
+	switch (wm->hdr.type) {
+	case PUMA_WIRE_HELLO:
+		wm->hdr = (struct puma_wire_hdr){ .type = PUMA_WIRE_HELLO };
+		wm->hello.node_id = puma_node_id();
+		wm->hello.caps = PUMA_WIRE_CAP_SERVER;
+		wm->hello.page_size = PUMA_WIRE_PAGE_SIZE;
+		wm->hello.max_batch = PUMA_WIRE_MAX_BATCH;
+		puma_session_send(s, wm, NULL, 0);
+		break;
+	case PUMA_WIRE_PUT:
+		puma_session_put(s, msg, wm);
+		break;
+	case PUMA_WIRE_GET:
+		puma_session_get(s, wm);
+		break;
+	case PUMA_WIRE_INVALIDATE_PAGE:
+		for (i = 0; i < wm->batch.count; i++) {
+			puma_key_from_wire(&key, &wm->batch.keys[i]);
+			if (puma_rlru_remove(s->rlru, &key))
+				puma_count(PUMA_STAT_SRV_INVALIDATED, 1);
+		}
+		break;
+	case PUMA_WIRE_INVALIDATE_INODE:
+		puma_count(PUMA_STAT_SRV_INVALIDATED,
+			   puma_rlru_remove_inode(s->rlru, wm->inode.pool,
+						  wm->inode.ino));
+		break;
+	case PUMA_WIRE_INVALIDATE_POOL:
+		puma_count(PUMA_STAT_SRV_INVALIDATED,
+			   puma_rlru_remove_pool(s->rlru, wm->pool));
+		break;
+	case PUMA_WIRE_PING:
+		wm->hdr.type = PUMA_WIRE_PONG;
+		puma_session_send(s, wm, NULL, 0);
+		break;
+	default:
+		puma_count(PUMA_STAT_BAD_MSGS, 1);
+		pr_warn_ratelimited("unexpected %s from a client\n",
+				    puma_wire_type_name(wm->hdr.type));
+	}
+out:
+	kfree(wm);
+	puma_transport_msg_free(msg);
+}
+
+static void puma_session_free(struct puma_session *s)
+{
+	/* No reclaim report can run once the owner is gone. */
+	puma_rlru_destroy(s->rlru);
+	cancel_work_sync(&s->report_work);
+	puma_transport_conn_put(s->conn);
+	kfree(s);
+}
+
+static void puma_session_disconnected(struct puma_transport_conn *conn,
+				      int reason)
+{
+	struct puma_session *s = conn->priv;
+
+	mutex_lock(&puma_server.lock);
+	list_del(&s->list);
+	mutex_unlock(&puma_server.lock);
+	pr_info_ratelimited("client session ended (%d), %lu pages dropped\n",
+			    reason, puma_rlru_count(s->rlru));
+	puma_session_free(s);
+}
+
+static const struct puma_transport_conn_ops puma_session_conn_ops = {
+	.recv		= puma_session_recv,
+	.disconnected	= puma_session_disconnected,
+};
+
+static int puma_server_accept(struct puma_transport_listener *listener,
+			      struct puma_transport_conn *conn)
+{
+	struct puma_session *s;
+	int err;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	spin_lock_init(&s->report_lock);
+	INIT_WORK(&s->report_work, puma_session_report_work);
+	s->rlru = puma_rlru_create(&puma_session_rlru_ops, s);
+	if (IS_ERR(s->rlru)) {
+		err = PTR_ERR(s->rlru);
+		kfree(s);
+		return err;
+	}
+	puma_transport_conn_get(conn);
+	s->conn = conn;
+	err = puma_transport_conn_set_ops(conn, &puma_session_conn_ops, s);
+	if (err) {
+		puma_transport_conn_put(conn);
+		puma_rlru_destroy(s->rlru);
+		kfree(s);
+		return err;
+	}
+	mutex_lock(&puma_server.lock);
+	list_add(&s->list, &puma_server.sessions);
+	mutex_unlock(&puma_server.lock);
+	return 0;
+}
+
+static const struct puma_transport_listener_ops puma_server_listener_ops = {
+	.accept = puma_server_accept,
+};
+
+int puma_server_start(struct puma_transport *t, const char *addr)
+{
+	struct puma_transport_listener *l;
+
+	if (IS_ENABLED(CONFIG_LRU_GEN)) {
+		pr_err("the server role needs the classic two-list LRU; this kernel has the multi-gen LRU (CONFIG_LRU_GEN), whose reclaim does not honour inactive-only hosted pages\n");
+		return -EOPNOTSUPP;
+	}
+	mutex_init(&puma_server.lock);
+	INIT_LIST_HEAD(&puma_server.sessions);
+	l = puma_transport_listen(t, addr, &puma_server_listener_ops, NULL);
+	if (IS_ERR(l)) {
+		pr_err("cannot listen on %s: %ld\n", addr, PTR_ERR(l));
+		return PTR_ERR(l);
+	}
+	puma_server.listener = l;
+	return 0;
+}
+
+void puma_server_stop(void)
+{
+	struct puma_transport_conn *conn;
+	struct puma_session *s;
+
+	puma_transport_listener_close(puma_server.listener);
+	for (;;) {
+		mutex_lock(&puma_server.lock);
+		s = list_first_entry_or_null(&puma_server.sessions,
+					     struct puma_session, list);
+		conn = s ? s->conn : NULL;
+		if (conn)
+			puma_transport_conn_get(conn);
+		mutex_unlock(&puma_server.lock);
+		if (!conn)
+			break;
+		/* Its disconnected callback unlists and frees the session. */
+		puma_transport_disconnect(conn, -ESHUTDOWN);
+		puma_transport_conn_put(conn);
+	}
+}

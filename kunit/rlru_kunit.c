@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the PUMA remote-LRU integration, on the real mm: hosted
+ * folios, the LRU lists and reclaim under memory pressure.
+ */
+
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mm_inline.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
+#include <linux/pseudo_fs.h>
+#include <linux/swap.h>
+#include <linux/vmalloc.h>
+
+#include <puma/rlru.h>
+
+struct rlru_test {
+	struct puma_rlru *rlru;
+	unsigned long *reported;	/* bitmap by key index */
+	unsigned long nbits;
+	atomic_long_t reports;
+	atomic_long_t double_reports;
+	atomic_long_t bad_reports;
+};
+
+static void test_reclaimed(struct puma_rlru *rlru,
+			   const struct puma_index_key *key)
+{
+	struct rlru_test *t = puma_rlru_priv(rlru);
+
+	atomic_long_inc(&t->reports);
+	if (key->pool != 1 || key->index >= t->nbits) {
+		atomic_long_inc(&t->bad_reports);
+		return;
+	}
+	if (test_and_set_bit(key->index, t->reported))
+		atomic_long_inc(&t->double_reports);
+}
+
+static const struct puma_rlru_ops test_ops = {
+	.reclaimed = test_reclaimed,
+};
+
+static struct puma_index_key rkey(pgoff_t index)
+{
+	return (struct puma_index_key){ .pool = 1, .ino = 7, .index = index };
+}
+
+static struct rlru_test *rlru_setup(struct kunit *test, unsigned long nbits)
+{
+	struct rlru_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->nbits = nbits;
+	t->reported = vzalloc(BITS_TO_LONGS(nbits) * sizeof(long));
+	KUNIT_ASSERT_NOT_NULL(test, t->reported);
+	t->rlru = puma_rlru_create(&test_ops, t);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t->rlru));
+	return t;
+}
+
+static void rlru_teardown(struct rlru_test *t)
+{
+	puma_rlru_destroy(t->rlru);
+	vfree(t->reported);
+}
+
+static struct folio *pattern_folio(struct kunit *test, pgoff_t index)
+{
+	struct folio *folio = folio_alloc(GFP_HIGHUSER_MOVABLE, 0);
+	u64 *p;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	p = kmap_local_folio(folio, 0);
+	for (i = 0; i < PAGE_SIZE / sizeof(u64); i++)
+		p[i] = (u64)index << 32 | i;
+	kunmap_local(p);
+	return folio;
+}
+
+static bool page_has_pattern(struct page *page, pgoff_t index)
+{
+	u64 *p = kmap_local_page(page);
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(u64); i++)
+		ok &= p[i] == ((u64)index << 32 | i);
+	kunmap_local(p);
+	return ok;
+}
+
+static void host(struct kunit *test, struct rlru_test *t, pgoff_t first,
+		 unsigned long nr, struct folio **keep)
+{
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		struct puma_index_key k = rkey(first + i);
+		struct folio *folio = pattern_folio(test, first + i);
+
+		KUNIT_ASSERT_EQ(test, puma_rlru_insert(t->rlru, &k, folio,
+						       GFP_KERNEL), 0);
+		if (keep)
+			keep[i] = folio;
+		else
+			folio_put(folio);
+	}
+}
+
+#define SMALL	256
+
+static void puma_rlru_insert_lands_on_inactive_file_lru(struct kunit *test)
+{
+	struct rlru_test *t = rlru_setup(test, SMALL);
+	struct folio **f = kunit_kcalloc(test, SMALL, sizeof(*f), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	host(test, t, 0, SMALL, f);
+	lru_add_drain_all();
+	for (i = 0; i < SMALL; i++) {
+		KUNIT_EXPECT_TRUE(test, folio_test_lru(f[i]));
+		KUNIT_EXPECT_FALSE(test, folio_test_active(f[i]));
+		KUNIT_EXPECT_TRUE(test, folio_is_file_lru(f[i]));
+		KUNIT_EXPECT_TRUE(test, folio_test_uptodate(f[i]));
+		folio_put(f[i]);
+	}
+	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), (unsigned long)SMALL);
+	KUNIT_EXPECT_GE(test, puma_rlru_node_count(numa_node_id()),
+			(unsigned long)SMALL);
+	rlru_teardown(t);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->reports), 0L);
+}
+
+static void puma_rlru_copy_returns_data_and_stays_inactive(struct kunit *test)
+{
+	struct rlru_test *t = rlru_setup(test, SMALL);
+	struct folio **f = kunit_kcalloc(test, SMALL, sizeof(*f), GFP_KERNEL);
+	struct page *dst = alloc_page(GFP_KERNEL);
+	int i, round;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	host(test, t, 0, SMALL, f);
+	/* Touch every page repeatedly, as repeated GETs would. */
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < SMALL; i++) {
+			struct puma_index_key k = rkey(i);
+
+			KUNIT_ASSERT_EQ(test, puma_rlru_copy(t->rlru, &k, dst),
+					0);
+			KUNIT_ASSERT_TRUE(test, page_has_pattern(dst, i));
+		}
+		lru_add_drain_all();
+	}
+	for (i = 0; i < SMALL; i++) {
+		KUNIT_EXPECT_TRUE(test, folio_test_lru(f[i]));
+		KUNIT_EXPECT_FALSE(test, folio_test_active(f[i]));
+		KUNIT_EXPECT_FALSE(test, folio_test_referenced(f[i]));
+		folio_put(f[i]);
+	}
+	__free_page(dst);
+	rlru_teardown(t);
+}
+
+static void puma_rlru_copy_missing_returns_enoent(struct kunit *test)
+{
+	struct rlru_test *t = rlru_setup(test, SMALL);
+	struct page *dst = alloc_page(GFP_KERNEL);
+	struct puma_index_key k = rkey(3);
+
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	KUNIT_EXPECT_EQ(test, puma_rlru_copy(t->rlru, &k, dst), -ENOENT);
+	host(test, t, 0, 1, NULL);
+	KUNIT_EXPECT_EQ(test, puma_rlru_copy(t->rlru, &k, dst), -ENOENT);
+	__free_page(dst);
+	rlru_teardown(t);
+}
+
+static void puma_rlru_insert_duplicate_returns_eexist(struct kunit *test)
+{
+	struct rlru_test *t = rlru_setup(test, SMALL);
+	struct puma_index_key k = rkey(5);
+	struct folio *folio;
+
+	host(test, t, 5, 1, NULL);
+	folio = pattern_folio(test, 5);
+	KUNIT_EXPECT_EQ(test, puma_rlru_insert(t->rlru, &k, folio, GFP_KERNEL),
+			-EEXIST);
+	KUNIT_EXPECT_NULL(test, folio->mapping);
+	folio_put(folio);
+	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), 1UL);
+	rlru_teardown(t);
+}
+
+static void puma_rlru_take_hands_over_folio_silently(struct kunit *test)
+{
+	struct rlru_test *t = rlru_setup(test, SMALL);
+	struct page *dst = alloc_page(GFP_KERNEL);
+	struct puma_index_key k = rkey(9);
+	struct folio *folio;
+
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	host(test, t, 0, 16, NULL);
+	folio = puma_rlru_take(t->rlru, &k);
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	KUNIT_EXPECT_NULL(test, folio->mapping);
+	KUNIT_EXPECT_TRUE(test, page_has_pattern(folio_page(folio, 0), 9));
+	folio_put(folio);
+	KUNIT_EXPECT_NULL(test, puma_rlru_take(t->rlru, &k));
+	KUNIT_EXPECT_EQ(test, puma_rlru_copy(t->rlru, &k, dst), -ENOENT);
+	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), 15UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->reports), 0L);
+	__free_page(dst);
+	rlru_teardown(t);
+}
+
+static void puma_rlru_remove_inode_and_pool_drop_pages(struct kunit *test)
+{
+	struct rlru_test *t = rlru_setup(test, SMALL);
+	struct puma_index_key k = rkey(1);
+	struct folio *folio;
+	int i;
+
+	host(test, t, 0, 32, NULL);
+	for (i = 0; i < 8; i++) {
+		struct puma_index_key o = { .pool = 2, .ino = i, .index = 0 };
+
+		folio = pattern_folio(test, 0);
+		KUNIT_ASSERT_EQ(test, puma_rlru_insert(t->rlru, &o, folio,
+						       GFP_KERNEL), 0);
+		folio_put(folio);
+	}
+	KUNIT_EXPECT_TRUE(test, puma_rlru_remove(t->rlru, &k));
+	KUNIT_EXPECT_FALSE(test, puma_rlru_remove(t->rlru, &k));
+	KUNIT_EXPECT_EQ(test, puma_rlru_remove_inode(t->rlru, 1, 7), 31UL);
+	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), 8UL);
+	KUNIT_EXPECT_EQ(test, puma_rlru_remove_pool(t->rlru, 2), 8UL);
+	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->reports), 0L);
+	rlru_teardown(t);
+}
+
+/*
+ * Local file pages for the reclaim test: folios of an inode on a pseudo
+ * filesystem of the test's own, made active, counting their frees.
+ */
+static atomic_long_t local_freed;
+
+static void local_free_folio(struct folio *folio)
+{
+	atomic_long_inc(&local_freed);
+}
+
+static bool local_dirty_folio(struct address_space *mapping,
+			      struct folio *folio)
+{
+	return false;
+}
+
+static const struct address_space_operations local_aops = {
+	.dirty_folio	= local_dirty_folio,
+	.free_folio	= local_free_folio,
+};
+
+static int local_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, 0x4c4f434c) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type local_fs_type = {
+	.name			= "puma_rlru_test",
+	.init_fs_context	= local_init_fs_context,
+	.kill_sb		= kill_anon_super,
+};
+
+#define HOSTED_PAGES	(32768UL)	/* 128 MiB */
+#define LOCAL_PAGES	(8192UL)	/*  32 MiB */
+
+static void puma_rlru_reclaim_takes_hosted_before_active_local(struct kunit *test)
+{
+	struct rlru_test *t = rlru_setup(test, HOSTED_PAGES);
+	unsigned long i, allocated = 0, local_left_at_empty = 0;
+	struct vfsmount *mnt;
+	struct inode *inode;
+	struct page *page, *tmp;
+	LIST_HEAD(pressure);
+
+	mnt = kern_mount(&local_fs_type);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(mnt));
+	inode = new_inode(mnt->mnt_sb);
+	KUNIT_ASSERT_NOT_NULL(test, inode);
+	inode->i_mode = S_IFREG;
+	inode->i_mapping->a_ops = &local_aops;
+	atomic_long_set(&local_freed, 0);
+
+	for (i = 0; i < LOCAL_PAGES; i++) {
+		struct folio *folio = folio_alloc(GFP_HIGHUSER_MOVABLE, 0);
+
+		KUNIT_ASSERT_NOT_NULL(test, folio);
+		KUNIT_ASSERT_EQ(test, filemap_add_folio(inode->i_mapping, folio,
+							i, GFP_KERNEL), 0);
+		folio_mark_uptodate(folio);
+		folio_unlock(folio);
+		lru_add_drain();
+		/* Two accesses activate a file folio. */
+		folio_mark_accessed(folio);
+		folio_mark_accessed(folio);
+		folio_put(folio);
+	}
+	host(test, t, 0, HOSTED_PAGES, NULL);
+	lru_add_drain_all();
+
+	/* Allocate until reclaim has taken every hosted page, or we run dry. */
+	while (puma_rlru_count(t->rlru)) {
+		page = alloc_page(GFP_KERNEL | __GFP_RETRY_MAYFAIL |
+				  __GFP_NOWARN);
+		if (!page)
+			break;
+		list_add(&page->lru, &pressure);
+		allocated++;
+		if (!(allocated % 1024))
+			cond_resched();
+	}
+	local_left_at_empty = LOCAL_PAGES - atomic_long_read(&local_freed);
+	list_for_each_entry_safe(page, tmp, &pressure, lru)
+		__free_page(page);
+
+	kunit_info(test, "allocated %lu pages; hosted left %lu; reports %ld; local active pages left %lu of %lu\n",
+		   allocated, puma_rlru_count(t->rlru),
+		   atomic_long_read(&t->reports), local_left_at_empty,
+		   LOCAL_PAGES);
+	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->reports), (long)HOSTED_PAGES);
+	KUNIT_EXPECT_EQ(test, bitmap_weight(t->reported, HOSTED_PAGES),
+			HOSTED_PAGES);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->double_reports), 0L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->bad_reports), 0L);
+	/* Local active pages keep priority over hosted ones. */
+	KUNIT_EXPECT_GE(test, local_left_at_empty * 4, LOCAL_PAGES * 3);
+
+	iput(inode);
+	kern_unmount(mnt);
+	rlru_teardown(t);
+}
+
+static struct kunit_case puma_rlru_test_cases[] = {
+	KUNIT_CASE(puma_rlru_insert_lands_on_inactive_file_lru),
+	KUNIT_CASE(puma_rlru_copy_returns_data_and_stays_inactive),
+	KUNIT_CASE(puma_rlru_copy_missing_returns_enoent),
+	KUNIT_CASE(puma_rlru_insert_duplicate_returns_eexist),
+	KUNIT_CASE(puma_rlru_take_hands_over_folio_silently),
+	KUNIT_CASE(puma_rlru_remove_inode_and_pool_drop_pages),
+	KUNIT_CASE_SLOW(puma_rlru_reclaim_takes_hosted_before_active_local),
+	{}
+};
+
+static struct kunit_suite puma_rlru_test_suite = {
+	.name = "puma_rlru",
+	.test_cases = puma_rlru_test_cases,
+};
+kunit_test_suite(puma_rlru_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the PUMA remote-LRU integration");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(PUMA);
