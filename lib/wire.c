@@ -263,7 +263,7 @@ static int puma_wire_check_body(const struct puma_wire_msg *msg,
 
 	switch (hdr->type) {
 	case PUMA_WIRE_HELLO:
-		/* Version 1 fixes the page unit; a peer that differs cannot talk. */
+		/* Version 1 fixes the page unit: a peer that differs can't talk. */
 		if (msg->hello.page_size != PUMA_WIRE_PAGE_SIZE)
 			return puma_wire_reject(stats, PUMA_WIRE_REJ_VERSION);
 		if (!msg->hello.max_batch ||
@@ -472,7 +472,7 @@ int puma_wire_decode(const void *buf, size_t len, struct puma_wire_msg *msg,
 	if (len != PUMA_WIRE_HDR_LEN + msg->hdr.body_len)
 		return puma_wire_reject(stats, PUMA_WIRE_REJ_LENGTH);
 
-	/* CRC before the body: a corrupt body is a CRC fault, not a field one. */
+	/* CRC before the body: a corrupt body is a CRC fault, not a field's. */
 	crc = puma_wire_crc32c(0, p, PUMA_WIRE_HDR_CRC_LEN);
 	crc = puma_wire_crc32c(crc, p + PUMA_WIRE_HDR_LEN, msg->hdr.body_len);
 	memcpy(&crc_le, p + PUMA_WIRE_HDR_CRC_LEN, sizeof(crc_le));
@@ -540,7 +540,8 @@ static int puma_wire_prepare(const struct puma_wire_msg *msg, u32 data_crc,
 	hdr->body_len = puma_wire_body_len(ti, count);
 	hdr->nr_pages = puma_wire_msg_pages(msg);
 	hdr->data_crc = data_crc;
-	if (puma_wire_check_hdr(hdr, NULL) || puma_wire_check_body(msg, hdr, NULL))
+	if (puma_wire_check_hdr(hdr, NULL) ||
+	    puma_wire_check_body(msg, hdr, NULL))
 		return -EINVAL;
 	return 0;
 }

@@ -34,31 +34,27 @@ static inline u32 puma_wire_shim_crc32c(u32 crc, const void *p, size_t len)
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
+#include <linux/types.h>	/* UAPI: __u8 to __u64, __le16 to __le64 */
 
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef uint16_t __le16;
-typedef uint32_t __le32;
-typedef uint64_t __le64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
 
 #define __force
-#define __packed __attribute__((__packed__))
 
-#define le16_to_cpu(x) le16toh(x)
-#define le32_to_cpu(x) le32toh(x)
-#define le64_to_cpu(x) le64toh(x)
-#define cpu_to_le16(x) htole16(x)
-#define cpu_to_le32(x) htole32(x)
-#define cpu_to_le64(x) htole64(x)
+#define le16_to_cpu(x) le16toh((__force __u16)(x))
+#define le32_to_cpu(x) le32toh((__force __u32)(x))
+#define le64_to_cpu(x) le64toh((__force __u64)(x))
+#define cpu_to_le16(x) ((__force __le16)htole16(x))
+#define cpu_to_le32(x) ((__force __le32)htole32(x))
+#define cpu_to_le64(x) ((__force __le64)htole64(x))
 
 #define hweight32(x) ((unsigned int)__builtin_popcount(x))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* A declaration, so that the trailing semicolon stays valid ISO C. */
-#define EXPORT_SYMBOL_NS_GPL(sym, ns) _Static_assert(1, #sym)
+#define EXPORT_SYMBOL_NS_GPL(sym, ns) static_assert(1, #sym " in " #ns)
 
 /* Raw CRC32C register update (Castagnoli, reflected 0x82f63b78). */
 static inline u32 puma_wire_shim_crc32c(u32 crc, const void *p, size_t len)
@@ -67,7 +63,7 @@ static inline u32 puma_wire_shim_crc32c(u32 crc, const void *p, size_t len)
 	const u8 *b = p;
 	u32 i, j, c;
 
-	/* Built on first use; the user-space test programs are single-threaded. */
+	/* Built on first use: the user-space programs are single-threaded. */
 	if (!table[1]) {
 		for (i = 0; i < 256; i++) {
 			c = i;
