@@ -75,15 +75,17 @@ struct puma_wire_error_le {
 };
 
 /* The structures are the wire format: no compiler padding allowed. */
-static_assert(sizeof(struct puma_wire_hdr_le) == PUMA_WIRE_HDR_LEN);
-static_assert(sizeof(struct puma_wire_key_le) == PUMA_WIRE_KEY_LEN);
-static_assert(sizeof(struct puma_wire_batch_le) == PUMA_WIRE_BATCH_LEN);
-static_assert(sizeof(struct puma_wire_hello_le) == 24);
-static_assert(sizeof(struct puma_wire_inode_le) == 16);
-static_assert(sizeof(struct puma_wire_u32_le) == 8);
-static_assert(sizeof(struct puma_wire_u64_le) == 8);
-static_assert(sizeof(struct puma_wire_error_le) == 16);
-static_assert(PUMA_WIRE_MAX_BATCH <= 32);	/* hits is a u32 bitmap */
+#define PUMA_WIRE_LAYOUT(type, size) \
+	static_assert(sizeof(struct type) == (size), #type " layout")
+PUMA_WIRE_LAYOUT(puma_wire_hdr_le, PUMA_WIRE_HDR_LEN);
+PUMA_WIRE_LAYOUT(puma_wire_key_le, PUMA_WIRE_KEY_LEN);
+PUMA_WIRE_LAYOUT(puma_wire_batch_le, PUMA_WIRE_BATCH_LEN);
+PUMA_WIRE_LAYOUT(puma_wire_hello_le, 24);
+PUMA_WIRE_LAYOUT(puma_wire_inode_le, 16);
+PUMA_WIRE_LAYOUT(puma_wire_u32_le, 8);
+PUMA_WIRE_LAYOUT(puma_wire_u64_le, 8);
+PUMA_WIRE_LAYOUT(puma_wire_error_le, 16);
+static_assert(PUMA_WIRE_MAX_BATCH <= 32, "hits is a u32 bitmap");
 
 #define PUMA_WIRE_HDR_CRC_LEN	offsetof(struct puma_wire_hdr_le, hdr_crc)
 
