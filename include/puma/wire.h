@@ -236,7 +236,9 @@ struct puma_wire_error {
  * @error: ERROR.
  *
  * RESUME has no body.  Zero the whole structure before filling it in, so
- * that members a type does not use hold no stale values.
+ * that members a type does not use hold no stale values.  At over 800
+ * bytes it is too large for most kernel stacks: allocate it or embed it in
+ * a per-connection structure.
  */
 struct puma_wire_msg {
 	struct puma_wire_hdr hdr;
