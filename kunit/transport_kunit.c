@@ -559,8 +559,13 @@ static void lt_recv(struct puma_transport_conn *conn,
 	if (atomic_read(&e->nr_disconnected))
 		e->recv_after_disconnect = true;
 
-	memcpy(&head, msg->head, sizeof(head));
-	if (msg->head_len != sizeof(head) || head.magic != LT_MAGIC)
+	if (msg->head_len != sizeof(head)) {
+		e->bad_content = true;
+		memset(&head, 0, sizeof(head));
+	} else {
+		memcpy(&head, msg->head, sizeof(head));
+	}
+	if (head.magic != LT_MAGIC)
 		e->bad_content = true;
 	if (head.seq != e->next_seq)
 		e->disorder = true;
@@ -634,6 +639,8 @@ static int lt_init(struct kunit *test)
 	lt = kunit_kzalloc(test, sizeof(*lt), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, lt);
 	lt->test = test;
+	/* Set first: exit releases whatever init got before failing. */
+	test->priv = lt;
 	for (i = 0; i < LT_ENDS; i++) {
 		lt_end_init(&lt->client[i]);
 		lt_end_init(&lt->server[i]);
@@ -647,7 +654,6 @@ static int lt_init(struct kunit *test)
 	lt->listener = puma_transport_listen(lt->t, lt->addr, &lt_listener_ops,
 					     lt);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(lt->listener));
-	test->priv = lt;
 	return 0;
 }
 

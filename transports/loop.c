@@ -216,6 +216,12 @@ static struct loop_pair *loop_pair_alloc(const struct puma_transport_conn_ops *o
 	/* end[0] is the client, end[1] the server, set up by accept. */
 	loop_end_init(pair, 0, ops, priv);
 	loop_end_init(pair, 1, NULL, NULL);
+	/*
+	 * The connecting caller's reference, taken now: once accept has
+	 * returned, the server may disconnect and the client end's work
+	 * drop the transport's reference before connect returns.
+	 */
+	puma_transport_conn_get(&pair->end[0].conn);
 	return pair;
 }
 
@@ -226,6 +232,7 @@ static void loop_pair_abort(struct loop_pair *pair)
 	pair->end[0].notified = true;
 	pair->end[1].notified = true;
 	puma_transport_conn_put(&pair->end[1].conn);
+	puma_transport_conn_put(&pair->end[0].conn);
 	puma_transport_conn_put(&pair->end[0].conn);
 }
 
@@ -258,9 +265,6 @@ loop_connect(struct puma_transport *t, const char *addr,
 		loop_pair_abort(pair);
 		return ERR_PTR(-ECONNREFUSED);
 	}
-
-	/* The caller's reference; ours stays until "disconnected". */
-	puma_transport_conn_get(&pair->end[0].conn);
 	return &pair->end[0].conn;
 }
 
