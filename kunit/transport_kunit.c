@@ -510,6 +510,9 @@ struct lt_end {
 	bool recv_after_disconnect;
 	bool take_page;
 	struct page *taken;
+	/* Send every message back, from recv, without waiting. */
+	bool echo;
+	atomic_t echo_errors;
 	/* Block the first recv until the case opens the gate. */
 	bool gate;
 	struct completion gate_entered;
@@ -535,6 +538,7 @@ struct lt {
 	struct puma_transport_listener *listener;
 	char addr[32];
 	int refuse;
+	bool accept_without_ops;
 	unsigned int nr_clients;
 	unsigned int nr_servers;
 	struct lt_end client[LT_ENDS];
@@ -584,6 +588,17 @@ static void lt_recv(struct puma_transport_conn *conn,
 		}
 	}
 	puma_transport_msg_free(msg);
+	if (e->echo) {
+		struct puma_transport_msg *reply;
+
+		/* The message is the transport's once sent: fill it first. */
+		reply = puma_transport_msg_alloc(sizeof(head), 0, GFP_KERNEL);
+		if (!IS_ERR(reply))
+			memcpy(reply->head, &head, sizeof(head));
+		if (IS_ERR(reply) ||
+		    puma_transport_send(conn, reply, PUMA_TRANSPORT_NONBLOCK))
+			atomic_inc(&e->echo_errors);
+	}
 	WRITE_ONCE(e->nr_recv, e->nr_recv + 1);
 	wake_up(&e->recv_wait);
 }
@@ -611,6 +626,8 @@ static int lt_accept(struct puma_transport_listener *listener,
 
 	if (lt->refuse)
 		return lt->refuse;
+	if (lt->accept_without_ops)
+		return 0;
 	if (lt->nr_servers == LT_ENDS)
 		return -ENOSPC;
 	e = &lt->server[lt->nr_servers++];
@@ -629,6 +646,7 @@ static void lt_end_init(struct lt_end *e)
 	init_completion(&e->gate_open);
 	init_completion(&e->disconnected);
 	atomic_set(&e->nr_disconnected, 0);
+	atomic_set(&e->echo_errors, 0);
 }
 
 static int lt_init(struct kunit *test)
@@ -820,6 +838,21 @@ static void puma_transport_connect_refused_returns_econnrefused(struct kunit *te
 	KUNIT_EXPECT_EQ(test, lt->nr_servers, 0);
 }
 
+static void puma_transport_accept_without_callbacks_refuses_conn(struct kunit *test)
+{
+	struct lt *lt = test->priv;
+	struct puma_transport_stats now;
+
+	lt->accept_without_ops = true;
+	KUNIT_EXPECT_EQ(test,
+			PTR_ERR(puma_transport_connect(lt->t, lt->addr,
+						       &lt_conn_ops,
+						       &lt->client[0])),
+			-ECONNREFUSED);
+	puma_transport_get_stats(&now);
+	KUNIT_EXPECT_EQ(test, now.conns, lt->base.conns);
+}
+
 static void puma_transport_listen_duplicate_address_returns_eaddrinuse(struct kunit *test)
 {
 	struct lt *lt = test->priv;
@@ -886,6 +919,25 @@ static void puma_transport_send_from_server_reaches_client(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, lt_wait_recv(s, n));
 	KUNIT_EXPECT_FALSE(test, c->disorder);
 	KUNIT_EXPECT_FALSE(test, s->disorder);
+	KUNIT_EXPECT_FALSE(test, c->bad_content);
+}
+
+static void puma_transport_recv_can_reply_nonblock(struct kunit *test)
+{
+	struct lt *lt = test->priv;
+	struct lt_end *c = lt_connect(test, lt);
+	struct lt_end *s = &lt->server[0];
+	const u32 n = 20;
+	u32 seq;
+
+	s->echo = true;
+	for (seq = 0; seq < n; seq++) {
+		KUNIT_ASSERT_EQ(test, lt_send(test, c, seq, 0), 0);
+		/* One at a time, so the replies never meet a full queue. */
+		KUNIT_ASSERT_TRUE(test, lt_wait_recv(c, seq + 1));
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->echo_errors), 0);
+	KUNIT_EXPECT_FALSE(test, c->disorder);
 	KUNIT_EXPECT_FALSE(test, c->bad_content);
 }
 
@@ -1128,10 +1180,12 @@ static void puma_transport_loop_no_leak_after_teardown(struct kunit *test)
 static struct kunit_case puma_transport_loop_cases[] = {
 	KUNIT_CASE(puma_transport_connect_without_listener_returns_econnrefused),
 	KUNIT_CASE(puma_transport_connect_refused_returns_econnrefused),
+	KUNIT_CASE(puma_transport_accept_without_callbacks_refuses_conn),
 	KUNIT_CASE(puma_transport_listen_duplicate_address_returns_eaddrinuse),
 	KUNIT_CASE(puma_transport_listener_close_keeps_established_conns),
 	KUNIT_CASE(puma_transport_send_preserves_order),
 	KUNIT_CASE(puma_transport_send_from_server_reaches_client),
+	KUNIT_CASE(puma_transport_recv_can_reply_nonblock),
 	KUNIT_CASE(puma_transport_send_nonblock_full_queue_returns_eagain),
 	KUNIT_CASE(puma_transport_send_full_queue_waits_for_room),
 	KUNIT_CASE(puma_transport_send_nonblock_in_atomic_context_succeeds),
