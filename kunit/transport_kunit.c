@@ -1128,6 +1128,83 @@ static void puma_transport_disconnect_wakes_blocked_sender(struct kunit *test)
 	lt_open_gate(s);
 }
 
+#define LT_FLOODERS	4
+
+/* Sends zeroed messages until an error; no KUnit calls off the test thread. */
+struct lt_flooder {
+	struct work_struct work;
+	struct puma_transport_conn *conn;
+	unsigned int sent;
+	int err;
+	struct completion done;
+};
+
+static void lt_flood_work(struct work_struct *work)
+{
+	struct lt_flooder *f = container_of(work, struct lt_flooder, work);
+	struct lt_head head = { .magic = LT_MAGIC };
+	struct puma_transport_msg *msg;
+	int err = 0;
+
+	while (!err && f->sent < 100000) {
+		msg = puma_transport_msg_alloc(sizeof(head), f->sent % 2,
+					       GFP_KERNEL | __GFP_ZERO);
+		if (IS_ERR(msg)) {
+			err = PTR_ERR(msg);
+			break;
+		}
+		memcpy(msg->head, &head, sizeof(head));
+		err = puma_transport_send(f->conn, msg, 0);
+		if (!err)
+			WRITE_ONCE(f->sent, f->sent + 1);
+	}
+	f->err = err;
+	complete(&f->done);
+}
+
+static void puma_transport_disconnect_racing_senders_frees_everything(struct kunit *test)
+{
+	struct lt *lt = test->priv;
+	struct lt_end *c = lt_connect(test, lt);
+	struct lt_end *s = &lt->server[0];
+	struct lt_flooder *f;
+	unsigned int i;
+
+	f = kunit_kcalloc(test, LT_FLOODERS, sizeof(*f), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	for (i = 0; i < LT_FLOODERS; i++) {
+		INIT_WORK(&f[i].work, lt_flood_work);
+		init_completion(&f[i].done);
+		f[i].conn = i % 2 ? s->conn : c->conn;
+		queue_work(system_unbound_wq, &f[i].work);
+	}
+	/* Every sender under way, queues filling, then pull the plug. */
+	for (i = 0; i < LT_FLOODERS; i++) {
+		unsigned long deadline = jiffies + PT_TIMEOUT;
+
+		while (!READ_ONCE(f[i].sent) && time_before(jiffies, deadline))
+			usleep_range(1000, 2000);
+	}
+	msleep(20);
+	puma_transport_disconnect(c->conn, -ESHUTDOWN);
+	for (i = 0; i < LT_FLOODERS; i++) {
+		KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&f[i].done,
+								  PT_TIMEOUT), 0);
+		flush_work(&f[i].work);
+		KUNIT_EXPECT_EQ(test, f[i].err, -ENOTCONN);
+		KUNIT_EXPECT_GT(test, f[i].sent, 0);
+	}
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&c->disconnected,
+							  PT_TIMEOUT), 0);
+	KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&s->disconnected,
+							  PT_TIMEOUT), 0);
+	KUNIT_EXPECT_FALSE(test, c->recv_after_disconnect);
+	KUNIT_EXPECT_FALSE(test, s->recv_after_disconnect);
+	KUNIT_EXPECT_FALSE(test, c->bad_content);
+	KUNIT_EXPECT_FALSE(test, s->bad_content);
+	/* lt_exit checks that no message or end is left. */
+}
+
 static void puma_transport_loop_no_leak_after_teardown(struct kunit *test)
 {
 	struct lt *lt = test->priv;
@@ -1195,6 +1272,7 @@ static struct kunit_case puma_transport_loop_cases[] = {
 	KUNIT_CASE(puma_transport_disconnect_without_errno_reports_econnreset),
 	KUNIT_CASE(puma_transport_send_after_disconnect_returns_enotconn),
 	KUNIT_CASE(puma_transport_disconnect_wakes_blocked_sender),
+	KUNIT_CASE(puma_transport_disconnect_racing_senders_frees_everything),
 	KUNIT_CASE(puma_transport_loop_no_leak_after_teardown),
 	{}
 };
