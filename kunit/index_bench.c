@@ -17,6 +17,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/bits.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/random.h>
@@ -26,7 +27,7 @@
 #include <puma/index.h>
 
 #define PUMA_BENCH_ROUNDS	3
-#define PUMA_BENCH_FILE_PAGES	(1UL << 16)
+#define PUMA_BENCH_FILE_PAGES	BIT(16)
 
 struct bench_times {
 	u64 insert, lookup, erase;	/* ns per operation */
@@ -34,7 +35,7 @@ struct bench_times {
 };
 
 static const unsigned long bench_sizes[] = {
-	1UL << 10, 1UL << 16, 1UL << 20, 1UL << 22,
+	BIT(10), BIT(16), BIT(20), BIT(22),
 };
 
 static void bench_size_desc(const unsigned long *size, char *desc)
@@ -200,6 +201,7 @@ static struct kunit_suite puma_index_bench_suite = {
 	.name = "puma_index_bench",
 	.test_cases = puma_index_bench_cases,
 };
+
 kunit_test_suite(puma_index_bench_suite);
 
 MODULE_DESCRIPTION("Benchmark of the PUMA page index");

@@ -8,6 +8,7 @@
 
 #include <kunit/test.h>
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/random.h>
@@ -64,9 +65,11 @@ static void fill(struct kunit *test, struct puma_index *index, u32 pool,
 
 	for (i = 0; i < nr; i++) {
 		struct puma_index_key k = key(pool, ino, first + i);
+		void *entry = tag(pool, ino, first + i);
 
-		KUNIT_ASSERT_EQ(test, puma_index_insert(index, &k,
-				tag(pool, ino, first + i), GFP_KERNEL), 0);
+		KUNIT_ASSERT_EQ(test,
+				puma_index_insert(index, &k, entry, GFP_KERNEL),
+				0);
 	}
 }
 
@@ -141,10 +144,12 @@ static void puma_index_insert_extreme_keys_are_distinct(struct kunit *test)
 	for (p = 0; p < ARRAY_SIZE(pools); p++)
 		for (i = 0; i < ARRAY_SIZE(inos); i++)
 			for (x = 0; x < ARRAY_SIZE(pages); x++) {
+				void *want = tag(pools[p], inos[i], pages[x]);
+
 				k = key(pools[p], inos[i], pages[x]);
 				KUNIT_EXPECT_PTR_EQ(test,
-					puma_index_lookup(index, &k),
-					tag(pools[p], inos[i], pages[x]));
+						    puma_index_lookup(index, &k),
+						    want);
 			}
 	puma_index_destroy(index, NULL, NULL);
 }
@@ -547,7 +552,7 @@ static void puma_index_concurrent_users_stay_consistent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->errors), 0);
 }
 
-#define STRESS_ENTRIES	(1UL << 20)
+#define STRESS_ENTRIES	BIT(20)
 #define STRESS_INODES	64
 
 static void puma_index_stress_1m_entries(struct kunit *test)
@@ -616,6 +621,7 @@ static struct kunit_suite puma_index_test_suite = {
 	.name = "puma_index",
 	.test_cases = puma_index_test_cases,
 };
+
 kunit_test_suite(puma_index_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the PUMA page index");

@@ -366,6 +366,7 @@ static struct kunit_suite puma_rlru_test_suite = {
 	.name = "puma_rlru",
 	.test_cases = puma_rlru_test_cases,
 };
+
 kunit_test_suite(puma_rlru_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the PUMA remote-LRU integration");

@@ -74,7 +74,7 @@ struct puma_get_req {
 };
 
 struct puma_client {
-	spinlock_t lock;
+	spinlock_t lock;	/* everything below but the works and ida */
 	struct puma_transport *transport;
 	const char *addr;
 	struct puma_transport_conn *conn;	/* NULL when not connected */

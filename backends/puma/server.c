@@ -35,14 +35,14 @@ struct puma_session {
 	struct list_head list;
 	struct puma_transport_conn *conn;
 	struct puma_rlru *rlru;
-	spinlock_t report_lock;
+	spinlock_t report_lock;		/* nr_reports, reports */
 	unsigned int nr_reports;
 	struct puma_wire_key reports[PUMA_REPORT_RING];
 	struct work_struct report_work;
 };
 
 static struct {
-	struct mutex lock;
+	struct mutex lock;		/* sessions */
 	struct list_head sessions;
 	struct puma_transport_listener *listener;
 } puma_server;
