@@ -3,11 +3,12 @@
 #
 # Judge a guest's serial console log after the VM has stopped.
 #
-#   check-console.sh [--results FILE] [--allow REGEX] [--quiet] LOG
+#   check-console.sh [--results FILE] [--files DIR] [--allow REGEX] [--quiet] LOG
 #
 # Extracts the guest's result lines ("PUMA-RESULT key=value", anywhere in a
 # line, since kernel messages may interleave) into FILE as "key=value", one
-# per line, and fails (exit 1) when:
+# per line, and the files the guest exported ("PUMA-FILE NAME line", see
+# puma_export in guest/lib.sh) into DIR/NAME.  Fails (exit 1) when:
 #   - the log shows a kernel splat (see SPLAT_RE below), unless the matching
 #     line also matches --allow REGEX;
 #   - the guest never printed its end marker "PUMA-DONE" (it crashed, hung
@@ -29,19 +30,21 @@ SPLAT_RE+='|INFO: task .* blocked|INFO: rcu_.* detected stall|watchdog: BUG'
 SPLAT_RE+='|unreferenced object 0x|Call Trace:|Attempted to kill init'
 
 results=
+files=
 allow=
 quiet=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--results) results=$2; shift 2 ;;
+	--files) files=$2; shift 2 ;;
 	--allow) allow=$2; shift 2 ;;
 	--quiet) quiet=1; shift ;;
-	-h|--help) sed -n '3,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) echo "check-console: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
-[ $# -eq 1 ] || { echo "usage: check-console.sh [--results FILE] [--allow REGEX] LOG" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: check-console.sh [--results FILE] [--files DIR] [--allow REGEX] LOG" >&2; exit 2; }
 log=$1
 [ -r "$log" ] || { echo "check-console: cannot read $log" >&2; exit 2; }
 
@@ -55,6 +58,14 @@ tr -d '\r' <"$log" >"$clean"
 if [ -n "$results" ]; then
 	grep -ao 'PUMA-RESULT [A-Za-z0-9_.:/-]*=[^ ]*' "$clean" |
 		sed 's/^PUMA-RESULT //' >"$results" || true
+fi
+
+if [ -n "$files" ]; then
+	grep -ao '^PUMA-FILE [A-Za-z0-9_.-]* ' "$clean" | cut -d' ' -f2 | sort -u |
+		while read -r name; do
+			mkdir -p "$files"
+			grep -a "^PUMA-FILE $name " "$clean" | cut -d' ' -f3- >"$files/$name"
+		done
 fi
 
 rc=0

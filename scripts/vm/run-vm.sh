@@ -36,7 +36,8 @@
 #   --verbose           also stream the console to stdout
 #
 # Output: $OUTDIR/console.log (serial console), $OUTDIR/results.txt (the
-# guest's "PUMA-RESULT key=value" lines as key=value), $OUTDIR/qemu.log.
+# guest's "PUMA-RESULT key=value" lines as key=value), $OUTDIR/files/
+# (files the guest exported with puma_export), $OUTDIR/qemu.log.
 # Exit: 0 pass, 1 fail (guest verdict, kernel splat, timeout, QEMU error),
 # 2 usage.
 
@@ -75,7 +76,7 @@ while [ $# -gt 0 ]; do
 	--allow-splat) allow=$2; shift 2 ;;
 	--qemu-arg) qemu_extra+=("$2"); shift 2 ;;
 	--verbose) verbose=1; shift ;;
-	-h|--help) sed -n '3,43s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,44s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -190,7 +191,7 @@ elif [ "$rc" -ne 0 ]; then
 	sed 's/^/  qemu: /' "$qlog" >&2
 	fail=1
 fi
-"$here/check-console.sh" --quiet --results "$results" \
+"$here/check-console.sh" --quiet --results "$results" --files "$outdir/files" \
 	${allow:+--allow "$allow"} "$log" || fail=1
 echo "vm_wall_s=$wall" >>"$results"
 if [ -n "$fail" ]; then

@@ -626,12 +626,13 @@ static void usage(FILE *f)
 "  create FILE --blocks N --id ID [--gen G] [--direct]\n"
 "        (re)create FILE with N stamped blocks of generation G (default 1),\n"
 "        fsync, and reset the state (new id, all blocks at G).\n"
-"  read FILE [--seq | --random --seed S] [--count C] [--duration SEC]\n"
-"       [--direct] [--csv OUT]\n"
+"  read FILE [--seq | --random --seed S | --blocks LIST] [--count C]\n"
+"       [--duration SEC] [--direct] [--csv OUT]\n"
 "        read blocks one 4 KiB pread at a time and verify each one.\n"
 "        --seq (default) reads blocks 0..N-1 (C of them if --count);\n"
 "        --random reads C (default N) uniformly random blocks from seed S\n"
-"        (default 1).  --duration stops after SEC seconds.  Reports\n"
+"        (default 1); --blocks reads the blocks of LIST (see overwrite)\n"
+"        in its order.  --duration stops after SEC seconds.  Reports\n"
 "        blocks, failures, per-read latency p50/p99/max and IOPS;\n"
 "        --csv writes a per-second series:\n"
 "        second,reads,iops,p50_us,p99_us,max_us,failures.\n"
@@ -814,7 +815,7 @@ static int do_read(const struct args *a, bool verify_all)
 	struct state st;
 	struct vstats vs = { 0 };
 	struct lat l = { 0 };
-	struct blist fails = { 0 };
+	struct blist fails = { 0 }, list = { 0 };
 	unsigned char *buf = xalign(BS), *scratch = xalign(BS);
 	uint64_t rng, count, i, t0, dur_ns, elapsed, *sorted;
 	bool random = a->random && !verify_all;
@@ -834,16 +835,27 @@ static int do_read(const struct args *a, bool verify_all)
 		       PRIu64 " detail=wrong-size\n", a->file,
 		       (uint64_t)sb.st_size, st.size);
 	}
-	count = a->has_count && !verify_all ? a->count : st.nblocks;
-	if (!random && count > st.nblocks)
-		count = st.nblocks;
+	if (a->blocks_s && !verify_all) {
+		if (random || a->seq)
+			die("read: --blocks excludes --random and --seq");
+		parse_blist(a->blocks_s, &list);
+		for (i = 0; i < list.n; i++)
+			if (list.v[i] >= st.nblocks)
+				die("read: block %" PRIu64 " beyond the file (%"
+				    PRIu64 " blocks)", list.v[i], st.nblocks);
+	}
+	count = a->has_count && !verify_all ? a->count :
+		list.n ? list.n : st.nblocks;
+	if (!random && count > (list.n ? list.n : st.nblocks))
+		count = list.n ? list.n : st.nblocks;
 	if (random && !st.nblocks)
 		count = 0;
 	dur_ns = a->duration > 0 && !verify_all ? (uint64_t)(a->duration * 1e9) : 0;
 	rng = a->seed;
 	t0 = now_ns();
 	for (i = 0; i < count; i++) {
-		uint64_t blk = random ? splitmix64(&rng) % st.nblocks : i;
+		uint64_t blk = random ? splitmix64(&rng) % st.nblocks :
+			       list.n ? list.v[i] : i;
 		uint64_t s = now_ns(), e;
 		size_t n = pread_full(fd, buf, BS, blk * BS, a->file);
 
@@ -864,7 +876,7 @@ static int do_read(const struct args *a, bool verify_all)
 	qsort(sorted, l.n, sizeof(*sorted), cmp_u64);
 	printf("BLOCKCHECK %s file=%s mode=%s%s blocks=%zu failures=%" PRIu64
 	       " p50_us=%.1f p99_us=%.1f max_us=%.1f iops=%.0f elapsed_s=%.3f\n",
-	       name, a->file, random ? "random" : "seq",
+	       name, a->file, random ? "random" : list.n ? "list" : "seq",
 	       a->direct ? "-direct" : "", l.n, vs.failures,
 	       pct(sorted, l.n, 50) / 1e3, pct(sorted, l.n, 99) / 1e3,
 	       l.n ? sorted[l.n - 1] / 1e3 : 0.0,
@@ -875,6 +887,7 @@ static int do_read(const struct args *a, bool verify_all)
 	free(l.t);
 	free(l.d);
 	free(fails.v);
+	free(list.v);
 	free(buf);
 	free(scratch);
 	free(st.b);

@@ -102,6 +102,13 @@ expect_detect "misplaced block detected" "block=6 .*detail=misplaced" \
 	"$bc" read "$f" --random --seed 1 --count 5000
 dd_block "$tmp/pristine" 6 "$f" 6
 expect_ok "restored" "$bc" verify "$f"
+expect_ok "read --blocks list" "$bc" read "$f" --blocks 3,5:9,200
+grep -q '^BLOCKCHECK read .*mode=list blocks=6 ' "$out" || fail "read --blocks count"
+dd_block "$tmp/pristine" 5 "$f" 8
+expect_detect "read --blocks finds a bad block" "block=8 .*detail=misplaced" \
+	"$bc" read "$f" --blocks 8
+dd_block "$tmp/pristine" 8 "$f" 8
+expect_usage "read --blocks beyond EOF" "$bc" read "$f" --blocks 256
 
 # overwrite in each mode, then a stale generation put back
 expect_ok "overwrite buffered" "$bc" overwrite "$f" --blocks 0,3,10:20 --gen 2

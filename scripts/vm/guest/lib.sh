@@ -15,6 +15,9 @@
 #   puma_drop_caches            sync and drop page cache, dentries, inodes
 #   puma_meminfo FIELD          a /proc/meminfo value in kB
 #   puma_mem_report PREFIX      report MemFree/Cached/... as PREFIX.*_kb
+#   puma_export FILE [NAME]     send a small text file to the host: each
+#                               line as "PUMA-FILE NAME <line>"; the host
+#                               writes it to $OUTDIR/files/NAME
 
 PUMA_FAILFILE=/run/puma.failures
 
@@ -99,4 +102,17 @@ puma_mem_report() {
 		_n=$(echo "$_f" | tr -d '()' | tr '[:upper:]' '[:lower:]')
 		puma_result "$1.${_n}_kb" "$(puma_meminfo "$_f")"
 	done
+}
+
+puma_export() {
+	_name=${2:-$(basename "$1")}
+	case "$_name" in
+	*[!A-Za-z0-9_.-]*) puma_fail "puma_export: bad name '$_name'"; return 1 ;;
+	esac
+	if [ ! -r "$1" ]; then
+		puma_fail "puma_export: cannot read $1"
+		return 1
+	fi
+	sed "s/^/PUMA-FILE $_name /" "$1"
+	echo "PUMA-RESULT file.$_name=$(wc -l <"$1")"
 }
