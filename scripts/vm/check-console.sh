@@ -48,7 +48,7 @@ done
 log=$1
 [ -r "$log" ] || { echo "check-console: cannot read $log" >&2; exit 2; }
 
-say() { [ -n "$quiet" ] || echo "check-console: $*" >&2; }
+say() { if [ -z "$quiet" ]; then echo "check-console: $*" >&2; fi; }
 
 # Serial output has CR LF line ends; strip CRs before matching.
 clean=$(mktemp)
@@ -61,7 +61,7 @@ if [ -n "$results" ]; then
 fi
 
 if [ -n "$files" ]; then
-	grep -ao '^PUMA-FILE [A-Za-z0-9_.-]* ' "$clean" | cut -d' ' -f2 | sort -u |
+	{ grep -ao '^PUMA-FILE [A-Za-z0-9_.-]* ' "$clean" || true; } | cut -d' ' -f2 | sort -u |
 		while read -r name; do
 			mkdir -p "$files"
 			grep -a "^PUMA-FILE $name " "$clean" | cut -d' ' -f3- >"$files/$name"

@@ -33,6 +33,8 @@
 #   --allow-splat RE    console lines matching RE are not splats
 #   --qemu-arg ARG      extra QEMU argument (repeatable), e.g. an ivshmem
 #                       device
+#   --tsc-khz N         the host's TSC frequency (default: $PUMA_TSC_KHZ,
+#                       else what the host kernel detected); see below
 #   --verbose           also stream the console to stdout
 #
 # Output: $OUTDIR/console.log (serial console), $OUTDIR/results.txt (the
@@ -61,6 +63,7 @@ outdir=
 allow=
 qemu_extra=()
 verbose=
+tsc_khz=${PUMA_TSC_KHZ:-}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -75,8 +78,9 @@ while [ $# -gt 0 ]; do
 	--outdir) outdir=$2; shift 2 ;;
 	--allow-splat) allow=$2; shift 2 ;;
 	--qemu-arg) qemu_extra+=("$2"); shift 2 ;;
+	--tsc-khz) tsc_khz=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
-	-h|--help) sed -n '3,44s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,46s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -111,6 +115,29 @@ qlog=$outdir/qemu.log
 #  - no_hash_pointers: real addresses in reports.
 cmdline="console=ttyS0,115200 rdinit=/init loglevel=7 panic=-1 oops=panic"
 cmdline+=" panic_on_warn=0 kasan.fault=report kasan_multi_shot no_hash_pointers"
+# Guest clock.  Under TCG the guest's TSC runs at the host's TSC rate, but
+# the guest cannot calibrate it (the PIT loop is too slow under emulation,
+# and without ACPI there is no HPET or PM timer to compare with), so it
+# marks the TSC unstable and falls back to jiffies: 4 ms resolution, which
+# makes read latencies useless.  Telling it the frequency (tsc_early_khz)
+# and that the TSC is sound (tsc=reliable: no watchdog) gives a nanosecond
+# clock.  A wrong value only scales the guest's absolute times.
+if [ -z "$tsc_khz" ]; then
+	mhz=$( { dmesg 2>/dev/null || true; } |
+		sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p;
+			s/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail -1)
+	if [ -z "$mhz" ] && grep -qw constant_tsc /proc/cpuinfo; then
+		mhz=$(awk -F': *' '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
+	fi
+	[ -z "$mhz" ] || tsc_khz=$(awk -v m="$mhz" 'BEGIN { printf "%d", m * 1000 }')
+fi
+if [ -n "$tsc_khz" ]; then
+	[[ "$tsc_khz" =~ ^[0-9]+$ ]] || die "bad --tsc-khz '$tsc_khz'"
+	cmdline+=" tsc_early_khz=$tsc_khz tsc=reliable"
+else
+	echo "run-vm: warning: host TSC frequency unknown (set PUMA_TSC_KHZ):" \
+		"guest clock will be jiffies (4 ms resolution)" >&2
+fi
 cmdline+="$append"
 
 # Disks: cache=none (O_DIRECT on the host) by default so that guest disk

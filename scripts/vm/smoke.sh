@@ -59,8 +59,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 for n in "$big" "$small" "$reads"; do
-	if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 16 ]; then
-		die "bad block or read count '$n'"
+	if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 256 ]; then
+		die "bad block or read count '$n' (minimum 256)"
 	fi
 done
 

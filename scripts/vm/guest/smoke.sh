@@ -23,6 +23,8 @@
 big=${smoke_big:-98304}
 small=${smoke_small:-4096}
 reads=${smoke_reads:-20000}
+q=$((small / 4))		# block ranges scale with the small file
+e=$((small / 64))
 dev=/dev/vda
 mnt=/mnt/test
 F=$mnt/big
@@ -74,13 +76,14 @@ verify_both small.v_buffered
 
 # Read first so the page cache holds the old blocks the direct write must
 # invalidate.
-puma_bc small.preread read "$S" --blocks 0:64,1000:1100
-puma_bc small.ow_direct overwrite "$S" --blocks 0:64,1000:1100 --gen 3 \
-	--mode direct
+puma_bc small.preread read "$S" --blocks "0:$e,$q:$((q + 2 * e))"
+puma_bc small.ow_direct overwrite "$S" --blocks "0:$e,$q:$((q + 2 * e))" \
+	--gen 3 --mode direct
 verify_both small.v_direct
 
-puma_bc small.ow_mmap overwrite "$S" --blocks 32:96,2000:2200 --gen 4 \
-	--mode mmap
+puma_bc small.ow_mmap overwrite "$S" \
+	--blocks "$((e / 2)):$((3 * e / 2)),$((2 * q)):$((2 * q + 3 * e))" \
+	--gen 4 --mode mmap
 verify_both small.v_mmap
 
 puma_bc small.truncate truncate "$S" --blocks "$((small / 2))"
@@ -93,8 +96,8 @@ verify_both small.v_partial
 puma_bc small.extend_stamped extend "$S" --blocks "$small" --gen 5
 verify_both small.v_extend_stamped
 
-puma_bc small.preread2 read "$S" --blocks 100:300
-puma_bc small.punch punch "$S" --range 100:300
+puma_bc small.preread2 read "$S" --blocks "$e:$((4 * e))"
+puma_bc small.punch punch "$S" --range "$e:$((4 * e))"
 verify_both small.v_punch
 
 ino_old=$(stat -c %i "$S")
