@@ -125,7 +125,7 @@ fi
 rm -f "$disk"
 
 echo "smoke: timings (guest seconds; absolute TCG times only compare within a run):"
-for k in boot_s big.create.s big.create.mbps big.remount.s \
+for k in boot_s clocksource big.create.s big.create.mbps step.big.remount.s \
 	 big.read_random.s big.read_random.iops big.read_random.p50_us \
 	 big.read_random.p99_us big.read_random_direct.iops \
 	 big.verify.s big.verify.iops big.overwrite_direct.s \
