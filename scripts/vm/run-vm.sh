@@ -1,0 +1,228 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one QEMU (TCG) VM on the rig's kernel and initramfs, wait for it to
+# stop (bounded), then judge its console log (scripts/vm/check-console.sh).
+#
+#   run-vm.sh --initrd FILE [options]
+#
+#   --kernel BZIMAGE    kernel (default: $PUMA_KERNEL, else the bzImage of
+#                       "scripts/puma-kernel.sh modtree", built if needed)
+#   --initrd FILE       initramfs (scripts/vm/mkinitramfs.sh)
+#   --mem SIZE          guest RAM (default 256M)
+#   --cpus N            guest CPUs (default 1)
+#   --disk SPEC         add a virtio-blk disk (vda, vdb, ... in order);
+#                       SPEC is IMAGE[,OPT...] with OPT one of
+#                         iops=N        throttling.iops-total (I/O per s)
+#                         bps=N         throttling.bps-total (bytes per s)
+#                         iops-size=N   throttling.iops-size: an I/O of
+#                                       k*N bytes counts as k I/Os
+#                         cache=MODE    none (default) or writeback, ...
+#                         ro            read-only
+#                         KEY=VALUE     passed to -drive as is
+#   --net MODE:PORT     virtio-net NIC on a QEMU socket netdev to
+#                       127.0.0.1:PORT, MODE listen or connect (two VMs:
+#                       one listens, the other connects)
+#   --mac MAC           its MAC address (default 52:54:00:12:34:56)
+#   --append ARGS       extra kernel command line; unknown key=value
+#                       parameters reach the guest test as environment
+#   --timeout SEC       hard limit for the whole run (default 600); QEMU is
+#                       killed and the run fails, showing the console tail
+#   --outdir DIR        where console.log, results.txt and qemu.log go
+#                       (default: a new directory under ${TMPDIR:-/tmp})
+#   --allow-splat RE    console lines matching RE are not splats
+#   --qemu-arg ARG      extra QEMU argument (repeatable), e.g. an ivshmem
+#                       device
+#   --tsc-khz N         the host's TSC frequency (default: $PUMA_TSC_KHZ,
+#                       else what the host kernel detected); see below
+#   --verbose           also stream the console to stdout
+#
+# Output: $OUTDIR/console.log (serial console), $OUTDIR/results.txt (the
+# guest's "PUMA-RESULT key=value" lines as key=value), $OUTDIR/files/
+# (files the guest exported with puma_export), $OUTDIR/qemu.log.
+# Exit: 0 pass, 1 fail (guest verdict, kernel splat, timeout, QEMU error),
+# 2 usage.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+die() { echo "run-vm: error: $*" >&2; exit 2; }
+
+kernel=${PUMA_KERNEL:-}
+initrd=
+mem=256M
+cpus=1
+disks=()
+net=
+mac=52:54:00:12:34:56
+append=
+timeout=600
+outdir=
+allow=
+qemu_extra=()
+verbose=
+tsc_khz=${PUMA_TSC_KHZ:-}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--initrd) initrd=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
+	--disk) disks+=("$2"); shift 2 ;;
+	--net) net=$2; shift 2 ;;
+	--mac) mac=$2; shift 2 ;;
+	--append) append="$append $2"; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--outdir) outdir=$2; shift 2 ;;
+	--allow-splat) allow=$2; shift 2 ;;
+	--qemu-arg) qemu_extra+=("$2"); shift 2 ;;
+	--tsc-khz) tsc_khz=$2; shift 2 ;;
+	--verbose) verbose=1; shift ;;
+	-h|--help) sed -n '3,46s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+done
+[ -n "$initrd" ] || die "--initrd is required"
+[ -r "$initrd" ] || die "cannot read $initrd"
+[[ "$timeout" =~ ^[0-9]+$ ]] || die "bad --timeout '$timeout'"
+if [ -z "$kernel" ]; then
+	kernel=$("$root/scripts/puma-kernel.sh" modtree)/arch/x86/boot/bzImage
+fi
+[ -r "$kernel" ] || die "cannot read kernel $kernel"
+command -v qemu-system-x86_64 >/dev/null ||
+	die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+
+if [ -z "$outdir" ]; then
+	outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-vm.XXXXXX")
+else
+	mkdir -p "$outdir"
+fi
+log=$outdir/console.log
+results=$outdir/results.txt
+qlog=$outdir/qemu.log
+: >"$log"
+: >"$results"
+
+# Kernel command line.  Failures must be visible and must end the run fast:
+#  - oops=panic panic=-1: an oops kills a task that may hold locks, so the
+#    test would hang until the timeout; instead the kernel panics, resets
+#    at once and QEMU (-no-reboot) exits with the oops in the log;
+#  - panic_on_warn=0, kasan.fault=report, kasan_multi_shot: WARNs and KASAN
+#    reports are logged and the guest carries on, so one run shows every
+#    report and still prints its results; the host fails the run on them;
+#  - no_hash_pointers: real addresses in reports.
+cmdline="console=ttyS0,115200 rdinit=/init loglevel=7 panic=-1 oops=panic"
+cmdline+=" panic_on_warn=0 kasan.fault=report kasan_multi_shot no_hash_pointers"
+# Guest clock.  Under TCG the guest's TSC runs at the host's TSC rate, but
+# the guest cannot calibrate it (the PIT loop is too slow under emulation,
+# and without ACPI there is no HPET or PM timer to compare with), so it
+# marks the TSC unstable and falls back to jiffies: 4 ms resolution, which
+# makes read latencies useless.  Telling it the frequency (tsc_early_khz)
+# and that the TSC is sound (tsc=reliable: no watchdog) gives a nanosecond
+# clock.  A wrong value only scales the guest's absolute times.
+if [ -z "$tsc_khz" ]; then
+	mhz=$( { dmesg 2>/dev/null || true; } |
+		sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p;
+			s/.*tsc: Detected \([0-9.]*\) MHz processor.*/\1/p' | tail -1)
+	if [ -z "$mhz" ] && grep -qw constant_tsc /proc/cpuinfo; then
+		mhz=$(awk -F': *' '/^cpu MHz/ { print $2; exit }' /proc/cpuinfo)
+	fi
+	[ -z "$mhz" ] || tsc_khz=$(awk -v m="$mhz" 'BEGIN { printf "%d", m * 1000 }')
+fi
+if [ -n "$tsc_khz" ]; then
+	[[ "$tsc_khz" =~ ^[0-9]+$ ]] || die "bad --tsc-khz '$tsc_khz'"
+	cmdline+=" tsc_early_khz=$tsc_khz tsc=reliable"
+else
+	echo "run-vm: warning: host TSC frequency unknown (set PUMA_TSC_KHZ):" \
+		"guest clock will be jiffies (4 ms resolution)" >&2
+fi
+cmdline+="$append"
+
+# Disks: cache=none (O_DIRECT on the host) by default so that guest disk
+# reads really go to the host's disk and are not served from the host's
+# 24 GiB page cache at memory speed, which would make "disk" cheaper than
+# any remote cache; the throttling options then set the cost of an I/O.
+qemu_disks=()
+i=0
+for spec in ${disks[@]+"${disks[@]}"}; do
+	IFS=, read -r -a parts <<<"$spec"
+	img=${parts[0]}
+	[ -e "$img" ] || die "--disk: no such image $img"
+	drive="file=$img,if=none,id=d$i,format=raw,aio=threads"
+	cache=none
+	for opt in "${parts[@]:1}"; do
+		case "$opt" in
+		iops=*) drive+=",throttling.iops-total=${opt#iops=}" ;;
+		bps=*) drive+=",throttling.bps-total=${opt#bps=}" ;;
+		iops-size=*) drive+=",throttling.iops-size=${opt#iops-size=}" ;;
+		cache=*) cache=${opt#cache=} ;;
+		ro) drive+=",readonly=on" ;;
+		*=*) drive+=",$opt" ;;
+		*) die "--disk $spec: bad option '$opt'" ;;
+		esac
+	done
+	qemu_disks+=(-drive "$drive,cache=$cache"
+		     -device "virtio-blk-pci,drive=d$i,serial=puma-d$i")
+	i=$((i + 1))
+done
+
+qemu_net=()
+if [ -n "$net" ]; then
+	mode=${net%%:*}
+	port=${net#*:}
+	[[ "$port" =~ ^[0-9]+$ ]] || die "--net $net: bad port"
+	case "$mode" in
+	listen|connect) ;;
+	*) die "--net $net: mode must be listen or connect" ;;
+	esac
+	qemu_net=(-netdev "socket,id=n0,$mode=127.0.0.1:$port"
+		  -device "virtio-net-pci,netdev=n0,mac=$mac")
+fi
+
+if [ -n "$verbose" ]; then
+	serial=(-chardev "stdio,id=con,signal=off,logfile=$log")
+else
+	serial=(-chardev "file,id=con,path=$log")
+fi
+
+qemu=(qemu-system-x86_64 -accel tcg -machine pc -cpu max
+      -smp "$cpus" -m "$mem"
+      -nodefaults -no-user-config -display none -no-reboot
+      "${serial[@]}" -serial chardev:con
+      -kernel "$kernel" -initrd "$initrd" -append "$cmdline"
+      ${qemu_disks[@]+"${qemu_disks[@]}"}
+      ${qemu_net[@]+"${qemu_net[@]}"}
+      ${qemu_extra[@]+"${qemu_extra[@]}"})
+printf '%q ' "${qemu[@]}" >"$outdir/qemu.cmd"
+echo >>"$outdir/qemu.cmd"
+
+echo "run-vm: booting (mem $mem, cpus $cpus, timeout ${timeout}s), log $log" >&2
+start=$(date +%s.%N)
+rc=0
+if [ -n "$verbose" ]; then
+	timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null 2>"$qlog" || rc=$?
+else
+	timeout --kill-after=10 "$timeout" "${qemu[@]}" </dev/null >"$qlog" 2>&1 || rc=$?
+fi
+wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+
+fail=
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	echo "run-vm: FAIL: timeout: VM still running after ${timeout}s, killed; console tail:" >&2
+	tr -d '\r' <"$log" | tail -n 60 | sed 's/^/  | /' >&2
+	fail=1
+elif [ "$rc" -ne 0 ]; then
+	echo "run-vm: FAIL: QEMU exited with status $rc:" >&2
+	sed 's/^/  qemu: /' "$qlog" >&2
+	fail=1
+fi
+"$here/check-console.sh" --quiet --results "$results" --files "$outdir/files" \
+	${allow:+--allow "$allow"} "$log" || fail=1
+echo "vm_wall_s=$wall" >>"$results"
+if [ -n "$fail" ]; then
+	echo "run-vm: FAIL after ${wall}s (outputs in $outdir)" >&2
+	exit 1
+fi
+echo "run-vm: pass after ${wall}s (outputs in $outdir)" >&2
