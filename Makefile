@@ -12,7 +12,7 @@ OUT		:= $(CURDIR)/out
 SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test clean help \
-	summary-reset
+	summary-reset blockcheck vm-smoke vm-selftest
 
 all: modules
 
@@ -48,6 +48,16 @@ test: summary-reset
 	scripts/summary.sh $(SUMMARY); \
 	exit $$rc
 
+blockcheck:
+	$(MAKE) -C tools/blockcheck
+
+# The QEMU rig (scripts/vm/, Documentation/vm-rig.rst) on its own.
+vm-smoke: modules blockcheck
+	scripts/vm/smoke.sh --modules "$(wildcard $(CURDIR)/puma.ko $(CURDIR)/puma_loop.ko)"
+
+vm-selftest: blockcheck
+	scripts/vm/selftest.sh
+
 clean:
 	@kdir=$$(ls -d $(PUMA_CACHE)/build/x86_64-* 2>/dev/null | head -n 1); \
 	if [ -n "$$kdir" ]; then $(MAKE) -C "$$kdir" M=$(CURDIR) clean; fi
@@ -61,4 +71,6 @@ help:
 	@echo '  kunit-qemu  KUnit suites under QEMU x86_64 (same debug options)'
 	@echo '  bench       benchmarks under UML, no debug options'
 	@echo '  modules     build the modules out of tree (KDIR=<kernel build>)'
+	@echo '  vm-smoke    QEMU rig end to end: ext4, blockcheck, mutations'
+	@echo '  vm-selftest prove the QEMU rig fails when it must'
 	@echo 'Environment: PUMA_CACHE (default ~/.cache/puma), PUMA_JOBS'

@@ -21,6 +21,7 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/random.h>
+#include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 
@@ -101,6 +102,53 @@ static unsigned long bench_xarray(struct kunit *test, const u32 *order,
 	return bad;
 }
 
+/*
+ * The index's layout without the index: one plain xarray per inode, the
+ * inode found by array position.  Tells the cost of splitting pages by
+ * inode apart from the cost of finding the inode.
+ */
+static unsigned long bench_split(struct kunit *test, const u32 *order,
+				 unsigned long n, struct bench_times *t)
+{
+	unsigned long i, nr = DIV_ROUND_UP(n, PUMA_BENCH_FILE_PAGES), bad = 0;
+	struct puma_index_key k;
+	struct xarray *xas;
+	long before;
+	ktime_t start;
+
+	xas = kvcalloc(nr, sizeof(*xas), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, xas);
+	for (i = 0; i < nr; i++)
+		xa_init(&xas[i]);
+	before = slab_bytes();
+	start = ktime_get();
+	for (i = 0; i < n; i++) {
+		k = bench_key(order[i]);
+		bad += xa_insert(&xas[k.ino], k.index, bench_entry(order[i]),
+				 GFP_KERNEL) != 0;
+	}
+	t->insert = per_op(start, n);
+	t->bytes = (slab_bytes() - before) / (long)n;
+
+	start = ktime_get();
+	for (i = 0; i < n; i++) {
+		k = bench_key(order[i]);
+		bad += xa_load(&xas[k.ino], k.index) != bench_entry(order[i]);
+	}
+	t->lookup = per_op(start, n);
+
+	start = ktime_get();
+	for (i = 0; i < n; i++) {
+		k = bench_key(order[i]);
+		bad += xa_erase(&xas[k.ino], k.index) != bench_entry(order[i]);
+	}
+	t->erase = per_op(start, n);
+	for (i = 0; i < nr; i++)
+		xa_destroy(&xas[i]);
+	kvfree(xas);
+	return bad;
+}
+
 static unsigned long bench_index(struct kunit *test, const u32 *order,
 				 unsigned long n, struct bench_times *t)
 {
@@ -157,7 +205,7 @@ static void puma_index_bench_ops(struct kunit *test)
 {
 	const unsigned long n = *(const unsigned long *)test->param_value;
 	struct bench_times base = { U64_MAX, U64_MAX, U64_MAX, 0 };
-	struct bench_times idx = base, t;
+	struct bench_times idx = base, split = base, t;
 	unsigned long i, j, bad = 0;
 	int round;
 	u32 *order;
@@ -174,6 +222,8 @@ static void puma_index_bench_ops(struct kunit *test)
 	for (round = 0; round < PUMA_BENCH_ROUNDS; round++) {
 		bad += bench_xarray(test, order, n, &t);
 		best_of(&base, &t);
+		bad += bench_split(test, order, n, &t);
+		best_of(&split, &t);
 		bad += bench_index(test, order, n, &t);
 		best_of(&idx, &t);
 		cond_resched();
@@ -183,6 +233,8 @@ static void puma_index_bench_ops(struct kunit *test)
 
 	kunit_info(test, "entries=%lu xarray_ns insert=%llu lookup=%llu erase=%llu bytes_per_entry=%ld\n",
 		   n, base.insert, base.lookup, base.erase, base.bytes);
+	kunit_info(test, "entries=%lu split_ns  insert=%llu lookup=%llu erase=%llu bytes_per_entry=%ld\n",
+		   n, split.insert, split.lookup, split.erase, split.bytes);
 	kunit_info(test, "entries=%lu index_ns  insert=%llu lookup=%llu erase=%llu bytes_per_entry=%ld\n",
 		   n, idx.insert, idx.lookup, idx.erase, idx.bytes);
 	kunit_info(test, "entries=%lu ratio_x100 insert=%u lookup=%u erase=%u\n",

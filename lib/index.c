@@ -23,8 +23,16 @@
  * An inode node goes away when its last entry is erased; pool nodes stay
  * until puma_index_erase_pool(), since a pool lives as long as a mounted
  * filesystem.
+ *
+ * Finding an inode through the two upper xarrays costs six dependent
+ * memory accesses, which dominate lookups in a large index.  A small
+ * direct-mapped cache of inode pointers, hashed by (pool, inode key), makes
+ * it two.  A slot is only filled under the inode's lock while the inode is
+ * live, and a dying inode clears its slot after it is marked dead, so a
+ * slot never points to a freed inode; readers check the key and deadness.
  */
 
+#include <linux/hash.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
@@ -77,13 +85,54 @@ static void puma_index_inode_put(struct puma_index_inode *inode)
 	kfree_rcu(inode, rcu);
 }
 
+static struct puma_index_inode __rcu **
+puma_index_cache_slot(struct puma_index *index, u32 pool_id, u64 ino)
+{
+	return &index->inode_cache[hash_64(ino ^ ((u64)pool_id << 32),
+					   ilog2(PUMA_INDEX_INODE_CACHE))];
+}
+
+/* Remember a live inode; caller holds its lock. */
+static void __puma_index_cache_fill(struct puma_index *index,
+				    struct puma_index_inode *inode)
+{
+	lockdep_assert_held(&inode->pages.xa_lock);
+	if (!inode->dead)
+		rcu_assign_pointer(*puma_index_cache_slot(index, inode->pool_id,
+							  inode->ino), inode);
+}
+
+/* Forget a dead inode; its lock is no longer needed to keep it out. */
+static void puma_index_cache_clear(struct puma_index *index,
+				   struct puma_index_inode *inode)
+{
+	struct puma_index_inode __rcu **slot =
+		puma_index_cache_slot(index, inode->pool_id, inode->ino);
+
+	if (rcu_access_pointer(*slot) == inode)
+		cmpxchg((struct puma_index_inode **)slot, inode, NULL);
+}
+
 /* Caller holds rcu_read_lock(); the result may already be dead. */
 static struct puma_index_inode *
 puma_index_find_inode(struct puma_index *index, u32 pool_id, u64 ino)
 {
-	struct puma_index_pool *pool = xa_load(&index->pools, pool_id);
+	struct puma_index_inode *inode;
+	struct puma_index_pool *pool;
 
-	return pool ? xa_load(&pool->inodes, ino) : NULL;
+	inode = rcu_dereference(*puma_index_cache_slot(index, pool_id, ino));
+	if (inode && inode->ino == ino && inode->pool_id == pool_id &&
+	    !READ_ONCE(inode->dead))
+		return inode;
+
+	pool = xa_load(&index->pools, pool_id);
+	inode = pool ? xa_load(&pool->inodes, ino) : NULL;
+	if (inode) {
+		xa_lock(&inode->pages);
+		__puma_index_cache_fill(index, inode);
+		xa_unlock(&inode->pages);
+	}
+	return inode;
 }
 
 static struct puma_index_pool *
@@ -234,6 +283,7 @@ unlock:
  */
 int puma_index_init(struct puma_index *index)
 {
+	memset(index->inode_cache, 0, sizeof(index->inode_cache));
 	xa_init(&index->pools);
 	lockdep_set_class(&index->pools.xa_lock, &puma_index_pools_lock_key);
 	return percpu_counter_init(&index->nr_entries, 0, GFP_KERNEL);
@@ -336,7 +386,8 @@ EXPORT_SYMBOL_NS_GPL(puma_index_lookup, PUMA);
  * Unlink an inode node that its last erase left empty.  Caller holds
  * rcu_read_lock(), which keeps @inode and its pool allocated.
  */
-static void puma_index_reap_inode(struct puma_index_inode *inode)
+static void puma_index_reap_inode(struct puma_index *index,
+				  struct puma_index_inode *inode)
 {
 	struct puma_index_pool *pool = inode->pool;
 	bool unlinked = false;
@@ -344,15 +395,17 @@ static void puma_index_reap_inode(struct puma_index_inode *inode)
 	xa_lock(&pool->inodes);
 	xa_lock(&inode->pages);
 	if (!inode->dead && !inode->nr_pages) {
-		inode->dead = true;
+		WRITE_ONCE(inode->dead, true);
 		unlinked = true;
 	}
 	xa_unlock(&inode->pages);
 	if (unlinked)
 		__xa_erase(&pool->inodes, inode->ino);
 	xa_unlock(&pool->inodes);
-	if (unlinked)
+	if (unlinked) {
+		puma_index_cache_clear(index, inode);
 		puma_index_inode_put(inode);
+	}
 }
 
 /* Erase @key's entry, only if it is @match when @match is not NULL. */
@@ -381,7 +434,7 @@ static void *puma_index_erase_match(struct puma_index *index,
 	if (entry)
 		percpu_counter_dec(&index->nr_entries);
 	if (empty)
-		puma_index_reap_inode(inode);
+		puma_index_reap_inode(index, inode);
 out:
 	rcu_read_unlock();
 	return entry;
@@ -466,13 +519,16 @@ static unsigned long puma_index_drain_inode(struct puma_index *index,
 	return total;
 }
 
-/* Unlink @inode from @pool; caller holds the pool's lock. */
+/*
+ * Unlink @inode from @pool; caller holds the pool's lock, and clears the
+ * inode's cache slot once it has dropped it.
+ */
 static void __puma_index_kill_inode(struct puma_index_pool *pool,
 				    struct puma_index_inode *inode)
 {
 	lockdep_assert_held(&pool->inodes.xa_lock);
 	xa_lock(&inode->pages);
-	inode->dead = true;
+	WRITE_ONCE(inode->dead, true);
 	xa_unlock(&inode->pages);
 	__xa_erase(&pool->inodes, inode->ino);
 }
@@ -516,6 +572,7 @@ unsigned long puma_index_erase_inode(struct puma_index *index, u32 pool,
 
 	n = 0;
 	if (inode) {
+		puma_index_cache_clear(index, inode);
 		n = puma_index_drain_inode(index, inode, drop, arg);
 		/* The table's reference, which the unlink handed to us. */
 		puma_index_inode_put(inode);
@@ -569,6 +626,7 @@ unsigned long puma_index_erase_pool(struct puma_index *index, u32 pool,
 		xa_unlock(&p->inodes);
 		if (!inode)
 			break;
+		puma_index_cache_clear(index, inode);
 		n += puma_index_drain_inode(index, inode, drop, arg);
 		puma_index_inode_put(inode);
 	}

@@ -71,6 +71,12 @@ if [ -s "$out/kernel-doc.log" ]; then
 	bad "kernel-doc reported the lines above"
 fi
 
+if [ -f tools/blockcheck/Makefile ]; then
+	step "blockcheck host test"
+	make -s -C tools/blockcheck check >"$out/blockcheck.log" 2>&1 ||
+		{ tail -n 30 "$out/blockcheck.log"; bad "blockcheck host test"; }
+fi
+
 if [ -f tools/wire-host/Makefile ]; then
 	step "wire codec in user space"
 	make -s -C tools/wire-host test || bad "user-space wire codec test"
