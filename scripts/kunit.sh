@@ -66,7 +66,7 @@ if [ -n "$bench" ]; then
 	timeout=3600
 else
 	configs=("$PUMA_ROOT/kunit/.kunitconfig" "$cfgdir/debug.config"
-		 "$cfgdir/kasan.config" "${archcfg[@]}")
+		 "$cfgdir/kasan.config" "$cfgdir/hooks.config" "${archcfg[@]}")
 	label="kunit-$arch"
 fi
 

@@ -139,7 +139,8 @@ build_modtree() {
 	tree=$(prepare_tree)
 	frags=("$PUMA_ROOT/kernel/configs/base-x86_64.config"
 	       "$PUMA_ROOT/kernel/configs/debug.config"
-	       "$PUMA_ROOT/kernel/configs/kasan.config")
+	       "$PUMA_ROOT/kernel/configs/kasan.config"
+	       "$PUMA_ROOT/kernel/configs/hooks.config")
 	h=$(config_hash "${frags[@]}")
 	build="$PUMA_CACHE/build/x86_64-$(basename "$tree")"
 	mkdir -p "$build"
