@@ -113,6 +113,12 @@ static void puma_wire_key_set(struct puma_wire_key *key, int pool, u64 ino,
 	key->index = index;
 }
 
+static bool puma_key_equal(const struct puma_wire_key *a,
+			   const struct puma_wire_key *b)
+{
+	return a->pool == b->pool && a->ino == b->ino && a->index == b->index;
+}
+
 static bool puma_out_affects(const struct puma_out *o,
 			     const struct puma_wire_key *key)
 {
@@ -255,6 +261,9 @@ static void puma_client_queue_inv(struct puma_client *c, enum puma_out_kind kind
 	o = NULL;
 	if (kind == PUMA_OUT_INV_PAGE)
 		clear_bit(puma_key_hash(&key), c->present);
+	else if (kind == PUMA_OUT_INV_POOL)
+		/* A hint only: forget it all rather than ask in vain. */
+		bitmap_zero(c->present, 1UL << PUMA_FILTER_ORDER);
 	queue_work(system_unbound_wq, &c->send_work);
 unlock:
 	if (o && !o->pooled)
@@ -349,6 +358,8 @@ static int puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 
 	wm.hdr.type = PUMA_WIRE_GET;
 	wm.hdr.seq = req.seq;
+	if (puma_exclusive)
+		wm.hdr.flags = PUMA_WIRE_F_EXCLUSIVE;
 	wm.batch.count = 1;
 	wm.batch.keys[0] = req.key;
 	msg = puma_msg_build(&wm, NULL, 0, GFP_NOIO);
@@ -482,8 +493,6 @@ static int puma_client_send_batch(struct puma_client *c,
 	if (!err && wm.hdr.type == PUMA_WIRE_PUT) {
 		wm.hdr.nr_pages = n;
 		wm.hdr.data_crc = crc;
-		if (puma_exclusive)
-			wm.hdr.flags |= PUMA_WIRE_F_EXCLUSIVE;
 	}
 	wm.hdr.seq = atomic64_inc_return(&c->seq);
 	if (!err) {
@@ -571,7 +580,7 @@ static void puma_client_get_response(struct puma_client *c,
 	list_for_each_entry(req, &c->gets, list) {
 		if (req->seq != wm->batch.ref_seq)
 			continue;
-		if (memcmp(&req->key, key, sizeof(*key))) {
+		if (!puma_key_equal(&req->key, key)) {
 			puma_count(PUMA_STAT_BAD_MSGS, 1);
 			break;
 		}

@@ -14,6 +14,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>

@@ -193,7 +193,8 @@ static void puma_session_get(struct puma_session *s,
 	for (i = 0; i < req->batch.count; i++) {
 		wm->batch.keys[i] = req->batch.keys[i];
 		puma_key_from_wire(&key, &req->batch.keys[i]);
-		if (puma_exclusive) {
+		/* The client chooses: an exclusive GET moves the page to it. */
+		if (req->hdr.flags & PUMA_WIRE_F_EXCLUSIVE) {
 			folio = puma_rlru_take(s->rlru, &key);
 			pages[n] = folio ? folio_page(folio, 0) : NULL;
 		} else {

@@ -14,6 +14,7 @@
 #
 #   puma-loop.sh [--big N] [--small N] [--reads N] [--limit SIZE]
 #                [--mem SIZE] [--timeout SEC] [--outdir DIR] [--verbose]
+#                [--kdir DIR]   (kernel build to use; default: the modtree)
 #
 # Exit: 0 pass, 1 fail, 2 usage.
 
@@ -32,6 +33,7 @@ mem=256M
 timeout=1500
 outdir=
 verbose=
+kdir=
 # A read waits this long for the loopback server before going to disk.
 # Under TCG with lockdep and KASAN the default 1 ms is too short to ever
 # see an answer; the default is for real machines.
@@ -46,12 +48,13 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--outdir) outdir=$2; shift 2 ;;
 	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--kdir) kdir=$2; shift 2 ;;
+	-h|--help) sed -n '3,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
 
-kdir=$("$root/scripts/puma-kernel.sh" modtree)
+[ -n "$kdir" ] || kdir=$("$root/scripts/puma-kernel.sh" modtree)
 grep -q '^CONFIG_CLEANCACHE=y' "$kdir/.config" ||
 	die "the VM kernel has no CONFIG_CLEANCACHE (hook series missing?)"
 make -s -C "$kdir" M="$root" modules >&2
@@ -96,6 +99,10 @@ if [ "$rc" -eq 0 ]; then
 	hits=$(( $(num stats.pass2.hits) - $(num stats.pass1.hits) ))
 	local_hits=$(( $(num stats.pass2.local_hits) - $(num stats.pass1.local_hits) ))
 	[ "$hits" -gt 0 ] || fail "no PUMA hit on the second pass"
+	remote_hits=$(( $(num stats.end.hits) + $(num stats.end.local_hits) -
+			$(num stats.pass2.hits) - $(num stats.pass2.local_hits) ))
+	[ "$remote_hits" -gt 0 ] ||
+		fail "the mutation checks never read a page back from PUMA"
 	[ "$(get big.verify_final.blocks)" = "$big" ] ||
 		fail "final verify did not read $big blocks"
 	if e2fsck -fn "$disk" >"$outdir/e2fsck.log" 2>&1; then

@@ -648,6 +648,9 @@ static void usage(FILE *f)
 "  truncate FILE (--blocks N | --bytes N)\n"
 "        ftruncate to N blocks (or bytes; a partial last block keeps only\n"
 "        its prefix).  Growing leaves a hole: new blocks must read as zeros.\n"
+"  evict FILE\n"
+"        fsync, then drop the file's clean pages from the page cache\n"
+"        (posix_fadvise DONTNEED), as reclaim would.\n"
 "  extend FILE --blocks N [--gen G]\n"
 "        grow the file to N blocks: a hole (ftruncate), or with --gen,\n"
 "        new stamped blocks of generation G written at the end.\n"
@@ -1029,6 +1032,27 @@ static int cmd_truncate(const struct args *a, bool extend)
 	return 0;
 }
 
+/*
+ * Drop the file's clean pages from the page cache, through the same path
+ * as reclaim's eviction, so that a page cache backend gets them and the
+ * next read must come from it or from the disk.
+ */
+static int cmd_evict(const struct args *a)
+{
+	uint64_t t0 = now_ns();
+	int fd, err;
+
+	fd = open_file(a->file, O_RDONLY, false);
+	xfsync(fd, a->file);
+	err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (err)
+		die("%s: posix_fadvise(DONTNEED): %s", a->file, strerror(err));
+	close(fd);
+	printf("BLOCKCHECK evict file=%s failures=0 elapsed_s=%.3f\n",
+	       a->file, (now_ns() - t0) / 1e9);
+	return 0;
+}
+
 static int cmd_punch(const struct args *a)
 {
 	struct state st;
@@ -1105,6 +1129,8 @@ int main(int argc, char **argv)
 		return cmd_truncate(&a, true);
 	if (!strcmp(a.cmd, "punch"))
 		return cmd_punch(&a);
+	if (!strcmp(a.cmd, "evict"))
+		return cmd_evict(&a);
 	if (!strcmp(a.cmd, "state"))
 		return cmd_state(&a);
 	if (!strcmp(a.cmd, "help")) {

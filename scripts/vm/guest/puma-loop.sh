@@ -52,14 +52,27 @@ puma_result pl.big_blocks "$big"
 
 puma_step mount mount -t ext4 "$dev" "$mnt" || exit 1
 
+# The counters every 20 s on the console, for whoever reads a slow run.
+(
+	while sleep 20; do
+		echo "puma-stats: $(tr '\n' ' ' <"$stats")"
+	done
+) &
+
 remount() {
 	umount "$mnt" && mount -t ext4 "$dev" "$mnt"
 }
 
-verify_both() {
+# verify_all NAME: verify through the page cache as the mutation left it;
+# then evict the file's pages, which puts them into PUMA, and verify what
+# comes back from PUMA (or the disk); then drop every cache, hosted pages
+# included, and verify from the disk.
+verify_all() {
 	_n=$1
 	shift
 	puma_bc "$_n.warm" verify "$S" "$@"
+	puma_bc "$_n.evict" evict "$S"
+	puma_bc "$_n.remote" verify "$S" "$@"
 	puma_drop_caches
 	puma_bc "$_n.cold" verify "$S" "$@"
 }
@@ -78,35 +91,35 @@ puma_export /run/pass1.csv
 puma_export /run/pass2.csv
 puma_mem_report mem.after_passes
 
-# --- small file: every mutation, each verified warm and cold -------------
+# --- small file: every mutation, each verified warm, remote and cold ----
 puma_bc small.create create "$S" --blocks "$small" --id 2 --gen 1
-verify_both small.v_create
+verify_all small.v_create
 
 puma_bc small.ow_buffered overwrite "$S" --random --count 256 --seed 11 \
 	--gen 2 --mode buffered
-verify_both small.v_buffered
+verify_all small.v_buffered
 
 puma_bc small.preread read "$S" --blocks "0:$e,$q:$((q + 2 * e))"
 puma_bc small.ow_direct overwrite "$S" --blocks "0:$e,$q:$((q + 2 * e))" \
 	--gen 3 --mode direct
-verify_both small.v_direct
+verify_all small.v_direct
 
 puma_bc small.ow_mmap overwrite "$S" \
 	--blocks "$((e / 2)):$((3 * e / 2)),$((2 * q)):$((2 * q + 3 * e))" \
 	--gen 4 --mode mmap
-verify_both small.v_mmap
+verify_all small.v_mmap
 
 puma_bc small.truncate truncate "$S" --blocks "$((small / 2))"
-verify_both small.v_truncate
+verify_all small.v_truncate
 puma_bc small.extend_hole extend "$S" --blocks "$small"
-verify_both small.v_extend_hole
+verify_all small.v_extend_hole
 puma_bc small.extend_stamped truncate "$S" --blocks "$((small / 2))"
 puma_bc small.extend_stamped2 extend "$S" --blocks "$small" --gen 5
-verify_both small.v_extend_stamped
+verify_all small.v_extend_stamped
 
 puma_bc small.preread2 read "$S" --blocks "$e:$((4 * e))"
 puma_bc small.punch punch "$S" --range "$e:$((4 * e))"
-verify_both small.v_punch
+verify_all small.v_punch
 
 ino_old=$(stat -c %i "$S")
 puma_step small.unlink rm -f "$S"
@@ -115,7 +128,7 @@ puma_bc small.recreate create "$S" --blocks "$small" --id 3 --gen 6
 ino_new=$(stat -c %i "$S")
 puma_result small.inode_old "$ino_old"
 puma_result small.inode_new "$ino_new"
-verify_both small.v_recreate
+verify_all small.v_recreate
 
 # --- unmount and mount again, then everything once more ------------------
 puma_step remount2 remount || exit 1
