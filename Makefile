@@ -12,7 +12,7 @@ OUT		:= $(CURDIR)/out
 SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test clean help \
-	summary-reset blockcheck vm-smoke vm-selftest
+	summary-reset blockcheck vm-smoke vm-selftest vm-puma-loop
 
 all: modules
 
@@ -45,6 +45,12 @@ test: summary-reset
 	$(MAKE) --no-print-directory check || rc=1; \
 	scripts/kunit.sh --arch um --summary $(SUMMARY) || rc=1; \
 	scripts/kunit.sh --arch x86_64 --summary $(SUMMARY) || rc=1; \
+	rm -rf $(OUT)/puma-loop; \
+	if scripts/vm/puma-loop.sh --outdir $(OUT)/puma-loop; then \
+		echo "vm-puma-loop 1 0" >> $(SUMMARY); \
+	else \
+		echo "vm-puma-loop 0 1" >> $(SUMMARY); rc=1; \
+	fi; \
 	scripts/summary.sh $(SUMMARY); \
 	exit $$rc
 
@@ -54,6 +60,10 @@ blockcheck:
 # The QEMU rig (scripts/vm/, Documentation/vm-rig.rst) on its own.
 vm-smoke: modules blockcheck
 	scripts/vm/smoke.sh --modules "$(wildcard $(CURDIR)/puma.ko $(CURDIR)/puma_loop.ko)"
+
+# PUMA in one VM over the loopback transport (Documentation/backend.rst).
+vm-puma-loop:
+	scripts/vm/puma-loop.sh --outdir $(OUT)/puma-loop
 
 vm-selftest: blockcheck
 	scripts/vm/selftest.sh
@@ -65,7 +75,8 @@ clean:
 
 help:
 	@echo 'Targets:'
-	@echo '  test        check + kunit + kunit-qemu (what CI runs)'
+	@echo '  test        check + kunit + kunit-qemu + vm-puma-loop (what CI runs)'
+	@echo '  vm-puma-loop PUMA client and server in one QEMU VM, ext4, verified'
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
 	@echo '  kunit       KUnit suites under UML (lockdep, KASAN, DEBUG_LIST)'
 	@echo '  kunit-qemu  KUnit suites under QEMU x86_64 (same debug options)'

@@ -53,10 +53,12 @@ for f in $(kernel_sources); do
 	"$tree/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "$f"
 done >"$out/checkpatch.log" 2>&1
+# From inside the kernel tree: run from a git checkout of ours,
+# checkpatch reviews the .patch file as if it were a file being added.
 for p in kernel/patches/*/*.patch; do
 	[ -e "$p" ] || continue
-	"$tree/scripts/checkpatch.pl" --strict --terse --show-types \
-		--root="$tree" "$p"
+	(cd "$tree" && scripts/checkpatch.pl --strict --terse --show-types \
+		"$PUMA_ROOT/$p")
 done >>"$out/checkpatch.log" 2>&1
 if grep -E ': (ERROR|WARNING|CHECK):' "$out/checkpatch.log"; then
 	bad "checkpatch reported the lines above"

@@ -25,10 +25,10 @@ root=$(cd "$here/../.." && pwd)
 
 die() { echo "puma-loop: error: $*" >&2; exit 2; }
 
-big=24576
+big=16384
 small=2048
-reads=6000
-limit=32M
+reads=16384
+limit=24M
 mem=256M
 timeout=1500
 outdir=

@@ -8,20 +8,20 @@
 # charged to the root group, as they would be on a server.
 #
 # Parameters (kernel command line, reach us as environment variables):
-#   pl_big=N      blocks of the big file (default 24576 = 96 MiB)
+#   pl_big=N      blocks of the big file (default 16384 = 64 MiB)
 #   pl_small=N    blocks of the file every mutation is tried on
 #   pl_reads=N    random reads per pass over the big file
-#   pl_limit=S    memory.max of the workload's cgroup (default 32M)
+#   pl_limit=S    memory.max of the workload's cgroup (default 24M)
 #
 # Every read is verified by blockcheck against what the disk holds now.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . /guest/lib.sh
 
-big=${pl_big:-24576}
+big=${pl_big:-16384}
 small=${pl_small:-2048}
-reads=${pl_reads:-6000}
-limit=${pl_limit:-32M}
+reads=${pl_reads:-16384}
+limit=${pl_limit:-24M}
 q=$((small / 4))
 e=$((small / 64))
 dev=/dev/vda
