@@ -11,7 +11,8 @@ puma-extmod-syms += CONFIG_PUMA_BACKEND
 endif
 ifneq ($(CONFIG_KUNIT),)
 puma-extmod-syms += CONFIG_PUMA_INDEX_KUNIT_TEST CONFIG_PUMA_WIRE_KUNIT_TEST \
-		    CONFIG_PUMA_TRANSPORT_KUNIT_TEST CONFIG_PUMA_INDEX_BENCH
+		    CONFIG_PUMA_TRANSPORT_KUNIT_TEST CONFIG_PUMA_INDEX_BENCH \
+		    CONFIG_PUMA_LOOP_BENCH
 endif
 
 $(foreach s,$(puma-extmod-syms),$(eval $(s) := m))

@@ -93,6 +93,8 @@ struct puma_client {
 	unsigned long *present;
 	struct work_struct send_work;
 	struct delayed_work connect_work;
+	/* Completed when the disconnect callback is done with us. */
+	struct completion disconnected;
 	unsigned long backoff;
 	struct ida pools;
 };
@@ -672,6 +674,7 @@ static void puma_client_disconnected(struct puma_transport_conn *conn,
 	if (!READ_ONCE(c->stopping))
 		queue_delayed_work(system_unbound_wq, &c->connect_work,
 				   c->backoff);
+	complete(&c->disconnected);
 }
 
 static const struct puma_transport_conn_ops puma_client_conn_ops = {
@@ -709,6 +712,7 @@ static void puma_client_connect_work(struct work_struct *work)
 		puma_transport_conn_put(conn);
 		return;
 	}
+	reinit_completion(&c->disconnected);
 	spin_lock_irq(&c->lock);
 	c->conn = conn;
 	c->must_reset = false;
@@ -748,6 +752,7 @@ int puma_client_start(struct puma_transport *t, const char *addr)
 	INIT_LIST_HEAD(&c->gets);
 	INIT_WORK(&c->send_work, puma_client_send_work);
 	INIT_DELAYED_WORK(&c->connect_work, puma_client_connect_work);
+	init_completion(&c->disconnected);
 	ida_init(&c->pools);
 	c->transport = t;
 	c->addr = addr;
@@ -807,6 +812,8 @@ void puma_client_stop(void)
 	if (conn) {
 		puma_transport_disconnect(conn, -ESHUTDOWN);
 		puma_transport_conn_put(conn);
+		/* The callback runs on the transport's context and uses c. */
+		wait_for_completion(&c->disconnected);
 	}
 	flush_work(&c->send_work);
 	cancel_delayed_work_sync(&c->connect_work);

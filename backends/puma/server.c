@@ -21,6 +21,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include <puma/rlru.h>
@@ -33,6 +34,7 @@
 
 struct puma_session {
 	struct list_head list;
+	bool closing;
 	struct puma_transport_conn *conn;
 	struct puma_rlru *rlru;
 	spinlock_t report_lock;		/* nr_reports, reports */
@@ -42,9 +44,10 @@ struct puma_session {
 };
 
 static struct {
-	struct mutex lock;		/* sessions */
+	struct mutex lock;		/* sessions, puma_session.closing */
 	struct list_head sessions;
 	struct puma_transport_listener *listener;
+	wait_queue_head_t gone;		/* a session left the list */
 } puma_server;
 
 unsigned long puma_server_hosted(void)
@@ -291,12 +294,13 @@ static void puma_session_disconnected(struct puma_transport_conn *conn,
 {
 	struct puma_session *s = conn->priv;
 
+	pr_info_ratelimited("client session ended (%d), %lu pages dropped\n",
+			    reason, puma_rlru_count(s->rlru));
 	mutex_lock(&puma_server.lock);
 	list_del(&s->list);
 	mutex_unlock(&puma_server.lock);
-	pr_info_ratelimited("client session ended (%d), %lu pages dropped\n",
-			    reason, puma_rlru_count(s->rlru));
 	puma_session_free(s);
+	wake_up_all(&puma_server.gone);
 }
 
 static const struct puma_transport_conn_ops puma_session_conn_ops = {
@@ -321,11 +325,10 @@ static int puma_server_accept(struct puma_transport_listener *listener,
 		kfree(s);
 		return err;
 	}
-	puma_transport_conn_get(conn);
+	/* Accepting gives us the connection's reference. */
 	s->conn = conn;
 	err = puma_transport_conn_set_ops(conn, &puma_session_conn_ops, s);
 	if (err) {
-		puma_transport_conn_put(conn);
 		puma_rlru_destroy(s->rlru);
 		kfree(s);
 		return err;
@@ -350,6 +353,7 @@ int puma_server_start(struct puma_transport *t, const char *addr)
 	}
 	mutex_init(&puma_server.lock);
 	INIT_LIST_HEAD(&puma_server.sessions);
+	init_waitqueue_head(&puma_server.gone);
 	l = puma_transport_listen(t, addr, &puma_server_listener_ops, NULL);
 	if (IS_ERR(l)) {
 		pr_err("cannot listen on %s: %ld\n", addr, PTR_ERR(l));
@@ -366,12 +370,16 @@ void puma_server_stop(void)
 
 	puma_transport_listener_close(puma_server.listener);
 	for (;;) {
+		conn = NULL;
 		mutex_lock(&puma_server.lock);
-		s = list_first_entry_or_null(&puma_server.sessions,
-					     struct puma_session, list);
-		conn = s ? s->conn : NULL;
-		if (conn)
+		list_for_each_entry(s, &puma_server.sessions, list) {
+			if (s->closing)
+				continue;
+			s->closing = true;
+			conn = s->conn;
 			puma_transport_conn_get(conn);
+			break;
+		}
 		mutex_unlock(&puma_server.lock);
 		if (!conn)
 			break;
@@ -379,4 +387,5 @@ void puma_server_stop(void)
 		puma_transport_disconnect(conn, -ESHUTDOWN);
 		puma_transport_conn_put(conn);
 	}
+	wait_event(puma_server.gone, list_empty_careful(&puma_server.sessions));
 }

@@ -58,6 +58,7 @@ puma_step mount mount -t ext4 "$dev" "$mnt" || exit 1
 		echo "puma-stats: $(tr '\n' ' ' <"$stats")"
 	done
 ) &
+watcher=$!
 
 remount() {
 	umount "$mnt" && mount -t ext4 "$dev" "$mnt"
@@ -136,3 +137,9 @@ puma_bc small.v_remount verify "$S"
 puma_bc big.verify_final verify "$F"
 puma_stats stats.end
 puma_step umount umount "$mnt"
+
+# Teardown with pages still hosted: sessions, owners, transport, library.
+kill "$watcher" 2>/dev/null
+puma_step rmmod.backend rmmod puma_backend
+puma_step rmmod.loop rmmod puma_loop
+puma_step rmmod.lib rmmod puma
