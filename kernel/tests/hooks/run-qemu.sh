@@ -35,10 +35,12 @@ cp "$here/init" "$r/init"
 cp "$work/mod/cctest.ko" "$work/cctest_user" "$r/"
 (cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
 
-# disk: ext4 with inline data and a 512 MiB file for the pressure test
+# disk: ext4 with inline data, a 512 MiB file for the pressure test and a
+# 150 MiB one for the LRU activity test
 if [ ! -f "$work/disk.img" ]; then
 	mkdir -p "$work/img"
 	"$work/cctest_user" make "$work/img/big" 7 131072
+	"$work/cctest_user" make "$work/img/hot" 8 38400
 	truncate -s 1200M "$work/disk.img"
 	mkfs.ext4 -q -F -b 4096 -O inline_data -d "$work/img" "$work/disk.img"
 	rm -rf "$work/img"
