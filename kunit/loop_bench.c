@@ -176,6 +176,12 @@ static const struct puma_transport_listener_ops lb_listener_ops = {
 	.accept = lb_accept,
 };
 
+/* Nanoseconds per page since @start, for @n pages. */
+static u64 lb_per_page(ktime_t start, unsigned long n)
+{
+	return div_u64(ktime_to_ns(ktime_sub(ktime_get(), start)), n);
+}
+
 static void lb_fill(struct page *page, unsigned long i)
 {
 	u64 *p = kmap_local_page(page);
@@ -230,7 +236,7 @@ static void puma_loop_bench_put_get(struct kunit *test)
 		start = ktime_get();
 		for (i = 0; i < LB_PAGES; i++)
 			copy_highpage(stage, src);
-		copy_ns = min(copy_ns, div_u64(ktime_to_ns(ktime_sub(ktime_get(), start)), LB_PAGES));
+		copy_ns = min(copy_ns, lb_per_page(start, LB_PAGES));
 		__free_page(stage);
 
 		/* Put: stage a copy, batch, encode, send, host on arrival. */
@@ -256,7 +262,7 @@ static void puma_loop_bench_put_get(struct kunit *test)
 		}
 		KUNIT_ASSERT_NE(test, wait_for_completion_timeout(&lb->stored_all,
 								  60 * HZ), 0);
-		put_ns = min(put_ns, div_u64(ktime_to_ns(ktime_sub(ktime_get(), start)), LB_PAGES));
+		put_ns = min(put_ns, lb_per_page(start, LB_PAGES));
 
 		/* Get: one round trip per page, as a read miss does. */
 		start = ktime_get();
@@ -276,7 +282,7 @@ static void puma_loop_bench_put_get(struct kunit *test)
 									  10 * HZ), 0);
 			bad += !lb->hit || !lb_check(lb->dst, i);
 		}
-		get_ns = min(get_ns, div_u64(ktime_to_ns(ktime_sub(ktime_get(), start)), LB_PAGES));
+		get_ns = min(get_ns, lb_per_page(start, LB_PAGES));
 		KUNIT_EXPECT_EQ(test, puma_rlru_count(lb->rlru), 0UL);
 		puma_rlru_destroy(lb->rlru);
 	}
