@@ -9,8 +9,10 @@
 #
 # Asserts: PUMA hits > 0 on the second pass, zero verification failures
 # (before and after every mutation: buffered, O_DIRECT and mmap overwrites,
-# truncate then extend, hole punch, unlink and re-create, remount), no
-# kernel splat (lockdep, KASAN, WARN, BUG), and a clean e2fsck afterwards.
+# truncate then extend, hole punch, unlink and re-create, remount), the
+# same with the inclusive strategy, a bad module parameter refused, the
+# modules unloading with pages hosted, no kernel splat (lockdep, KASAN,
+# WARN, BUG), and a clean e2fsck afterwards.
 #
 #   puma-loop.sh [--big N] [--small N] [--reads N] [--limit SIZE]
 #                [--mem SIZE] [--timeout SEC] [--outdir DIR] [--verbose]
@@ -79,7 +81,7 @@ disk=$outdir/disk.img
 rc=0
 "$here/run-vm.sh" --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" \
 	--mem "$mem" --disk "$disk" --timeout "$timeout" --outdir "$outdir" \
-	--append "pl_big=$big pl_small=$small pl_reads=$reads pl_limit=$limit" \
+	--append "pl_big=$big pl_small=$small pl_reads=$reads pl_limit=$limit pl_get_timeout_us=$get_timeout_us" \
 	$verbose || rc=$?
 results=$outdir/results.txt
 
@@ -103,6 +105,10 @@ if [ "$rc" -eq 0 ]; then
 			$(num stats.pass2.hits) - $(num stats.pass2.local_hits) ))
 	[ "$remote_hits" -gt 0 ] ||
 		fail "the mutation checks never read a page back from PUMA"
+	[ "$(get param.role_bogus)" = refused ] ||
+		fail "a bad module parameter was not refused"
+	[ "$(num stats.inclusive.hits)" -gt 0 ] ||
+		fail "the inclusive run never read a page back from PUMA"
 	[ "$(get big.verify_final.blocks)" = "$big" ] ||
 		fail "final verify did not read $big blocks"
 	if e2fsck -fn "$disk" >"$outdir/e2fsck.log" 2>&1; then

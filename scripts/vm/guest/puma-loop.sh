@@ -141,5 +141,40 @@ puma_step umount umount "$mnt"
 # Teardown with pages still hosted: sessions, owners, transport, library.
 kill "$watcher" 2>/dev/null
 puma_step rmmod.backend rmmod puma_backend
+
+# A parameter that does not parse is refused, with a message.
+ko=/lib/modules/puma/puma_backend.ko
+if insmod "$ko" role=bogus 2>/dev/null; then
+	puma_fail "puma_backend accepted role=bogus"
+	rmmod puma_backend
+elif ! dmesg | grep -q 'role=bogus: expected'; then
+	puma_fail "no message for role=bogus"
+else
+	puma_result param.role_bogus refused
+fi
+
+# The inclusive strategy: served pages stay hosted, so every change must
+# be invalidated on the server; the same mutations, verified the same way.
+puma_step insmod.inclusive insmod "$ko" role=both strategy=inclusive \
+	get_timeout_us="${pl_get_timeout_us:-200000}" || exit 1
+puma_step mount.inclusive mount -t ext4 "$dev" "$mnt" || exit 1
+puma_bc incl.create create "$S" --blocks "$small" --id 4 --gen 1
+verify_all incl.v_create
+verify_all incl.v_again
+puma_bc incl.ow_buffered overwrite "$S" --random --count 256 --seed 21 \
+	--gen 2 --mode buffered
+verify_all incl.v_buffered
+puma_bc incl.ow_mmap overwrite "$S" --blocks "0:$e,$q:$((q + e))" \
+	--gen 3 --mode mmap
+verify_all incl.v_mmap
+puma_bc incl.ow_direct overwrite "$S" --blocks "$e:$((2 * e))" \
+	--gen 4 --mode direct
+verify_all incl.v_direct
+puma_bc incl.punch punch "$S" --range "$((2 * e)):$((3 * e))"
+verify_all incl.v_punch
+puma_stats stats.inclusive
+puma_step umount.inclusive umount "$mnt"
+puma_step rmmod.backend2 rmmod puma_backend
+
 puma_step rmmod.loop rmmod puma_loop
 puma_step rmmod.lib rmmod puma
