@@ -395,8 +395,11 @@ int main(int argc, char **argv)
 			if (pwrite(fd, b, sizeof(b), 0) != sizeof(b))
 				die("t11 pwrite");
 			drop();
-			/* fallocate converts without dirtying page 0 */
-			if (fallocate(fd, 0, 0, PG))
+			/*
+			 * fallocate converts to extents without touching page
+			 * 0 (KEEP_SIZE: no zeroing past the old i_size).
+			 */
+			if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, PG))
 				die("t11 fallocate");
 			ioctl(fd, FS_IOC_GETFLAGS, &flags);
 			drop();
