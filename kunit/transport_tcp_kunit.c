@@ -730,7 +730,7 @@ static struct kunit_case puma_transport_tcp_cases[] = {
 	KUNIT_CASE(puma_tcp_bad_address_returns_einval),
 	KUNIT_CASE(puma_tcp_listen_address_in_use_returns_eaddrinuse),
 	KUNIT_CASE(puma_tcp_send_round_trip_keeps_pages),
-	KUNIT_CASE(puma_tcp_send_large_batches_arrive_in_order),
+	KUNIT_CASE_SLOW(puma_tcp_send_large_batches_arrive_in_order),
 	KUNIT_CASE(puma_tcp_send_from_server_reaches_client),
 	KUNIT_CASE_SLOW(puma_tcp_send_slow_reader_applies_back_pressure),
 	KUNIT_CASE(puma_tcp_disconnect_reaches_peer),
