@@ -5,7 +5,8 @@
 # module, the KUnit suites only when the kernel has KUnit, and tell the C
 # code what Kconfig would have told it.
 
-puma-extmod-syms := CONFIG_PUMA CONFIG_PUMA_TRANSPORT_LOOP
+puma-extmod-syms := CONFIG_PUMA CONFIG_PUMA_TRANSPORT_LOOP \
+		    CONFIG_PUMA_TRANSPORT_BENCH
 ifneq ($(CONFIG_INET),)
 puma-extmod-syms += CONFIG_PUMA_TRANSPORT_TCP
 endif
