@@ -47,6 +47,12 @@
 #define PUMA_INV_ITEMS		1024
 #define PUMA_RECONNECT_MIN	(HZ / 10)
 #define PUMA_RECONNECT_MAX	(10 * HZ)
+/*
+ * GETs in a row that got no answer in time before the client gives up on
+ * the connection: a server that died without a reset would otherwise cost
+ * every read get_timeout_us until the transport notices.
+ */
+#define PUMA_GET_TIMEOUTS_MAX	8
 
 enum puma_out_kind {
 	PUMA_OUT_PUT,
@@ -97,6 +103,7 @@ struct puma_client {
 	struct completion disconnected;
 	unsigned long backoff;
 	struct ida pools;
+	atomic_t get_timeouts;	/* in a row; any answer resets it */
 };
 
 static struct puma_client *puma_client;
@@ -367,7 +374,6 @@ static int puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 	msg = puma_msg_build(&wm, NULL, 0, GFP_NOIO);
 	err = IS_ERR(msg) ? PTR_ERR(msg) :
 	      puma_transport_send(conn, msg, PUMA_TRANSPORT_NONBLOCK);
-	puma_transport_conn_put(conn);
 	if (!err)
 		wait_for_completion_timeout(&req.done,
 					    usecs_to_jiffies(puma_get_timeout_us));
@@ -378,9 +384,19 @@ static int puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 		list_del_init(&req.list);
 	spin_unlock_irqrestore(&c->lock, flags);
 	if (err) {
+		puma_transport_conn_put(conn);
 		puma_count(PUMA_STAT_GET_ERRORS, 1);
 		return err;
 	}
+	if (req.status != -ETIMEDOUT) {
+		atomic_set(&c->get_timeouts, 0);
+	} else if (atomic_inc_return(&c->get_timeouts) ==
+		   PUMA_GET_TIMEOUTS_MAX) {
+		pr_warn_ratelimited("%s: %d GETs in a row unanswered, reconnecting\n",
+				    c->addr, PUMA_GET_TIMEOUTS_MAX);
+		puma_transport_disconnect(conn, -ETIMEDOUT);
+	}
+	puma_transport_conn_put(conn);
 	switch (req.status) {
 	case 0:
 		puma_count(PUMA_STAT_HITS, 1);
@@ -717,6 +733,7 @@ static void puma_client_connect_work(struct work_struct *work)
 	c->conn = conn;
 	c->must_reset = false;
 	c->backoff = PUMA_RECONNECT_MIN;
+	atomic_set(&c->get_timeouts, 0);
 	spin_unlock_irq(&c->lock);
 	pr_info("connected to %s\n", c->addr);
 }
