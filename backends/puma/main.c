@@ -26,6 +26,9 @@
 
 #include "puma.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static char *role = "both";
 module_param(role, charp, 0444);
 MODULE_PARM_DESC(role, "client, server or both (default both)");
@@ -84,6 +87,8 @@ static const char *const puma_stat_names[PUMA_STAT_NR] = {
 	[PUMA_STAT_INV_POOL]		= "invalidate_pool",
 	[PUMA_STAT_RESETS]		= "resets",
 	[PUMA_STAT_RECLAIM_REPORTS]	= "reclaim_reports",
+	[PUMA_STAT_SUSPENDS]		= "suspends",
+	[PUMA_STAT_RESUMES]		= "resumes",
 	[PUMA_STAT_SRV_STORED]		= "server_stored",
 	[PUMA_STAT_SRV_PUT_DROPS]	= "server_put_drops",
 	[PUMA_STAT_SRV_HITS]		= "server_hits",

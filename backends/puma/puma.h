@@ -31,6 +31,8 @@ enum puma_stat {
 	PUMA_STAT_INV_POOL,
 	PUMA_STAT_RESETS,		/* sessions dropped to stay correct */
 	PUMA_STAT_RECLAIM_REPORTS,	/* client: pages the server dropped */
+	PUMA_STAT_SUSPENDS,		/* client: SUSPENDs received */
+	PUMA_STAT_RESUMES,		/* client: RESUMEs received */
 	PUMA_STAT_SRV_STORED,		/* server: pages hosted */
 	PUMA_STAT_SRV_PUT_DROPS,	/* server: puts refused (cap, memory) */
 	PUMA_STAT_SRV_HITS,
