@@ -155,8 +155,12 @@ fi
 
 # The inclusive strategy: served pages stay hosted, so every change must
 # be invalidated on the server; the same mutations, verified the same way.
+taddr=
+[ "${pl_transport:-loop}" = tcp ] &&
+	taddr="transport=tcp listen_addr=127.0.0.1:7070 server_addr=127.0.0.1:7070"
+# shellcheck disable=SC2086 # taddr is split on purpose
 puma_step insmod.inclusive insmod "$ko" role=both strategy=inclusive \
-	get_timeout_us="${pl_get_timeout_us:-200000}" || exit 1
+	get_timeout_us="${pl_get_timeout_us:-200000}" $taddr || exit 1
 puma_step mount.inclusive mount -t ext4 "$dev" "$mnt" || exit 1
 puma_bc incl.create create "$S" --blocks "$small" --id 4 --gen 1
 verify_all incl.v_create
@@ -176,5 +180,5 @@ puma_stats stats.inclusive
 puma_step umount.inclusive umount "$mnt"
 puma_step rmmod.backend2 rmmod puma_backend
 
-puma_step rmmod.loop rmmod puma_loop
+puma_step rmmod.transport rmmod "${pl_tmod:-puma_loop}"
 puma_step rmmod.lib rmmod puma
