@@ -11,7 +11,7 @@ ifneq ($(CONFIG_INET),)
 puma-extmod-syms += CONFIG_PUMA_TRANSPORT_TCP
 endif
 ifneq ($(CONFIG_CLEANCACHE),)
-puma-extmod-syms += CONFIG_PUMA_BACKEND
+puma-extmod-syms += CONFIG_PUMA_BACKEND CONFIG_PUMA_VICTIM
 endif
 ifneq ($(CONFIG_KUNIT),)
 puma-extmod-syms += CONFIG_PUMA_INDEX_KUNIT_TEST CONFIG_PUMA_WIRE_KUNIT_TEST \
