@@ -77,6 +77,11 @@ vm-puma-loop:
 vm-selftest: blockcheck
 	scripts/vm/selftest.sh
 
+# The local victim cache example in one QEMU VM (Documentation/examples.rst).
+.PHONY: vm-victim
+vm-victim:
+	scripts/vm/victim.sh --outdir $(OUT)/victim $(if $(KDIR),--kdir $(KDIR))
+
 clean:
 	@kdir=$$(ls -d $(PUMA_CACHE)/build/x86_64-* 2>/dev/null | head -n 1); \
 	if [ -n "$$kdir" ]; then $(MAKE) -C "$$kdir" M=$(CURDIR) clean; fi
@@ -86,6 +91,7 @@ help:
 	@echo 'Targets:'
 	@echo '  test        check + kunit + kunit-qemu + vm-puma-loop (what CI runs)'
 	@echo '  vm-puma-loop PUMA client and server in one QEMU VM, ext4, verified'
+	@echo '  vm-victim   the local victim cache example in one QEMU VM, verified'
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
 	@echo '  tools       static user-space tools: blockcheck, mallocbench, tcpbench'
 	@echo '  kunit       KUnit suites under UML (lockdep, KASAN, DEBUG_LIST)'
