@@ -12,7 +12,7 @@ OUT		:= $(CURDIR)/out
 SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test clean help \
-	summary-reset blockcheck vm-smoke vm-selftest vm-puma-loop
+	summary-reset blockcheck mallocbench tcpbench tools vm-smoke vm-selftest vm-puma-loop
 
 all: modules
 
@@ -57,6 +57,15 @@ test: summary-reset
 blockcheck:
 	$(MAKE) -C tools/blockcheck
 
+mallocbench:
+	$(MAKE) -C tools/mallocbench
+
+tcpbench:
+	$(MAKE) -C tools/tcpbench
+
+# The static user-space workload tools (Documentation/bench-tools.rst).
+tools: blockcheck mallocbench tcpbench
+
 # The QEMU rig (scripts/vm/, Documentation/vm-rig.rst) on its own.
 vm-smoke: modules blockcheck
 	scripts/vm/smoke.sh --modules "$(wildcard $(CURDIR)/puma.ko $(CURDIR)/puma_loop.ko)"
@@ -78,6 +87,7 @@ help:
 	@echo '  test        check + kunit + kunit-qemu + vm-puma-loop (what CI runs)'
 	@echo '  vm-puma-loop PUMA client and server in one QEMU VM, ext4, verified'
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
+	@echo '  tools       static user-space tools: blockcheck, mallocbench, tcpbench'
 	@echo '  kunit       KUnit suites under UML (lockdep, KASAN, DEBUG_LIST)'
 	@echo '  kunit-qemu  KUnit suites under QEMU x86_64 (same debug options)'
 	@echo '  bench       benchmarks under UML, no debug options'

@@ -6,6 +6,9 @@
 # code what Kconfig would have told it.
 
 puma-extmod-syms := CONFIG_PUMA CONFIG_PUMA_TRANSPORT_LOOP
+ifneq ($(CONFIG_INET),)
+puma-extmod-syms += CONFIG_PUMA_TRANSPORT_TCP
+endif
 ifneq ($(CONFIG_CLEANCACHE),)
 puma-extmod-syms += CONFIG_PUMA_BACKEND
 endif
@@ -13,6 +16,9 @@ ifneq ($(CONFIG_KUNIT),)
 puma-extmod-syms += CONFIG_PUMA_INDEX_KUNIT_TEST CONFIG_PUMA_WIRE_KUNIT_TEST \
 		    CONFIG_PUMA_TRANSPORT_KUNIT_TEST CONFIG_PUMA_INDEX_BENCH \
 		    CONFIG_PUMA_LOOP_BENCH
+ifneq ($(CONFIG_INET),)
+puma-extmod-syms += CONFIG_PUMA_TRANSPORT_TCP_KUNIT_TEST
+endif
 endif
 
 $(foreach s,$(puma-extmod-syms),$(eval $(s) := m))

@@ -73,10 +73,10 @@ if [ -s "$out/kernel-doc.log" ]; then
 	bad "kernel-doc reported the lines above"
 fi
 
-if [ -f tools/blockcheck/Makefile ]; then
-	step "blockcheck host test"
-	make -s -C tools/blockcheck check >"$out/blockcheck.log" 2>&1 ||
-		{ tail -n 30 "$out/blockcheck.log"; bad "blockcheck host test"; }
+if [ -x tools/run-host-tests.sh ]; then
+	step "user-space tools host tests (blockcheck, mallocbench, tcpbench)"
+	tools/run-host-tests.sh >"$out/tools.log" 2>&1 ||
+		{ tail -n 30 "$out/tools.log"; bad "tools host tests"; }
 fi
 
 if [ -f tools/wire-host/Makefile ]; then

@@ -76,21 +76,120 @@ expect_ok "read --seq" "$bc" read "$f" --seq
 expect_ok "read --seq --direct" "$bc" read "$f" --seq --direct
 expect_ok "read --random --csv" "$bc" read "$f" --random --seed 7 \
 	--count 2000 --csv "$tmp/lat.csv"
-grep -q '^BLOCKCHECK read .*blocks=2000 .*p50_us=.*p99_us=.*iops=' "$out" ||
+grep -q '^BLOCKCHECK read .*blocks=2000 .*p50_us=.*p99_us=.*max_us=.*iops=.*seed=7 ' "$out" ||
 	fail "read summary fields"
-head -1 "$tmp/lat.csv" | grep -q '^second,reads,iops,p50_us,p99_us,max_us,failures$' ||
+head -1 "$tmp/lat.csv" | grep -q '^t_s,iops,p50_us,p99_us,max_us,failures,reads$' ||
 	fail "csv header"
-[ "$(tail -n +2 "$tmp/lat.csv" | awk -F, '{s += $2} END {print s}')" -eq 2000 ] ||
+[ "$(tail -n +2 "$tmp/lat.csv" | awk -F, '{s += $7} END {print s}')" -eq 2000 ] ||
 	fail "csv rows do not add up to 2000 reads"
 ok "csv series adds up"
 expect_ok "read --random --direct --duration" "$bc" read "$f" --random \
 	--direct --seed 3 --count 100000 --duration 0.3
+
+# summary_val KEY: a key's value in the summary line of the last run.
+summary_val() {
+	grep '^BLOCKCHECK [a-z]* ' "$out" | tail -1 | tr ' ' '\n' |
+		sed -n "s/^$1=//p"
+}
+
+# check_csv CSV READS FAILURES: the per-second series is well formed: t_s
+# counts 0, 1, ...; p50 <= p99 <= max in every row; iops >= 0; the reads
+# and failures columns add up to the summary's.
+check_csv() {
+	awk -F, -v reads="$2" -v fails="$3" '
+		NR == 1 { next }
+		$1 != NR - 2 { print "row " NR ": t_s " $1; bad = 1 }
+		NF != 7 || $2 < 0 || $3 > $4 || $4 > $5 {
+			print "row " NR ": " $0; bad = 1 }
+		$7 > 0 && ($3 <= 0 || $2 <= 0) { print "row " NR ": " $0; bad = 1 }
+		{ r += $7; f += $6 }
+		END {
+			if (r != reads || f != fails) {
+				print "csv reads " r " failures " f ", want " reads " " fails
+				bad = 1
+			}
+			exit bad
+		}' "$1" >"$tmp/csvcheck" || { cat "$tmp/csvcheck" >>"$out"; return 1; }
+}
+
+# Benchmark path: percentiles against the exact ones from the raw log,
+# for page-cache reads (sub-microsecond) and O_DIRECT reads (the disk's).
+for mode in buffered direct; do
+	nr=20000 dflag=
+	[ "$mode" = direct ] && nr=3000 dflag=--direct
+	expect_ok "read --random $mode --lat-log" "$bc" read "$f" --random \
+		--seed 11 --count $nr $dflag --csv "$tmp/b.csv" --lat-log "$tmp/raw.csv"
+	check_csv "$tmp/b.csv" $nr 0 || fail "per-second csv"
+	[ "$(tail -n +2 "$tmp/raw.csv" | wc -l)" -eq $nr ] || fail "lat-log rows"
+	tail -n +2 "$tmp/raw.csv" | cut -d, -f3 | sort -n >"$tmp/sorted"
+	for k in 50 99 100; do
+		key=p${k}_us
+		[ "$k" -eq 100 ] && key=max_us
+		got=$(summary_val "$key")
+		# nearest rank: the ceil(k/100 * n)-th smallest value
+		want=$(sed -n "$(( (k * nr + 99) / 100 ))p" "$tmp/sorted")
+		# 1 % of the exact value, plus the rounding of the printed value
+		awk -v g="$got" -v w="$want" 'BEGIN {
+			w /= 1000; d = g - w; if (d < 0) d = -d
+			exit !(d <= w * 0.01 + 0.0005) }' ||
+			fail "$mode $key=$got, exact $want ns"
+		echo "# $mode $key: summary $got us, exact $want ns"
+	done
+	ok "$mode: summary p50/p99/max within 1 % of exact"
+	awk -v p50="$(summary_val p50_us)" -v p99="$(summary_val p99_us)" \
+		-v max="$(summary_val max_us)" \
+		'BEGIN { exit !(0 < p50 && p50 <= p99 && p99 <= max) }' ||
+		fail "p50 <= p99 <= max"
+	ok "$mode: p50 <= p99 <= max"
+done
+
+# A fixed seed gives the same block sequence; another seed does not.
+"$bc" read "$f" --random --seed 11 --count 20000 --lat-log "$tmp/raw.csv" >"$out"
+"$bc" read "$f" --random --seed 11 --count 20000 --lat-log "$tmp/raw2.csv" >"$out"
+cmp -s <(cut -d, -f2 "$tmp/raw.csv") <(cut -d, -f2 "$tmp/raw2.csv") ||
+	fail "same seed, different blocks"
+"$bc" read "$f" --random --seed 12 --count 20000 --lat-log "$tmp/raw2.csv" >"$out"
+! cmp -s <(cut -d, -f2 "$tmp/raw.csv") <(cut -d, -f2 "$tmp/raw2.csv") ||
+	fail "different seeds, same blocks"
+ok "seed fixes the block sequence"
+
+# Duration-limited: runs for the time, not for the file's 256 blocks.
+expect_ok "read --random --seconds 1.2" "$bc" read "$f" --random --seconds 1.2 \
+	--csv "$tmp/s.csv"
+n=$(summary_val blocks)
+awk -v t="$(summary_val elapsed_s)" 'BEGIN { exit !(t >= 1.2 && t < 5) }' ||
+	fail "--seconds 1.2 ran $(summary_val elapsed_s) s"
+[ "$n" -gt 256 ] || fail "--seconds stopped after $n reads"
+check_csv "$tmp/s.csv" "$n" 0 || fail "--seconds csv"
+[ "$(tail -n +2 "$tmp/s.csv" | wc -l)" -eq 2 ] || fail "--seconds 1.2: not 2 csv rows"
+ok "--seconds bounds the run by time ($n reads, 2 rows)"
+expect_ok "count wins over --seconds" "$bc" read "$f" --random --count 300 \
+	--seconds 60
+[ "$(summary_val blocks)" -eq 300 ] || fail "--count 300 --seconds 60"
+expect_usage "--seconds 0" "$bc" read "$f" --random --seconds 0
+expect_usage "--seconds -1" "$bc" read "$f" --random --seconds -1
+expect_usage "--seconds nan" "$bc" read "$f" --random --seconds nan
+expect_usage "--seconds 2x" "$bc" read "$f" --random --seconds 2x
+expect_usage "--csv unwritable" "$bc" read "$f" --random --csv "$tmp/no/such.csv"
 
 # deliberate corruption: one byte in the middle of block 17
 cp "$f" "$tmp/pristine"
 printf '\xff' | dd of="$f" bs=1 seek=$((17 * 4096 + 1000)) conv=notrunc status=none
 expect_detect "corrupted byte detected" "block=17 .*detail=corrupt first_bad_byte=1000" \
 	"$bc" verify "$f"
+# the benchmark path counts every read of the bad block as a failure, in
+# the summary and in the per-second series
+expect_detect "benchmark read detects it" "block=17 .*detail=corrupt" \
+	"$bc" read "$f" --random --seed 5 --seconds 0.5 --max-report 1 \
+	--csv "$tmp/bad.csv" --lat-log "$tmp/badraw.csv"
+nbad=$(awk -F, '$2 == 17' "$tmp/badraw.csv" | wc -l)
+[ "$nbad" -gt 0 ] || fail "block 17 never read"
+[ "$(awk -F, '$4 == 0' "$tmp/badraw.csv" | wc -l)" -eq "$nbad" ] ||
+	fail "lat-log: failed reads are not exactly the reads of block 17"
+[ "$(summary_val failures)" -eq "$nbad" ] && [ "$(summary_val failed_reads)" -eq "$nbad" ] ||
+	fail "summary failures=$(summary_val failures), $nbad reads of block 17"
+check_csv "$tmp/bad.csv" "$(summary_val blocks)" "$nbad" || fail "csv failures column"
+ok "every read of the bad block is a failure ($nbad in summary and csv)"
 dd_block "$tmp/pristine" 17 "$f" 17
 # a zeroed block
 dd if=/dev/zero of="$f" bs=4096 seek=30 count=1 conv=notrunc status=none

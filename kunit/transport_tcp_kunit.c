@@ -1,0 +1,759 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit suite "puma_transport_tcp": the TCP transport over real kernel TCP
+ * on 127.0.0.1.  Cases talk to the transport through the transport API, or
+ * from raw kernel sockets to send what a broken or hostile peer would.
+ * Every case ends by tearing its connections down and checking that the
+ * transport layer's object counts are back where they started.
+ *
+ * Every wait is bounded, so a bug fails a case instead of hanging the run.
+ */
+
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/highmem.h>
+#include <linux/inet.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/netdevice.h>
+#include <linux/random.h>
+#include <linux/rtnetlink.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include <puma/transport.h>
+
+#include "../transports/tcp_frame.h"
+
+#define TT_TIMEOUT	(30 * HZ)
+#define TT_MAGIC	0x54544d50	/* "PMTT" */
+#define TT_ENDS		8
+#define TT_PORT_BASE	17100
+
+struct tt_head {
+	u32 magic;
+	u32 seq;
+	u32 nr_pages;
+};
+
+/* What one end's callbacks saw. */
+struct tt_end {
+	struct puma_transport_conn *conn;
+	/* Written by recv only, which the transport serialises. */
+	u32 next_seq;
+	unsigned int nr_recv;
+	unsigned int nr_pages;
+	bool disorder;
+	bool bad_content;
+	bool recv_after_disconnect;
+	/* Send every message back, pages and all, without waiting. */
+	bool echo;
+	atomic_t echo_errors;
+	/* Block the first recv until the case opens the gate. */
+	bool gate;
+	struct completion gate_entered;
+	struct completion gate_open;
+	wait_queue_head_t recv_wait;
+	/* Written by disconnected. */
+	atomic_t nr_disconnected;
+	int reason;
+	struct completion disconnected;
+};
+
+struct tt {
+	struct kunit *test;
+	struct puma_transport_stats base;
+	struct puma_transport *t;
+	struct puma_transport_listener *listener;
+	char addr[32];
+	int port;
+	unsigned int nr_clients;
+	unsigned int nr_servers;
+	wait_queue_head_t accepted;
+	struct tt_end client[TT_ENDS];
+	struct tt_end server[TT_ENDS];
+	struct socket *raw;
+};
+
+static atomic_t tt_port_seq = ATOMIC_INIT(0);
+
+static void tt_fill_page(struct page *page, u32 seq, u32 idx)
+{
+	u32 *p = kmap_local_page(page);
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(u32); i++)
+		p[i] = seq * 131 + idx * 7 + i;
+	kunmap_local(p);
+}
+
+static bool tt_page_ok(struct page *page, u32 seq, u32 idx)
+{
+	u32 *p = kmap_local_page(page);
+	bool ok = true;
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(u32) && ok; i++)
+		ok = p[i] == seq * 131 + idx * 7 + i;
+	kunmap_local(p);
+	return ok;
+}
+
+static struct puma_transport_msg *tt_msg(u32 seq, u32 nr_pages, gfp_t gfp)
+{
+	struct tt_head head = { .magic = TT_MAGIC, .seq = seq,
+				.nr_pages = nr_pages };
+	struct puma_transport_msg *msg;
+	u32 i;
+
+	msg = puma_transport_msg_alloc(sizeof(head), nr_pages, gfp);
+	if (IS_ERR(msg))
+		return msg;
+	memcpy(msg->head, &head, sizeof(head));
+	for (i = 0; i < nr_pages; i++)
+		tt_fill_page(msg->pages[i], seq, i);
+	return msg;
+}
+
+static void tt_recv(struct puma_transport_conn *conn,
+		    struct puma_transport_msg *msg)
+{
+	struct tt_end *e = conn->priv;
+	struct tt_head head = {};
+	u32 i;
+
+	if (e->gate) {
+		e->gate = false;
+		complete(&e->gate_entered);
+		wait_for_completion_timeout(&e->gate_open, TT_TIMEOUT);
+	}
+	if (atomic_read(&e->nr_disconnected))
+		e->recv_after_disconnect = true;
+	if (msg->head_len == sizeof(head))
+		memcpy(&head, msg->head, sizeof(head));
+	if (head.magic != TT_MAGIC || head.nr_pages != msg->nr_pages)
+		e->bad_content = true;
+	if (head.seq != e->next_seq)
+		e->disorder = true;
+	e->next_seq = head.seq + 1;
+	for (i = 0; i < msg->nr_pages; i++)
+		if (!tt_page_ok(msg->pages[i], head.seq, i))
+			e->bad_content = true;
+	e->nr_pages += msg->nr_pages;
+	if (e->echo) {
+		/* Pages already checked; the reply takes them over. */
+		if (puma_transport_send(conn, msg, PUMA_TRANSPORT_NONBLOCK))
+			atomic_inc(&e->echo_errors);
+	} else {
+		puma_transport_msg_free(msg);
+	}
+	WRITE_ONCE(e->nr_recv, e->nr_recv + 1);
+	wake_up(&e->recv_wait);
+}
+
+static void tt_disconnected(struct puma_transport_conn *conn, int reason)
+{
+	struct tt_end *e = conn->priv;
+
+	e->reason = reason;
+	atomic_inc(&e->nr_disconnected);
+	complete_all(&e->disconnected);
+}
+
+static const struct puma_transport_conn_ops tt_conn_ops = {
+	.recv		= tt_recv,
+	.disconnected	= tt_disconnected,
+};
+
+static int tt_accept(struct puma_transport_listener *listener,
+		     struct puma_transport_conn *conn)
+{
+	struct tt *tt = listener->priv;
+	struct tt_end *e;
+	int err;
+
+	if (tt->nr_servers == TT_ENDS)
+		return -ENOSPC;
+	e = &tt->server[tt->nr_servers];
+	e->conn = conn;
+	/* Echo mode is set by the case before it connects. */
+	err = puma_transport_conn_set_ops(conn, &tt_conn_ops, e);
+	if (!err) {
+		WRITE_ONCE(tt->nr_servers, tt->nr_servers + 1);
+		wake_up(&tt->accepted);
+	}
+	return err;
+}
+
+static const struct puma_transport_listener_ops tt_listener_ops = {
+	.accept		= tt_accept,
+};
+
+static void tt_end_init(struct tt_end *e)
+{
+	init_waitqueue_head(&e->recv_wait);
+	init_completion(&e->gate_entered);
+	init_completion(&e->gate_open);
+	init_completion(&e->disconnected);
+	atomic_set(&e->nr_disconnected, 0);
+	atomic_set(&e->echo_errors, 0);
+}
+
+static bool tt_stats_equal(const struct puma_transport_stats *a,
+			   const struct puma_transport_stats *b)
+{
+	return a->msgs == b->msgs && a->conns == b->conns &&
+	       a->listeners == b->listeners;
+}
+
+/* Ends are freed by their receive threads after "disconnected": settle. */
+static bool tt_wait_stats(const struct puma_transport_stats *want)
+{
+	unsigned long deadline = jiffies + TT_TIMEOUT;
+	struct puma_transport_stats now;
+
+	for (;;) {
+		puma_transport_get_stats(&now);
+		if (tt_stats_equal(&now, want))
+			return true;
+		if (time_after(jiffies, deadline))
+			return false;
+		usleep_range(5000, 10000);
+	}
+}
+
+static int tt_suite_init(struct kunit_suite *suite)
+{
+	struct net_device *lo = init_net.loopback_dev;
+	int err = 0;
+
+	/* No user space brings "lo" up here; IPv4 gives it 127.0.0.1 then. */
+	rtnl_lock();
+	if (!(lo->flags & IFF_UP))
+		err = dev_open(lo, NULL);
+	rtnl_unlock();
+	return err;
+}
+
+static int tt_init(struct kunit *test)
+{
+	struct tt *tt;
+	unsigned int i;
+
+	tt = kunit_kzalloc(test, sizeof(*tt), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, tt);
+	tt->test = test;
+	test->priv = tt;
+	for (i = 0; i < TT_ENDS; i++) {
+		tt_end_init(&tt->client[i]);
+		tt_end_init(&tt->server[i]);
+	}
+	init_waitqueue_head(&tt->accepted);
+	puma_transport_get_stats(&tt->base);
+
+	tt->t = puma_transport_get("tcp");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tt->t));
+	/* A fresh port per case: no case sees another's stragglers. */
+	tt->port = TT_PORT_BASE + atomic_inc_return(&tt_port_seq);
+	snprintf(tt->addr, sizeof(tt->addr), "127.0.0.1:%d", tt->port);
+	tt->listener = puma_transport_listen(tt->t, tt->addr, &tt_listener_ops,
+					     tt);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tt->listener));
+	return 0;
+}
+
+static void tt_end_teardown(struct tt_end *e)
+{
+	complete_all(&e->gate_open);
+	if (e->conn) {
+		puma_transport_disconnect(e->conn, -ESHUTDOWN);
+		wait_for_completion_timeout(&e->disconnected, TT_TIMEOUT);
+		puma_transport_conn_put(e->conn);
+		e->conn = NULL;
+	}
+}
+
+static void tt_exit(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	unsigned int i;
+
+	if (!tt)
+		return;
+	if (tt->raw)
+		sock_release(tt->raw);
+	for (i = 0; i < TT_ENDS; i++) {
+		tt_end_teardown(&tt->client[i]);
+		tt_end_teardown(&tt->server[i]);
+	}
+	if (!IS_ERR_OR_NULL(tt->listener))
+		puma_transport_listener_close(tt->listener);
+	puma_transport_put(tt->t);
+	KUNIT_EXPECT_TRUE_MSG(test, tt_wait_stats(&tt->base),
+			      "transport objects leaked");
+}
+
+static int tt_send(struct tt_end *from, u32 seq, u32 nr_pages,
+		   unsigned int flags)
+{
+	struct puma_transport_msg *msg = tt_msg(seq, nr_pages, GFP_KERNEL);
+
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	return puma_transport_send(from->conn, msg, flags);
+}
+
+static bool tt_wait_servers(struct tt *tt, unsigned int target)
+{
+	return wait_event_timeout(tt->accepted,
+				  READ_ONCE(tt->nr_servers) >= target,
+				  TT_TIMEOUT);
+}
+
+/* Connect a client end and wait until the listener accepted its peer. */
+static struct tt_end *tt_connect(struct kunit *test, struct tt *tt)
+{
+	unsigned int want = tt->nr_clients + 1;
+	struct tt_end *e;
+
+	KUNIT_ASSERT_LT(test, tt->nr_clients, TT_ENDS);
+	e = &tt->client[tt->nr_clients];
+	e->conn = puma_transport_connect(tt->t, tt->addr, &tt_conn_ops, e);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(e->conn));
+	tt->nr_clients++;
+	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, want));
+	return e;
+}
+
+static bool tt_wait_recv(struct tt_end *e, unsigned int target)
+{
+	return wait_event_timeout(e->recv_wait,
+				  READ_ONCE(e->nr_recv) >= target, TT_TIMEOUT);
+}
+
+static bool tt_wait_disconnected(struct tt_end *e)
+{
+	return wait_for_completion_timeout(&e->disconnected, TT_TIMEOUT);
+}
+
+/* A raw kernel TCP socket connected to the case's listener. */
+static struct socket *tt_raw_connect(struct kunit *test, struct tt *tt)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(tt->port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	struct socket *sock;
+
+	KUNIT_ASSERT_EQ(test, sock_create_kern(&init_net, AF_INET, SOCK_STREAM,
+					       IPPROTO_TCP, &sock), 0);
+	tt->raw = sock;
+	WRITE_ONCE(sock->sk->sk_rcvtimeo, TT_TIMEOUT);
+	KUNIT_ASSERT_EQ(test, kernel_connect(sock, (struct sockaddr *)&sin,
+					     sizeof(sin), 0), 0);
+	return sock;
+}
+
+static void tt_raw_send(struct kunit *test, struct socket *sock,
+			const void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+
+	KUNIT_ASSERT_EQ(test, kernel_sendmsg(sock, &msg, &kv, 1, len),
+			(int)len);
+}
+
+static void puma_tcp_connect_without_listener_returns_econnrefused(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct puma_transport_conn *conn;
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", tt->port + 1000);
+	conn = puma_transport_connect(tt->t, addr, &tt_conn_ops, &tt->client[0]);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(conn), -ECONNREFUSED);
+}
+
+static void puma_tcp_bad_address_returns_einval(struct kunit *test)
+{
+	static const char * const bad[] = {
+		"127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+		"127.0.0.1:80x", ":80", "localhost:80", "1.2.3:80",
+		"[::1:80", "::1]:80", "[]:80",
+	};
+	struct tt *tt = test->priv;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct puma_transport_listener *l;
+		struct puma_transport_conn *conn;
+
+		conn = puma_transport_connect(tt->t, bad[i], &tt_conn_ops,
+					      &tt->client[0]);
+		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR(conn), -EINVAL,
+				    "connect %s", bad[i]);
+		l = puma_transport_listen(tt->t, bad[i], &tt_listener_ops, tt);
+		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR(l), -EINVAL,
+				    "listen %s", bad[i]);
+	}
+}
+
+static void puma_tcp_listen_address_in_use_returns_eaddrinuse(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct puma_transport_listener *l;
+
+	l = puma_transport_listen(tt->t, tt->addr, &tt_listener_ops, tt);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(l), -EADDRINUSE);
+}
+
+static void puma_tcp_send_round_trip_keeps_pages(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c;
+	u32 seq;
+
+	tt->server[0].echo = true;
+	c = tt_connect(test, tt);
+	for (seq = 0; seq < 8; seq++)
+		KUNIT_ASSERT_EQ(test, tt_send(c, seq, seq % 3, 0), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 8));
+	KUNIT_EXPECT_FALSE(test, c->disorder);
+	KUNIT_EXPECT_FALSE(test, c->bad_content);
+	KUNIT_EXPECT_FALSE(test, tt->server[0].bad_content);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, 0 + 1 + 2 + 0 + 1 + 2 + 0 + 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&tt->server[0].echo_errors), 0);
+}
+
+static void puma_tcp_send_large_batches_arrive_in_order(struct kunit *test)
+{
+	const u32 nr_msgs = 256;
+	struct tt *tt = test->priv;
+	struct tt_end *c, *s;
+	u32 seq;
+
+	c = tt_connect(test, tt);
+	s = &tt->server[0];
+	for (seq = 0; seq < nr_msgs; seq++)
+		KUNIT_ASSERT_EQ(test,
+				tt_send(c, seq, PUMA_TRANSPORT_MAX_PAGES, 0), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_recv(s, nr_msgs));
+	KUNIT_EXPECT_EQ(test, s->nr_pages, nr_msgs * PUMA_TRANSPORT_MAX_PAGES);
+	KUNIT_EXPECT_FALSE(test, s->disorder);
+	KUNIT_EXPECT_FALSE(test, s->bad_content);
+}
+
+static void puma_tcp_send_from_server_reaches_client(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c;
+
+	c = tt_connect(test, tt);
+	KUNIT_ASSERT_EQ(test, tt_send(&tt->server[0], 0, 1, 0), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 1));
+	KUNIT_EXPECT_FALSE(test, c->bad_content);
+}
+
+/*
+ * A reader that stops reading: the socket buffers and then the send queue
+ * fill, non-blocking sends get -EAGAIN, and once the reader resumes every
+ * accepted message arrives, in order.
+ */
+static void puma_tcp_send_slow_reader_applies_back_pressure(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c, *s;
+	int err = 0;
+	u32 seq;
+
+	c = tt_connect(test, tt);
+	s = &tt->server[0];
+	s->gate = true;
+	KUNIT_ASSERT_EQ(test, tt_send(c, 0, 1, 0), 0);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&s->gate_entered,
+							    TT_TIMEOUT));
+	for (seq = 1; seq < 1000000; seq++) {
+		err = tt_send(c, seq, 4, PUMA_TRANSPORT_NONBLOCK);
+		if (err == -EAGAIN) {
+			/* Full only once the stack stopped taking data too. */
+			msleep(50);
+			err = tt_send(c, seq, 4, PUMA_TRANSPORT_NONBLOCK);
+		}
+		if (err)
+			break;
+	}
+	KUNIT_ASSERT_EQ(test, err, -EAGAIN);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->nr_disconnected), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->nr_disconnected), 0);
+	complete_all(&s->gate_open);
+	KUNIT_ASSERT_TRUE(test, tt_wait_recv(s, seq));
+	KUNIT_EXPECT_EQ(test, s->nr_recv, seq);
+	KUNIT_EXPECT_FALSE(test, s->disorder);
+	KUNIT_EXPECT_FALSE(test, s->bad_content);
+}
+
+static void puma_tcp_disconnect_reaches_peer(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c, *s;
+
+	c = tt_connect(test, tt);
+	s = &tt->server[0];
+	puma_transport_disconnect(c->conn, -ESHUTDOWN);
+	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(c));
+	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
+	KUNIT_EXPECT_EQ(test, c->reason, -ESHUTDOWN);
+	/* TCP cannot carry the reason: the peer sees a reset. */
+	KUNIT_EXPECT_EQ(test, s->reason, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, tt_send(c, 0, 0, 0), -ENOTCONN);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->nr_disconnected), 1);
+}
+
+/* Disconnect while a sender waits on a peer that stopped reading. */
+static void puma_tcp_disconnect_wakes_blocked_sender(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c, *s;
+	u32 seq;
+	int err = 0;
+
+	c = tt_connect(test, tt);
+	s = &tt->server[0];
+	s->gate = true;
+	KUNIT_ASSERT_EQ(test, tt_send(c, 0, 0, 0), 0);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&s->gate_entered,
+							    TT_TIMEOUT));
+	for (seq = 1; seq < 1000000 && !err; seq++)
+		err = tt_send(c, seq, 8, PUMA_TRANSPORT_NONBLOCK);
+	KUNIT_ASSERT_EQ(test, err, -EAGAIN);
+	/* The send work is blocked in the stack; disconnect must free it. */
+	puma_transport_disconnect(c->conn, -ESHUTDOWN);
+	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(c));
+	complete_all(&s->gate_open);
+	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
+	KUNIT_EXPECT_FALSE(test, s->recv_after_disconnect);
+}
+
+/* A peer that announces a message and closes halfway through it. */
+static void puma_tcp_peer_close_mid_message_disconnects(struct kunit *test)
+{
+	struct puma_tcp_frame frame = {
+		.magic = cpu_to_le32(PUMA_TCP_FRAME_MAGIC),
+		.type = PUMA_TCP_FRAME_MSG,
+		.page_shift = PAGE_SHIFT,
+		.nr_pages = cpu_to_le16(2),
+		.head_len = cpu_to_le32(sizeof(struct tt_head)),
+	};
+	struct tt *tt = test->priv;
+	struct socket *raw;
+	struct tt_end *s;
+	u8 *half;
+
+	half = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, half);
+	raw = tt_raw_connect(test, tt);
+	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
+	s = &tt->server[0];
+	tt_raw_send(test, raw, &frame, sizeof(frame));
+	tt_raw_send(test, raw, half, sizeof(struct tt_head) + PAGE_SIZE / 2);
+	sock_release(raw);
+	tt->raw = NULL;
+	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
+	KUNIT_EXPECT_EQ(test, s->reason, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, s->nr_recv, 0);
+}
+
+/*
+ * Garbage from a raw socket closes that connection with -EPROTO; the
+ * listener and a well-behaved client on it carry on.
+ */
+static void puma_tcp_garbage_closes_only_that_conn(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c, *bad;
+	struct socket *raw;
+	u8 junk[64];
+
+	c = tt_connect(test, tt);
+	tt->server[0].echo = true;
+	raw = tt_raw_connect(test, tt);
+	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 2));
+	bad = &tt->server[1];
+	get_random_bytes(junk, sizeof(junk));
+	/* Not a frame by chance: the magic is wrong. */
+	junk[0] = ~PUMA_TCP_FRAME_MAGIC & 0xff;
+	tt_raw_send(test, raw, junk, sizeof(junk));
+	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(bad));
+	KUNIT_EXPECT_EQ(test, bad->reason, -EPROTO);
+	KUNIT_EXPECT_EQ(test, bad->nr_recv, 0);
+
+	KUNIT_ASSERT_EQ(test, tt_send(c, 0, 2, 0), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 1));
+	KUNIT_EXPECT_FALSE(test, c->bad_content);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->nr_disconnected), 0);
+}
+
+/* Well-formed frames that break a limit are refused the same way. */
+static void puma_tcp_oversized_frame_closes_conn(struct kunit *test)
+{
+	static const struct {
+		u8 type;
+		u8 page_shift;
+		u16 nr_pages;
+		u32 head_len;
+		u32 reserved;
+	} bad[] = {
+		{ PUMA_TCP_FRAME_MSG, PAGE_SHIFT, PUMA_TRANSPORT_MAX_PAGES + 1, 8, 0 },
+		{ PUMA_TCP_FRAME_MSG, PAGE_SHIFT, 0, PUMA_TRANSPORT_MAX_HEAD + 1, 0 },
+		{ PUMA_TCP_FRAME_MSG, PAGE_SHIFT + 1, 1, 8, 0 },
+		{ PUMA_TCP_FRAME_MSG, PAGE_SHIFT, 0, 8, 1 },
+		{ PUMA_TCP_FRAME_PING, PAGE_SHIFT, 0, 8, 0 },
+		{ 0, PAGE_SHIFT, 0, 8, 0 },
+		{ PUMA_TCP_FRAME_PONG + 1, PAGE_SHIFT, 0, 8, 0 },
+	};
+	struct tt *tt = test->priv;
+	unsigned int i;
+
+	KUNIT_ASSERT_LE(test, ARRAY_SIZE(bad), TT_ENDS);
+	for (i = 0; i < ARRAY_SIZE(bad) && i < TT_ENDS; i++) {
+		struct puma_tcp_frame frame = {
+			.magic = cpu_to_le32(PUMA_TCP_FRAME_MAGIC),
+			.type = bad[i].type,
+			.page_shift = bad[i].page_shift,
+			.nr_pages = cpu_to_le16(bad[i].nr_pages),
+			.head_len = cpu_to_le32(bad[i].head_len),
+			.reserved = cpu_to_le32(bad[i].reserved),
+		};
+		struct socket *raw;
+		struct tt_end *s;
+
+		raw = tt_raw_connect(test, tt);
+		KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, i + 1));
+		s = &tt->server[i];
+		tt_raw_send(test, raw, &frame, sizeof(frame));
+		KUNIT_ASSERT_TRUE_MSG(test, tt_wait_disconnected(s), "frame %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, s->reason, -EPROTO, "frame %u", i);
+		KUNIT_EXPECT_EQ(test, s->nr_recv, 0);
+		/* Done with this end: make room for the next one. */
+		puma_transport_conn_put(s->conn);
+		s->conn = NULL;
+		sock_release(raw);
+		tt->raw = NULL;
+	}
+}
+
+/*
+ * A peer that is connected but silent gets a PING after one keepalive
+ * period, and is dropped with -ETIMEDOUT when it never answers.
+ */
+static void puma_tcp_silent_peer_gets_ping_then_timeout(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct puma_tcp_frame frame;
+	struct msghdr msg = {};
+	struct socket *raw;
+	struct kvec kv;
+	struct tt_end *s;
+	unsigned long start;
+	int ret;
+
+	raw = tt_raw_connect(test, tt);
+	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
+	s = &tt->server[0];
+	start = jiffies;
+	kv.iov_base = &frame;
+	kv.iov_len = sizeof(frame);
+	ret = kernel_recvmsg(raw, &msg, &kv, 1, sizeof(frame), MSG_WAITALL);
+	KUNIT_ASSERT_EQ(test, ret, (int)sizeof(frame));
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(frame.magic), PUMA_TCP_FRAME_MAGIC);
+	KUNIT_EXPECT_EQ(test, frame.type, PUMA_TCP_FRAME_PING);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(frame.head_len), 0);
+
+	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
+	KUNIT_EXPECT_EQ(test, s->reason, -ETIMEDOUT);
+	/* Default dead_ms is 10 s: not before it, and not much after. */
+	KUNIT_EXPECT_GE(test, jiffies_to_msecs(jiffies - start), 8000);
+	KUNIT_EXPECT_LE(test, jiffies_to_msecs(jiffies - start), 19000);
+}
+
+/* A peer that answers PINGs keeps its connection however long it idles. */
+static void puma_tcp_idle_conn_stays_up(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c, *s;
+
+	c = tt_connect(test, tt);
+	s = &tt->server[0];
+	/* Longer than dead_ms (10 s), with nothing sent by either user. */
+	msleep(12000);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->nr_disconnected), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->nr_disconnected), 0);
+	s->echo = true;
+	KUNIT_ASSERT_EQ(test, tt_send(c, 0, 1, 0), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 1));
+	KUNIT_EXPECT_FALSE(test, c->bad_content);
+}
+
+/* Closing the listener leaves established connections up. */
+static void puma_tcp_listener_close_keeps_conns(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c;
+
+	tt->server[0].echo = true;
+	c = tt_connect(test, tt);
+	puma_transport_listener_close(tt->listener);
+	tt->listener = NULL;
+	KUNIT_ASSERT_EQ(test, tt_send(c, 0, 1, 0), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 1));
+	KUNIT_EXPECT_FALSE(test, c->bad_content);
+	c = &tt->client[1];
+	c->conn = puma_transport_connect(tt->t, tt->addr, &tt_conn_ops, c);
+	KUNIT_EXPECT_TRUE(test, IS_ERR(c->conn));
+	if (IS_ERR(c->conn))
+		c->conn = NULL;
+}
+
+static struct kunit_case puma_transport_tcp_cases[] = {
+	KUNIT_CASE(puma_tcp_connect_without_listener_returns_econnrefused),
+	KUNIT_CASE(puma_tcp_bad_address_returns_einval),
+	KUNIT_CASE(puma_tcp_listen_address_in_use_returns_eaddrinuse),
+	KUNIT_CASE(puma_tcp_send_round_trip_keeps_pages),
+	KUNIT_CASE_SLOW(puma_tcp_send_large_batches_arrive_in_order),
+	KUNIT_CASE(puma_tcp_send_from_server_reaches_client),
+	KUNIT_CASE_SLOW(puma_tcp_send_slow_reader_applies_back_pressure),
+	KUNIT_CASE(puma_tcp_disconnect_reaches_peer),
+	KUNIT_CASE_SLOW(puma_tcp_disconnect_wakes_blocked_sender),
+	KUNIT_CASE(puma_tcp_peer_close_mid_message_disconnects),
+	KUNIT_CASE(puma_tcp_garbage_closes_only_that_conn),
+	KUNIT_CASE(puma_tcp_oversized_frame_closes_conn),
+	KUNIT_CASE_SLOW(puma_tcp_silent_peer_gets_ping_then_timeout),
+	KUNIT_CASE_SLOW(puma_tcp_idle_conn_stays_up),
+	KUNIT_CASE(puma_tcp_listener_close_keeps_conns),
+	{}
+};
+
+static struct kunit_suite puma_transport_tcp_suite = {
+	.name = "puma_transport_tcp",
+	.suite_init = tt_suite_init,
+	.init = tt_init,
+	.exit = tt_exit,
+	.test_cases = puma_transport_tcp_cases,
+};
+
+kunit_test_suite(puma_transport_tcp_suite);
+
+MODULE_IMPORT_NS(PUMA);
+MODULE_DESCRIPTION("KUnit tests for the PUMA TCP transport");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The TCP transport's framing on the stream, shared by the transport and
+ * its test suite (which speaks it from raw sockets).  Not an API.
+ */
+#ifndef _PUMA_TCP_FRAME_H
+#define _PUMA_TCP_FRAME_H
+
+#include <linux/build_bug.h>
+#include <linux/types.h>
+
+#define PUMA_TCP_FRAME_MAGIC	0x50435450U	/* "PTCP" */
+
+enum puma_tcp_frame_type {
+	PUMA_TCP_FRAME_MSG = 1,
+	PUMA_TCP_FRAME_PING,
+	PUMA_TCP_FRAME_PONG,
+};
+
+/**
+ * struct puma_tcp_frame - what precedes each message on the stream
+ * @magic: %PUMA_TCP_FRAME_MAGIC
+ * @type: an &enum puma_tcp_frame_type
+ * @page_shift: the sender's PAGE_SHIFT; payload pages are that size
+ * @nr_pages: payload pages that follow the head
+ * @head_len: head bytes that follow this header
+ * @reserved: zero
+ */
+struct puma_tcp_frame {
+	__le32 magic;
+	u8 type;
+	u8 page_shift;
+	__le16 nr_pages;
+	__le32 head_len;
+	__le32 reserved;
+};
+
+static_assert(sizeof(struct puma_tcp_frame) == 16);
+
+#endif /* _PUMA_TCP_FRAME_H */
