@@ -26,6 +26,8 @@
 #   --duration SEC      each measured random-read pass (default 60)
 #   --phases LIST       "nopuma puma" (default), "puma" or "nopuma"
 #   --get-timeout-us N  the client's get_timeout_us (default 50000)
+#   --mtu N             MTU of the link (default 9000, jumbo frames as in
+#                       a cloud VPC; see Documentation/vm-rig.rst)
 #   --tcp-max N         plain-TCP baseline: as many pages as PUMA's put
 #                       phase sent, at most N (default 0: no baseline)
 #   --kill-after SEC    kill the server VM SEC seconds into the measured
@@ -59,6 +61,7 @@ iops=150
 dur=60
 phases="nopuma puma"
 get_timeout_us=50000
+mtu=9000
 tcp_max=0
 kill_after=
 after=30
@@ -76,11 +79,12 @@ while [ $# -gt 0 ]; do
 	--phases) phases=$2; shift 2 ;;
 	--get-timeout-us) get_timeout_us=$2; shift 2 ;;
 	--tcp-max) tcp_max=$2; shift 2 ;;
+	--mtu) mtu=$2; shift 2 ;;
 	--kill-after) kill_after=$2; shift 2 ;;
 	--after) after=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,46s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,48s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -90,6 +94,7 @@ isnum --iops "$iops"
 isnum --duration "$dur"
 isnum --get-timeout-us "$get_timeout_us"
 isnum --tcp-max "$tcp_max"
+isnum --mtu "$mtu"
 isnum --after "$after"
 isnum --timeout "$timeout"
 [ -z "$kill_after" ] || isnum --kill-after "$kill_after"
@@ -138,6 +143,7 @@ host client_mem_mb "$cmem_mb"
 host server_mem_mb "$smem_mb"
 host duration_s "$dur"
 host get_timeout_us "$get_timeout_us"
+host mtu "$mtu"
 
 # --- modules, workload, disks, initramfs ---------------------------------
 log "building the modules against $kdir"
@@ -154,13 +160,8 @@ done
 mkdir -p "$outdir/bin"
 make -s -C "$root/tools/blockcheck" O="$outdir/bin" >&2
 bc=$outdir/bin/blockcheck
-# HOOK: the tools branch adds tools/tcpbench; when it exists it is built
-# and shipped to both guests (pair-client.sh uses it for the baseline).
-extra_bins=()
-if [ -e "$root/tools/tcpbench/Makefile" ]; then
-	make -s -C "$root/tools/tcpbench" O="$outdir/bin" >&2
-	extra_bins+=(--bin "$outdir/bin/tcpbench")
-fi
+make -s -C "$root/tools/tcpbench" O="$outdir/bin" >&2
+extra_bins=(--bin "$outdir/bin/tcpbench")
 
 # The stamped file is made here at native speed, then copied into the
 # client's image; its blockcheck state goes into the initramfs.
@@ -230,7 +231,7 @@ boot_server() {
 		--mem "$smem" --disk "$outdir/server.img,iops=$iops" \
 		--net "udp:$port_s:$port_c" --mac 52:54:00:00:00:01 \
 		--pidfile "$outdir/$name.qemu.pid" \
-		--append "ps_ip=10.0.0.1 ps_name=$name ps_backend=${use_puma:-0}" \
+		--append "ps_ip=10.0.0.1 ps_name=$name ps_backend=${use_puma:-0} ps_mtu=$mtu" \
 		--timeout "$timeout" --outdir "$outdir/$name" \
 		>"$outdir/$name.out" 2>&1 &
 	server_pid=$!
@@ -246,7 +247,8 @@ pidfiles+=("$outdir/client.qemu.pid")
 	--mem "$cmem" --disk "$outdir/client.img,iops=$iops" \
 	--net "udp:$port_c:$port_s" --mac 52:54:00:00:00:02 \
 	--pidfile "$outdir/client.qemu.pid" \
-	--append "pc_ip=10.0.0.2 pc_server=10.0.0.1 pc_phases=${phases// /,} pc_dur=$dur" \
+	--append "pc_ip=10.0.0.2 pc_server=10.0.0.1 pc_mtu=$mtu" \
+	--append "pc_phases=${phases// /,} pc_dur=$dur" \
 	--append "pc_get_timeout_us=$get_timeout_us pc_tcp_max=$tcp_max" \
 	--append "pc_kill=${kill_after:+1} pc_after_dur=$after" \
 	--timeout "$timeout" --outdir "$outdir/client" $verbose \

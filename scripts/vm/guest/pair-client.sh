@@ -11,6 +11,7 @@
 # Parameters (kernel command line, reach us as environment variables):
 #   pc_ip=A          our address (default 10.0.0.2)
 #   pc_server=A      the server's address (default 10.0.0.1)
+#   pc_mtu=N         MTU of eth0 (default 1500; pair.sh passes 9000)
 #   pc_phases=LIST   "nopuma,puma" (default), "puma" or "nopuma"
 #   pc_dur=S         seconds of each measured random-read pass (default 60)
 #   pc_seed=N        seed of the random reads (default 1; same each pass)
@@ -112,6 +113,21 @@ settle() {
 	done
 }
 
+# lat_hist NAME LOG: how many reads took < 0.1, 1, 2, 5, 10, 20, 50, 100
+# ms, and more (blockcheck --lat-log: t_ns,block,lat_ns,ok)
+lat_hist() {
+	awk -F, -v n="$1" 'NR > 1 {
+		ms = $3 / 1e6
+		if (ms < 0.1) b = "lt0.1ms"; else if (ms < 1) b = "lt1ms"
+		else if (ms < 2) b = "lt2ms"; else if (ms < 5) b = "lt5ms"
+		else if (ms < 10) b = "lt10ms"; else if (ms < 20) b = "lt20ms"
+		else if (ms < 50) b = "lt50ms"; else if (ms < 100) b = "lt100ms"
+		else b = "ge100ms"
+		c[b]++
+	} END { for (b in c) printf "PUMA-RESULT %s.hist.%s=%d\n", n, b, c[b] }' "$2"
+	rm -f "$2"
+}
+
 # cold: unmount and mount again, so that the file's pages are gone from
 # the page cache (and, with PUMA, from the server: the pool is new)
 cold() {
@@ -140,39 +156,42 @@ phase() {
 	snap "stats.$_p.warm"
 	puma_mem_report "$_p.mem_warm"
 	[ "$kill_mode" = 1 ] && echo "PUMA-MARK measured-start"
-	# --count far above what $dur seconds can read: the duration ends it
+	# --count far above what $dur seconds can read: the time ends it
 	puma_bc "$_p.run" --state "$state" read "$F" --random --seed "$seed" \
-		--count 100000000 --duration "$dur" --csv "/run/run-$_p.csv"
+		--count 100000000 --seconds "$dur" --csv "/run/run-$_p.csv" \
+		--lat-log /run/lat.log
 	_rc=$?
+	lat_hist "$_p.run" /run/lat.log
 	snap "stats.$_p.run"
 	puma_export "/run/warm-$_p.csv"
 	puma_export "/run/run-$_p.csv"
 	return $_rc
 }
 
-# tcp_baseline PAGES: PAGES pages of plain TCP from user space to the
-# server's sink (port 7071), timed until the server has read every byte.
-# HOOK: tools/tcpbench (the tools branch) replaces dd | nc when it is
-# merged; pair.sh puts it in /guest when tools/tcpbench exists.
+# tcp_baseline PAGES: PAGES pages of plain user-space TCP to the server's
+# tcpbench (port 7071), in 32-page messages behind a header the size of a
+# full PUMA PUT's, timed until the server has acknowledged the last page.
 tcp_baseline() {
 	_n=$1
 	[ "$_n" -gt 0 ] || return 0
-	puma_result tcp.tool dd+nc
-	_t0=$(puma_uptime)
-	if dd if=/dev/zero bs=4096 count="$_n" 2>/dev/null |
-	   nc "$server" 7071 >/dev/null; then
-		_s=$(puma_elapsed "$_t0")
-		puma_result tcp.pages "$_n"
-		puma_result tcp.s "$_s"
-		puma_result tcp.pages_per_s \
-			"$(awk -v n="$_n" -v s="$_s" 'BEGIN { printf "%.0f", n / s }')"
+	_out=/run/tcpbench.out
+	if tcpbench client --host "$server" --port 7071 --pages "$_n" \
+	   --batch 32 --header 816 >"$_out" 2>&1; then
+		cat "$_out"
+		for _kv in $(grep '^TCPBENCH client ' "$_out" | tail -1); do
+			case "$_kv" in
+			*=*) echo "PUMA-RESULT tcp.$_kv" ;;
+			esac
+		done
 	else
+		cat "$_out"
 		puma_fail "plain TCP baseline to $server:7071 failed"
 	fi
 }
 
 ip link set lo up
 ip addr add "$my_ip/24" dev eth0 || { puma_fail "cannot set $my_ip"; exit 1; }
+ip link set eth0 mtu "${pc_mtu:-1500}" || puma_fail "cannot set MTU ${pc_mtu:-1500}"
 ip link set eth0 up
 mkdir -p "$mnt"
 mount -t ext4 -o noatime "$dev" "$mnt" || { puma_fail "cannot mount $dev"; exit 1; }
@@ -197,7 +216,9 @@ if [ "$kill_mode" = 1 ]; then
 	wait_for reconnect 180 connected_n 2
 	snap stats.reconnected
 	puma_bc after.run --state "$state" read "$F" --random --seed "$((seed + 1))" \
-		--count 100000000 --duration "$after_dur" --csv /run/run-after.csv
+		--count 100000000 --seconds "$after_dur" --csv /run/run-after.csv \
+		--lat-log /run/lat.log
+	lat_hist after.run /run/lat.log
 	snap stats.after
 	puma_export /run/run-after.csv
 fi

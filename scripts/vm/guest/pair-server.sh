@@ -9,9 +9,10 @@
 # Parameters (kernel command line, reach us as environment variables):
 #   ps_ip=A       our address (10.0.0.1)
 #   ps_name=N     name of this server in results (server, server2, ...)
+#   ps_mtu=N      MTU of eth0 (default 1500; pair.sh passes 9000)
 #   ps_backend=0  no PUMA in this run (default 1: puma_backend is loaded)
 #
-# Ports: 7070 PUMA (the backend), 7071 plain-TCP baseline sink,
+# Ports: 7070 PUMA (the backend), 7071 plain-TCP baseline (tcpbench),
 # 7079 stop message.
 #
 # Exported: mem.csv, one line a second:
@@ -50,6 +51,7 @@ all_stats() {
 
 ip link set lo up
 ip addr add "$my_ip/24" dev eth0 || { puma_fail "cannot set $my_ip"; exit 1; }
+ip link set eth0 mtu "${ps_mtu:-1500}" || puma_fail "cannot set MTU ${ps_mtu}"
 ip link set eth0 up
 if [ "${ps_backend:-1}" = 1 ] && [ ! -r "$stats" ]; then
 	puma_fail "no $stats: is puma_backend loaded?"
@@ -81,15 +83,9 @@ echo "t_s,memfree_kb,active_file_kb,inactive_file_kb,hosted_pages,server_stored,
 ) &
 sampler=$!
 
-# The plain-TCP baseline: whatever the client sends to 7071 is read and
-# thrown away; one connection per baseline run.  busybox nc closes the
-# connection when the sender has shut down its side, so the sender's
-# elapsed time covers the delivery of every byte.
-(
-	while :; do
-		nc -l -p 7071 >/dev/null 2>&1 || sleep 1
-	done
-) &
+# The plain-TCP baseline's receiver: tcpbench serves one connection at a
+# time and checks every page it gets.
+tcpbench server --port 7071 >/run/tcpbench.out 2>&1 &
 sink=$!
 
 # Wait for the client's stop message; another connection (a stray probe)
@@ -99,5 +95,9 @@ until [ "$(nc -l -p 7079 2>/dev/null)" = stop ]; do
 done
 kill "$sampler" "$sink" 2>/dev/null
 all_stats end
+cat /run/tcpbench.out
+if grep -q 'TCPBENCH-FAIL' /run/tcpbench.out; then
+	puma_fail "tcpbench server: a page was lost, duplicated or reordered"
+fi
 puma_result samples "$(($(wc -l <"$csv") - 1))"
 puma_export "$csv" mem.csv
