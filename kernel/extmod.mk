@@ -5,7 +5,8 @@
 # module, the KUnit suites only when the kernel has KUnit, and tell the C
 # code what Kconfig would have told it.
 
-puma-extmod-syms := CONFIG_PUMA CONFIG_PUMA_TRANSPORT_LOOP
+puma-extmod-syms := CONFIG_PUMA CONFIG_PUMA_TRANSPORT_LOOP \
+		    CONFIG_PUMA_TRANSPORT_BENCH
 ifneq ($(CONFIG_INET),)
 puma-extmod-syms += CONFIG_PUMA_TRANSPORT_TCP
 endif
@@ -15,7 +16,8 @@ endif
 ifneq ($(CONFIG_KUNIT),)
 puma-extmod-syms += CONFIG_PUMA_INDEX_KUNIT_TEST CONFIG_PUMA_WIRE_KUNIT_TEST \
 		    CONFIG_PUMA_TRANSPORT_KUNIT_TEST CONFIG_PUMA_INDEX_BENCH \
-		    CONFIG_PUMA_LOOP_BENCH
+		    CONFIG_PUMA_LOOP_BENCH CONFIG_PUMA_POLICY_KUNIT_TEST \
+		    CONFIG_PUMA_DETECTOR_KUNIT_TEST
 ifneq ($(CONFIG_INET),)
 puma-extmod-syms += CONFIG_PUMA_TRANSPORT_TCP_KUNIT_TEST
 endif

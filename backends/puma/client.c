@@ -42,11 +42,18 @@
 #include <puma/wire.h>
 
 #include "puma.h"
+#include "trace.h"
 
 #define PUMA_FILTER_ORDER	20
 #define PUMA_INV_ITEMS		1024
 #define PUMA_RECONNECT_MIN	(HZ / 10)
 #define PUMA_RECONNECT_MAX	(10 * HZ)
+/*
+ * GETs in a row that got no answer in time before the client gives up on
+ * the connection: a server that died without a reset would otherwise cost
+ * every read get_timeout_us until the transport notices.
+ */
+#define PUMA_GET_TIMEOUTS_MAX	8
 
 enum puma_out_kind {
 	PUMA_OUT_PUT,
@@ -80,6 +87,7 @@ struct puma_client {
 	struct puma_transport_conn *conn;	/* NULL when not connected */
 	bool must_reset;
 	bool stopping;
+	bool suspended;		/* the server asked for no PUTs for now */
 	struct list_head outbox;
 	struct list_head sending;
 	unsigned int nr_outbox;
@@ -97,6 +105,7 @@ struct puma_client {
 	struct completion disconnected;
 	unsigned long backoff;
 	struct ida pools;
+	atomic_t get_timeouts;	/* in a row; any answer resets it */
 };
 
 static struct puma_client *puma_client;
@@ -204,15 +213,17 @@ static void puma_client_put_folio(int pool, u64 ino, pgoff_t index,
 	bool kick;
 
 	spin_lock_irqsave(&c->lock, flags);
-	if (!__puma_client_usable(c)) {
+	if (!__puma_client_usable(c) || c->suspended) {
 		spin_unlock_irqrestore(&c->lock, flags);
 		puma_count(PUMA_STAT_PUT_SKIPS, 1);
+		trace_puma_put(pool, ino, index, -EAGAIN);
 		return;
 	}
 	o = list_first_entry_or_null(&c->free_stages, struct puma_out, list);
 	if (!o) {
 		spin_unlock_irqrestore(&c->lock, flags);
 		puma_count(PUMA_STAT_PUT_DROPS, 1);
+		trace_puma_put(pool, ino, index, -ENOSPC);
 		return;
 	}
 	list_del(&o->list);
@@ -224,6 +235,7 @@ static void puma_client_put_folio(int pool, u64 ino, pgoff_t index,
 	kick = c->nr_outbox >= PUMA_WIRE_MAX_BATCH || c->nr_outbox == 1;
 	spin_unlock_irqrestore(&c->lock, flags);
 	puma_count(PUMA_STAT_PUTS, 1);
+	trace_puma_put(pool, ino, index, 0);
 	if (kick)
 		queue_work(system_unbound_wq, &c->send_work);
 }
@@ -313,8 +325,8 @@ static void puma_client_invalidate_fs(int pool)
 	ida_free(&puma_client->pools, pool);
 }
 
-static int puma_client_get_folio(int pool, u64 ino, pgoff_t index,
-				 struct folio *folio)
+static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
+				   struct folio *folio)
 {
 	struct puma_client *c = puma_client;
 	struct puma_transport_conn *conn;
@@ -367,7 +379,6 @@ static int puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 	msg = puma_msg_build(&wm, NULL, 0, GFP_NOIO);
 	err = IS_ERR(msg) ? PTR_ERR(msg) :
 	      puma_transport_send(conn, msg, PUMA_TRANSPORT_NONBLOCK);
-	puma_transport_conn_put(conn);
 	if (!err)
 		wait_for_completion_timeout(&req.done,
 					    usecs_to_jiffies(puma_get_timeout_us));
@@ -378,9 +389,19 @@ static int puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 		list_del_init(&req.list);
 	spin_unlock_irqrestore(&c->lock, flags);
 	if (err) {
+		puma_transport_conn_put(conn);
 		puma_count(PUMA_STAT_GET_ERRORS, 1);
 		return err;
 	}
+	if (req.status != -ETIMEDOUT) {
+		atomic_set(&c->get_timeouts, 0);
+	} else if (atomic_inc_return(&c->get_timeouts) ==
+		   PUMA_GET_TIMEOUTS_MAX) {
+		pr_warn_ratelimited("%s: %d GETs in a row unanswered, reconnecting\n",
+				    c->addr, PUMA_GET_TIMEOUTS_MAX);
+		puma_transport_disconnect(conn, -ETIMEDOUT);
+	}
+	puma_transport_conn_put(conn);
 	switch (req.status) {
 	case 0:
 		puma_count(PUMA_STAT_HITS, 1);
@@ -400,6 +421,15 @@ unlock_error:
 	spin_unlock_irqrestore(&c->lock, flags);
 	puma_count(PUMA_STAT_GET_ERRORS, 1);
 	return err;
+}
+
+static int puma_client_get_folio(int pool, u64 ino, pgoff_t index,
+				 struct folio *folio)
+{
+	int ret = __puma_client_get_folio(pool, ino, index, folio);
+
+	trace_puma_get(pool, ino, index, ret);
+	return ret;
 }
 
 static const struct cleancache_ops puma_cleancache_ops = {
@@ -621,6 +651,21 @@ static void puma_client_recv(struct puma_transport_conn *conn,
 		for (i = 0; i < wm->batch.count; i++)
 			clear_bit(puma_key_hash(&wm->batch.keys[i]), c->present);
 		puma_count(PUMA_STAT_RECLAIM_REPORTS, wm->batch.count);
+		trace_puma_reclaim_report(wm->batch.count);
+		break;
+	case PUMA_WIRE_SUSPEND:
+	case PUMA_WIRE_RESUME:
+		/* Reads keep using what is hosted; only PUTs stop. */
+		spin_lock_irq(&c->lock);
+		c->suspended = wm->hdr.type == PUMA_WIRE_SUSPEND;
+		spin_unlock_irq(&c->lock);
+		if (wm->hdr.type == PUMA_WIRE_SUSPEND) {
+			puma_count(PUMA_STAT_SUSPENDS, 1);
+			trace_puma_suspend(false, "server");
+		} else {
+			puma_count(PUMA_STAT_RESUMES, 1);
+			trace_puma_resume(false, "server");
+		}
 		break;
 	case PUMA_WIRE_HELLO:
 	case PUMA_WIRE_PONG:
@@ -652,6 +697,8 @@ static void puma_client_disconnected(struct puma_transport_conn *conn,
 	if (was_current) {
 		c->conn = NULL;
 		c->must_reset = false;
+		/* A new server, or the same one restarted, starts resumed. */
+		c->suspended = false;
 		/* The server forgets this session's pages. */
 		bitmap_zero(c->sent, 1UL << PUMA_FILTER_ORDER);
 		bitmap_zero(c->present, 1UL << PUMA_FILTER_ORDER);
@@ -717,6 +764,7 @@ static void puma_client_connect_work(struct work_struct *work)
 	c->conn = conn;
 	c->must_reset = false;
 	c->backoff = PUMA_RECONNECT_MIN;
+	atomic_set(&c->get_timeouts, 0);
 	spin_unlock_irq(&c->lock);
 	pr_info("connected to %s\n", c->addr);
 }

@@ -20,11 +20,15 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include <puma/transport.h>
 #include <puma/wire.h>
 
 #include "puma.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 static char *role = "both";
 module_param(role, charp, 0444);
@@ -84,6 +88,8 @@ static const char *const puma_stat_names[PUMA_STAT_NR] = {
 	[PUMA_STAT_INV_POOL]		= "invalidate_pool",
 	[PUMA_STAT_RESETS]		= "resets",
 	[PUMA_STAT_RECLAIM_REPORTS]	= "reclaim_reports",
+	[PUMA_STAT_SUSPENDS]		= "suspends",
+	[PUMA_STAT_RESUMES]		= "resumes",
 	[PUMA_STAT_SRV_STORED]		= "server_stored",
 	[PUMA_STAT_SRV_PUT_DROPS]	= "server_put_drops",
 	[PUMA_STAT_SRV_HITS]		= "server_hits",
@@ -91,6 +97,9 @@ static const char *const puma_stat_names[PUMA_STAT_NR] = {
 	[PUMA_STAT_SRV_INVALIDATED]	= "server_invalidated",
 	[PUMA_STAT_SRV_RECLAIMED]	= "reclaimed",
 	[PUMA_STAT_SRV_REPORT_DROPS]	= "server_report_drops",
+	[PUMA_STAT_SRV_PUT_SUSPENDED]	= "server_put_suspended",
+	[PUMA_STAT_SRV_SUSPENDS]	= "server_suspends",
+	[PUMA_STAT_SRV_RESUMES]		= "server_resumes",
 	[PUMA_STAT_BAD_MSGS]		= "bad_messages",
 	[PUMA_STAT_BYTES_SENT]		= "bytes_sent",
 	[PUMA_STAT_BYTES_RECEIVED]	= "bytes_received",
@@ -178,6 +187,41 @@ static int puma_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(puma_stats);
 
+/* "lending": read "on" or "suspended"; write "suspend" or "resume". */
+static ssize_t puma_lending_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	const char *state = puma_server_lending() ? "on\n" : "suspended\n";
+
+	return simple_read_from_buffer(ubuf, count, ppos, state,
+				       strlen(state));
+}
+
+static ssize_t puma_lending_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	char buf[16];
+	size_t len = min(count, sizeof(buf) - 1);
+
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sysfs_streq(buf, "suspend"))
+		puma_server_set_lending(false, "debugfs");
+	else if (sysfs_streq(buf, "resume"))
+		puma_server_set_lending(true, "debugfs");
+	else
+		return -EINVAL;
+	return count;
+}
+
+static const struct file_operations puma_lending_fops = {
+	.owner	= THIS_MODULE,
+	.read	= puma_lending_read,
+	.write	= puma_lending_write,
+	.llseek	= default_llseek,
+};
+
 static int __init puma_parse_params(void)
 {
 	if (!strcmp(role, "client")) {
@@ -260,6 +304,9 @@ static int __init puma_init(void)
 	puma_debugfs = debugfs_create_dir("puma", NULL);
 	debugfs_create_file("stats", 0444, puma_debugfs, NULL,
 			    &puma_stats_fops);
+	if (puma_server_on)
+		debugfs_create_file("lending", 0644, puma_debugfs, NULL,
+				    &puma_lending_fops);
 	pr_info("%s%s%s over %s, %s strategy\n",
 		puma_client_on ? "client" : "",
 		puma_client_on && puma_server_on ? " and " : "",

@@ -31,6 +31,8 @@ enum puma_stat {
 	PUMA_STAT_INV_POOL,
 	PUMA_STAT_RESETS,		/* sessions dropped to stay correct */
 	PUMA_STAT_RECLAIM_REPORTS,	/* client: pages the server dropped */
+	PUMA_STAT_SUSPENDS,		/* client: SUSPENDs received */
+	PUMA_STAT_RESUMES,		/* client: RESUMEs received */
 	PUMA_STAT_SRV_STORED,		/* server: pages hosted */
 	PUMA_STAT_SRV_PUT_DROPS,	/* server: puts refused (cap, memory) */
 	PUMA_STAT_SRV_HITS,
@@ -38,6 +40,9 @@ enum puma_stat {
 	PUMA_STAT_SRV_INVALIDATED,	/* server: pages dropped on request */
 	PUMA_STAT_SRV_RECLAIMED,	/* server: hosted pages reclaim took */
 	PUMA_STAT_SRV_REPORT_DROPS,	/* server: reclaim reports not sent */
+	PUMA_STAT_SRV_PUT_SUSPENDED,	/* server: pages dropped, suspended */
+	PUMA_STAT_SRV_SUSPENDS,		/* server: lending suspended */
+	PUMA_STAT_SRV_RESUMES,		/* server: lending resumed */
 	PUMA_STAT_BAD_MSGS,		/* malformed or unexpected messages */
 	PUMA_STAT_BYTES_SENT,
 	PUMA_STAT_BYTES_RECEIVED,
@@ -70,5 +75,7 @@ void puma_client_stop(void);
 int puma_server_start(struct puma_transport *t, const char *addr);
 void puma_server_stop(void);
 unsigned long puma_server_hosted(void);
+bool puma_server_set_lending(bool lend, const char *reason);
+bool puma_server_lending(void);
 
 #endif /* _PUMA_BACKEND_H */

@@ -9,6 +9,11 @@
  * hosted page, the session queues the key and a work item tells the
  * client in INVALIDATE_PAGE batches, so it stops asking for it.
  *
+ * Lending can be suspended (puma_server_set_lending()): every client gets
+ * SUSPEND and stops sending PUTs, PUTs already on their way are dropped,
+ * and reclaim takes hosted pages as it needs; GETs are still served from
+ * what is left.  Resuming sends RESUME.
+ *
  * Lock ordering:
  *   puma_server.lock (mutex: the session list)
  *   puma_session.report_lock (spinlock, IRQ-safe: taken from reclaim)
@@ -29,6 +34,7 @@
 #include <puma/wire.h>
 
 #include "puma.h"
+#include "trace.h"
 
 #define PUMA_REPORT_RING	256
 
@@ -44,8 +50,9 @@ struct puma_session {
 };
 
 static struct {
-	struct mutex lock;		/* sessions, puma_session.closing */
+	struct mutex lock;		/* sessions, closing, suspended */
 	struct list_head sessions;
+	bool suspended;			/* written under lock, read without */
 	struct puma_transport_listener *listener;
 	wait_queue_head_t gone;		/* a session left the list */
 } puma_server;
@@ -78,6 +85,56 @@ static void puma_session_send(struct puma_session *s, struct puma_wire_msg *wm,
 		return;
 	}
 	puma_transport_send(s->conn, msg, 0);
+}
+
+static void puma_session_send_lending(struct puma_session *s, bool lend)
+{
+	struct puma_wire_msg wm = {
+		.hdr.type = lend ? PUMA_WIRE_RESUME : PUMA_WIRE_SUSPEND,
+	};
+	struct puma_transport_msg *msg;
+
+	msg = puma_msg_build(&wm, NULL, 0, GFP_KERNEL);
+	/* Not waiting: this may run in another session's receive context. */
+	if (!IS_ERR(msg))
+		puma_transport_send(s->conn, msg, PUMA_TRANSPORT_NONBLOCK);
+}
+
+/**
+ * puma_server_set_lending() - suspend or resume lending to every client
+ * @lend: false to suspend, true to resume
+ * @reason: why, for the trace and the log
+ *
+ * Context: process context, may sleep.
+ * Return: true if the state changed.
+ */
+bool puma_server_set_lending(bool lend, const char *reason)
+{
+	struct puma_session *s;
+
+	mutex_lock(&puma_server.lock);
+	if (puma_server.suspended == !lend) {
+		mutex_unlock(&puma_server.lock);
+		return false;
+	}
+	WRITE_ONCE(puma_server.suspended, !lend);
+	list_for_each_entry(s, &puma_server.sessions, list)
+		if (!s->closing)
+			puma_session_send_lending(s, lend);
+	mutex_unlock(&puma_server.lock);
+	if (lend) {
+		puma_count(PUMA_STAT_SRV_RESUMES, 1);
+		trace_puma_resume(true, reason);
+	} else {
+		puma_count(PUMA_STAT_SRV_SUSPENDS, 1);
+		trace_puma_suspend(true, reason);
+	}
+	return true;
+}
+
+bool puma_server_lending(void)
+{
+	return !READ_ONCE(puma_server.suspended);
 }
 
 static void puma_session_reclaimed(struct puma_rlru *rlru,
@@ -152,6 +209,11 @@ static void puma_session_put(struct puma_session *s,
 	unsigned int i;
 	int err;
 
+	if (READ_ONCE(puma_server.suspended)) {
+		/* Sent before the client saw SUSPEND: drop, it is clean. */
+		puma_count(PUMA_STAT_SRV_PUT_SUSPENDED, wm->batch.count);
+		return;
+	}
 	for (i = 0; i < wm->batch.count; i++) {
 		if (puma_server_full()) {
 			puma_count(PUMA_STAT_SRV_PUT_DROPS,
@@ -243,6 +305,9 @@ static void puma_session_recv(struct puma_transport_conn *conn,
 		wm->hello.page_size = PUMA_WIRE_PAGE_SIZE;
 		wm->hello.max_batch = PUMA_WIRE_MAX_BATCH;
 		puma_session_send(s, wm, NULL, 0);
+		/* A client that arrives while lending is suspended learns it. */
+		if (READ_ONCE(puma_server.suspended))
+			puma_session_send_lending(s, false);
 		break;
 	case PUMA_WIRE_PUT:
 		puma_session_put(s, msg, wm);
@@ -353,6 +418,7 @@ int puma_server_start(struct puma_transport *t, const char *addr)
 	}
 	mutex_init(&puma_server.lock);
 	INIT_LIST_HEAD(&puma_server.sessions);
+	puma_server.suspended = false;
 	init_waitqueue_head(&puma_server.gone);
 	l = puma_transport_listen(t, addr, &puma_server_listener_ops, NULL);
 	if (IS_ERR(l)) {
