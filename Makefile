@@ -12,7 +12,8 @@ OUT		:= $(CURDIR)/out
 SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test clean help \
-	summary-reset blockcheck mallocbench tcpbench tools vm-smoke vm-selftest vm-puma-loop
+	summary-reset blockcheck mallocbench tcpbench tools vm-smoke vm-selftest vm-puma-loop \
+	demo vm-pair-e2e vm-pair-kill
 
 all: modules
 
@@ -77,6 +78,22 @@ vm-puma-loop:
 vm-selftest: blockcheck
 	scripts/vm/selftest.sh
 
+# The paper's base scenario on two QEMU VMs over TCP: setup, run, table,
+# CSVs and plots (scripts/demo.sh, Documentation/vm-rig.rst).  KDIR=<kernel
+# build dir> uses that kernel instead of "scripts/puma-kernel.sh modtree".
+demo:
+	scripts/demo.sh $(if $(KDIR),--kdir $(KDIR))
+
+# Two-VM tests over TCP: a short base scenario with a speed-up floor, and
+# the server VM killed in the middle of the client's run.
+vm-pair-e2e:
+	rm -rf $(OUT)/pair-e2e
+	scripts/vm/pair-e2e.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-e2e
+
+vm-pair-kill:
+	rm -rf $(OUT)/pair-kill
+	scripts/vm/pair-kill.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-kill
+
 clean:
 	@kdir=$$(ls -d $(PUMA_CACHE)/build/x86_64-* 2>/dev/null | head -n 1); \
 	if [ -n "$$kdir" ]; then $(MAKE) -C "$$kdir" M=$(CURDIR) clean; fi
@@ -86,6 +103,9 @@ help:
 	@echo 'Targets:'
 	@echo '  test        check + kunit + kunit-qemu + vm-puma-loop (what CI runs)'
 	@echo '  vm-puma-loop PUMA client and server in one QEMU VM, ext4, verified'
+	@echo '  demo        the paper base scenario: two QEMU VMs over TCP, table and plots'
+	@echo '  vm-pair-e2e two VMs over TCP, short scenario, speed-up floor (KDIR=...)'
+	@echo '  vm-pair-kill two VMs over TCP, server VM killed mid-run (KDIR=...)'
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
 	@echo '  tools       static user-space tools: blockcheck, mallocbench, tcpbench'
 	@echo '  kunit       KUnit suites under UML (lockdep, KASAN, DEBUG_LIST)'

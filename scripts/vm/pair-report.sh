@@ -110,7 +110,13 @@ s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
 ms() {
 	local v
 	v=$(s "$1")
-	if [ -z "$v" ]; then echo -; else calc '%.1f ms' "$v / 1000"; fi
+	if [ -z "$v" ]; then
+		echo -
+	elif awk -v v="$v" 'BEGIN { exit !(v < 1000) }'; then
+		calc '%.0f us' "$v"
+	else
+		calc '%.1f ms' "$v / 1000"
+	fi
 }
 pct() {
 	local v
@@ -133,11 +139,12 @@ row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 	row "reads verified (measured pass)" "$(s nopuma.blocks)" "$(s puma.blocks)"
 	row "verification failures (whole run)" "" "$(s failures_total)"
 	if [ -n "$(s puma.gets)" ]; then
-		row "pages lent (server hosted, end/peak)" "-" \
-			"$(s server.hosted_end)/$(s server.hosted_peak)"
+		row "pages lent (server hosted, peak)" "-" \
+			"$(s server.hosted_peak) ($(mib "$(( $(s server.hosted_peak) * 4096 ))"))"
 		row "bytes over the wire (PUMA phase)" "-" "$(mib "$(s puma.wire_bytes)")"
 		row "TCP pages/s: PUMA put phase" "" \
 			"$(s puma.put_pages_per_s) ($(s puma.put_pages) in $(s puma.put_phase_s) s)"
+		row "  (paced by the disk: warm-up reads)" "" ""
 	fi
 	[ -z "$(s tcp.pages_per_s)" ] ||
 		row "TCP pages/s: plain TCP (tcpbench)" "" \
