@@ -14,7 +14,7 @@
 #   - no read of the measured pass or of the pass after the reconnection
 #     took longer than MAX_READ_MS (default 2000 ms), far below the 10 s
 #     the transport needs to declare a silent peer dead: reads waited at
-#     most get_timeout_us (50 ms) for the server, then went to disk;
+#     most get_timeout_us (200 ms) for the server, then went to disk;
 #   - the client reconnected on its own: "puma_backend: connected to"
 #     twice in its log, and the new server stored pages (server_stored
 #     > 0);
@@ -55,7 +55,7 @@ t0=$(date +%s)
 rc=0
 "$here/pair.sh" ${kdir:+--kdir "$kdir"} --outdir "$outdir" --phases puma \
 	--blocks 40960 --duration 60 --kill-after "$kill_after" --after 30 \
-	--get-timeout-us 50000 --timeout 900 $verbose || rc=$?
+	--get-timeout-us 200000 --timeout 900 $verbose || rc=$?
 [ -r "$outdir/results.txt" ] || { echo "pair-kill: FAIL: no results" >&2; exit 1; }
 "$here/pair-report.sh" --quiet "$outdir" || true
 res=$outdir/results.txt

@@ -239,9 +239,24 @@ set grid
 plot $(IFS=,; echo "${plot[*]}")
 EOF
 	fi
+	# The client's phases on the server's clock: both VMs boot within a
+	# second of each other, so client uptime + the boot offset is close.
+	off=$(( $(num host.client.boot_at_s) - $(num host.server.boot_at_s) ))
+	marks=
+	i=1
+	for m in nopuma.t_warm:"warm-up, no PUMA" nopuma.t_run:"random reads" \
+		 puma.t_warm:"warm-up, PUMA" puma.t_run:"random reads"; do
+		t=$(get "client.${m%%:*}")
+		[ -n "$t" ] || continue
+		x=$(calc '%.1f' "$t + $off")
+		marks+="set arrow $i from $x, graph 0 to $x, graph 1 nohead dt 2 lc rgb 'gray40'"$'\n'
+		marks+="set label $i '${m#*:}' at $x, graph 0.97 rotate by 90 right offset -0.8,0 font ',9'"$'\n'
+		i=$((i + 1))
+	done
 	for sv in server server2; do
 		[ -s "$rep/$sv-hosted.csv" ] || continue
 		png=$rep/$sv-memory.png
+		[ "$sv" = server ] || marks=
 		gnuplot <<EOF
 set terminal pngcairo size 1000,600
 set output '$png'
@@ -251,6 +266,8 @@ set xlabel 'seconds since the server booted'
 set ylabel 'MiB'
 set yrange [0:*]
 set grid
+set key top left
+$marks
 plot '$rep/$sv-active-file.csv' using 1:2 with lines lw 2 title 'local active file', \\
      '$rep/$sv-inactive-file.csv' using 1:2 with lines lw 2 title 'local inactive file', \\
      '$rep/$sv-hosted.csv' using 1:2 with lines lw 2 title 'hosted (lent to the client)'

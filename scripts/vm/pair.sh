@@ -26,7 +26,8 @@
 #                       by TCG's ~20x slowdown, see Documentation/vm-rig.rst)
 #   --duration SEC      each measured random-read pass (default 60)
 #   --phases LIST       "nopuma puma" (default), "puma" or "nopuma"
-#   --get-timeout-us N  the client's get_timeout_us (default 50000)
+#   --get-timeout-us N  the client's get_timeout_us (default 200000, see
+#                       Documentation/vm-rig.rst)
 #   --mtu N             MTU of the link (default 9000, jumbo frames as in
 #                       a cloud VPC; see Documentation/vm-rig.rst)
 #   --tcp-max N         plain-TCP baseline: as many pages as PUMA's put
@@ -61,7 +62,7 @@ blocks=
 iops=25
 dur=60
 phases="nopuma puma"
-get_timeout_us=50000
+get_timeout_us=200000
 mtu=9000
 tcp_max=0
 kill_after=
@@ -85,7 +86,7 @@ while [ $# -gt 0 ]; do
 	--after) after=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,49s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,50s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -244,6 +245,7 @@ log "server VM ($smem) and client VM ($cmem), disks throttled to $iops IOPS"
 boot_server server
 server1_pid=$server_pid
 pidfiles+=("$outdir/client.qemu.pid")
+host client.boot_at_s "$(( $(date +%s) - t_start ))"
 "$here/run-vm.sh" --kernel "$bzimage" --initrd "$client_initrd" \
 	--mem "$cmem" --disk "$outdir/client.img,iops=$iops" \
 	--net "udp:$port_c:$port_s" --mac 52:54:00:00:00:02 \

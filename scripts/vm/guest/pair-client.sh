@@ -15,7 +15,7 @@
 #   pc_phases=LIST   "nopuma,puma" (default), "puma" or "nopuma"
 #   pc_dur=S         seconds of each measured random-read pass (default 60)
 #   pc_seed=N        seed of the random reads (default 1; same each pass)
-#   pc_get_timeout_us=N  the backend's get_timeout_us (default 50000)
+#   pc_get_timeout_us=N  the backend's get_timeout_us (default 200000)
 #   pc_tcp_max=N     most pages of the plain-TCP baseline (0: none)
 #   pc_kill=1        kill scenario: print "PUMA-MARK measured-start" when
 #                    the measured PUMA pass starts (the host kills the
@@ -38,7 +38,7 @@ server=${pc_server:-10.0.0.1}
 phases=$(echo "${pc_phases:-nopuma,puma}" | tr , ' ')
 dur=${pc_dur:-60}
 seed=${pc_seed:-1}
-get_timeout_us=${pc_get_timeout_us:-50000}
+get_timeout_us=${pc_get_timeout_us:-200000}
 tcp_max=${pc_tcp_max:-0}
 kill_mode=${pc_kill:-0}
 after_dur=${pc_after_dur:-30}
@@ -145,6 +145,7 @@ phase() {
 	put_base=$(pstat puts_sent)
 	puma_mem_report "$_p.mem_before"
 	_t0=$(puma_uptime)
+	puma_result "$_p.t_warm" "$_t0"
 	puma_bc "$_p.warm" --state "$state" read "$F" --seq \
 		--csv "/run/warm-$_p.csv" || return 1
 	if [ "$_p" != nopuma ]; then
@@ -155,6 +156,7 @@ phase() {
 	fi
 	snap "stats.$_p.warm"
 	puma_mem_report "$_p.mem_warm"
+	puma_result "$_p.t_run" "$(puma_uptime)"
 	[ "$kill_mode" = 1 ] && echo "PUMA-MARK measured-start"
 	# --count far above what $dur seconds can read: the time ends it
 	puma_bc "$_p.run" --state "$state" read "$F" --random --seed "$seed" \
