@@ -266,7 +266,7 @@ set xlabel 'seconds since the server booted'
 set ylabel 'MiB'
 set yrange [0:*]
 set grid
-set key top left
+set key left center
 $marks
 plot '$rep/$sv-active-file.csv' using 1:2 with lines lw 2 title 'local active file', \\
      '$rep/$sv-inactive-file.csv' using 1:2 with lines lw 2 title 'local inactive file', \\
