@@ -83,9 +83,20 @@ stored=$(num server2.end.server_stored)
 [ "$stored" -gt 0 ] || fail "the new server stored no page"
 [ -n "$(get host.kill_at_s)" ] || fail "the server was never killed"
 
-echo "pair-kill: server killed ${kill_after}s into the measured pass (host t=$(get host.kill_at_s)s)," \
-	"new server booted at t=$(get host.server2.boot_at_s)s; client reconnected after" \
-	"$(get client.wait.reconnect)s more (connects=$connects)"
+# On the client's clock (kernel timestamps): the kill happened about
+# kill_after s after the measured pass started (the host polls the marker
+# once a second).
+ktime() {
+	tr -d '\r' <"$outdir/client/console.log" |
+		sed -n "s/^\[ *\([0-9.]*\)\] puma_backend: $1.*/\1/p" | sed -n "$2"
+}
+t_kill=$(awk -v r="$(num client.puma.t_run)" -v k="$kill_after" 'BEGIN { print r + k }')
+t_down=$(ktime 'disconnected from' 1p)
+t_up=$(ktime 'connected to' "\$p")
+echo "pair-kill: server killed ${kill_after}s into the measured pass (client t~${t_kill}s," \
+	"host t=$(get host.kill_at_s)s); the client gave up on it at t=${t_down:-?}s," \
+	"reconnected to the new server (booted at host t=$(get host.server2.boot_at_s)s)" \
+	"at t=${t_up:-?}s; connects=$connects"
 echo "pair-kill: measured pass: $(get client.puma.run.blocks) reads, IOPS $(get client.puma.run.iops)," \
 	"p50 $(get client.puma.run.p50_us) us, max $(get client.puma.run.max_us) us" \
 	"(bound ${max_read_ms} ms), GET timeouts $(( $(num client.stats.puma.run.timeouts) - $(num client.stats.puma.warm.timeouts) ))"
