@@ -291,17 +291,21 @@ static int __init puma_init(void)
 		pr_err("transport=%s: not available (%d)\n", transport, err);
 		goto free_stats;
 	}
+	puma_debugfs = debugfs_create_dir("puma", NULL);
 	if (puma_server_on) {
 		err = puma_server_start(puma_transport, listen_addr);
 		if (err)
 			goto put_transport;
+		/* The client's cleancache operations carry the signals. */
+		err = puma_lending_start(!puma_client_on, puma_debugfs);
+		if (err)
+			goto stop_server;
 	}
 	if (puma_client_on) {
 		err = puma_client_start(puma_transport, server_addr);
 		if (err)
-			goto stop_server;
+			goto stop_lending;
 	}
-	puma_debugfs = debugfs_create_dir("puma", NULL);
 	debugfs_create_file("stats", 0444, puma_debugfs, NULL,
 			    &puma_stats_fops);
 	if (puma_server_on)
@@ -313,10 +317,14 @@ static int __init puma_init(void)
 		puma_server_on ? "server" : "", transport, strategy);
 	return 0;
 
+stop_lending:
+	if (puma_server_on)
+		puma_lending_stop(!puma_client_on);
 stop_server:
 	if (puma_server_on)
 		puma_server_stop();
 put_transport:
+	debugfs_remove(puma_debugfs);
 	puma_transport_put(puma_transport);
 free_stats:
 	while (--i >= 0)
@@ -329,10 +337,13 @@ static void __exit puma_exit(void)
 	int i;
 
 	debugfs_remove(puma_debugfs);
+	/* Unregistering the hooks first: no signal kicks the work after. */
 	if (puma_client_on)
 		puma_client_stop();
-	if (puma_server_on)
+	if (puma_server_on) {
+		puma_lending_stop(!puma_client_on);
 		puma_server_stop();
+	}
 	puma_transport_put(puma_transport);
 	for (i = 0; i < PUMA_STAT_NR; i++)
 		percpu_counter_destroy(&puma_stats[i]);

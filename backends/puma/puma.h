@@ -9,6 +9,8 @@
 #include <linux/percpu_counter.h>
 #include <linux/types.h>
 
+struct dentry;
+struct lruvec;
 struct puma_transport;
 struct puma_transport_msg;
 struct puma_wire_msg;
@@ -77,5 +79,14 @@ void puma_server_stop(void);
 unsigned long puma_server_hosted(void);
 bool puma_server_set_lending(bool lend, const char *reason);
 bool puma_server_lending(void);
+
+/* lending.c: the server's activity detector and deactivation policy. */
+int puma_lending_start(bool register_hooks, struct dentry *debugfs);
+void puma_lending_stop(bool registered_hooks);
+void puma_signal_refault(unsigned long nr_pages);
+void puma_signal_deactivate(unsigned long nr_pages);
+bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
+				      unsigned long inactive,
+				      unsigned long active);
 
 #endif /* _PUMA_BACKEND_H */

@@ -16,6 +16,8 @@
 #
 #   puma-loop.sh [--big N] [--small N] [--reads N] [--limit SIZE]
 #                [--mem SIZE] [--timeout SEC] [--outdir DIR] [--verbose]
+#                [--transport loop|tcp]  (tcp: both roles over kernel TCP
+#                               on 127.0.0.1 instead of the loopback one)
 #                [--kdir DIR]   (kernel build to use; default: the modtree)
 #
 # Exit: 0 pass, 1 fail, 2 usage.
@@ -36,6 +38,7 @@ timeout=1500
 outdir=
 verbose=
 kdir=
+transport=loop
 # A read waits this long for the loopback server before going to disk.
 # Under TCG with lockdep and KASAN the default 1 ms is too short to ever
 # see an answer; the default is for real machines.
@@ -51,16 +54,24 @@ while [ $# -gt 0 ]; do
 	--outdir) outdir=$2; shift 2 ;;
 	--verbose) verbose=--verbose; shift ;;
 	--kdir) kdir=$2; shift 2 ;;
-	-h|--help) sed -n '3,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--transport) transport=$2; shift 2 ;;
+	-h|--help) sed -n '3,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
+
+case "$transport" in
+loop) tmod=puma_loop; taddr=() ;;
+tcp) tmod=puma_tcp
+     taddr=(transport=tcp listen_addr=127.0.0.1:7070 server_addr=127.0.0.1:7070) ;;
+*) die "--transport must be loop or tcp" ;;
+esac
 
 [ -n "$kdir" ] || kdir=$("$root/scripts/puma-kernel.sh" modtree)
 grep -q '^CONFIG_CLEANCACHE=y' "$kdir/.config" ||
 	die "the VM kernel has no CONFIG_CLEANCACHE (hook series missing?)"
 make -s -C "$kdir" M="$root" modules >&2
-for m in puma puma_loop puma_backend; do
+for m in puma $tmod puma_backend; do
 	[ -e "$root/$m.ko" ] || die "$m.ko was not built"
 done
 
@@ -73,15 +84,15 @@ t_start=$(date +%s)
 make -s -C "$root/tools/blockcheck" O="$outdir/bin" >&2
 initrd=$("$here/mkinitramfs.sh" --guest "$here/guest/puma-loop.sh" \
 	--bin "$outdir/bin/blockcheck" \
-	--modules "$root/puma.ko $root/puma_loop.ko" \
-	--module "$root/puma_backend.ko role=both get_timeout_us=$get_timeout_us")
+	--modules "$root/puma.ko $root/$tmod.ko" \
+	--module "$root/puma_backend.ko role=both get_timeout_us=$get_timeout_us ${taddr[*]}")
 disk=$outdir/disk.img
 "$here/mkdisk.sh" --size "$(( (big + small) * 4 / 1024 + 64 ))M" "$disk" >/dev/null
 
 rc=0
 "$here/run-vm.sh" --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" \
 	--mem "$mem" --disk "$disk" --timeout "$timeout" --outdir "$outdir" \
-	--append "pl_big=$big pl_small=$small pl_reads=$reads pl_limit=$limit pl_get_timeout_us=$get_timeout_us" \
+	--append "pl_big=$big pl_small=$small pl_reads=$reads pl_limit=$limit pl_get_timeout_us=$get_timeout_us pl_transport=$transport pl_tmod=$tmod" \
 	$verbose || rc=$?
 results=$outdir/results.txt
 
@@ -94,7 +105,7 @@ if [ "$rc" -eq 0 ]; then
 	[ -z "$nonzero" ] || fail "verification failures: $nonzero"
 	n=$(grep -c '\.failures=0$' "$results" || true)
 	[ "$n" -ge 25 ] || fail "only $n clean blockcheck runs (expected >= 25)"
-	for m in puma puma_loop puma_backend; do
+	for m in puma $tmod puma_backend; do
 		[ "$(get "insmod.$m")" = ok ] || fail "module $m did not load"
 	done
 	gets=$(( $(num stats.pass2.gets) - $(num stats.pass1.gets) ))

@@ -131,6 +131,32 @@ puma_result small.inode_old "$ino_old"
 puma_result small.inode_new "$ino_new"
 verify_all small.v_recreate
 
+# --- suspend and resume lending by hand -----------------------------------
+# SUSPEND must reach the client, which then stops putting: pages evicted
+# while suspended are skipped, and evicted again after RESUME are put.
+pstat() { sed -n "s/^$1 //p" "$stats"; }
+lending=/sys/kernel/debug/puma/lending
+echo suspend >"$lending" || puma_fail "cannot write $lending"
+sleep 1
+[ "$(cat "$lending")" = suspended ] || puma_fail "lending not suspended"
+[ "$(pstat suspends)" -ge 1 ] || puma_fail "the client never saw SUSPEND"
+skips0=$(pstat put_skips)
+puma_bc susp.read verify "$S"
+puma_bc susp.evict evict "$S"
+skips1=$(pstat put_skips)
+puma_result susp.put_skips $((skips1 - skips0))
+[ $((skips1 - skips0)) -gt 0 ] || puma_fail "no put skipped while suspended"
+echo resume >"$lending"
+sleep 1
+[ "$(pstat resumes)" -ge 1 ] || puma_fail "the client never saw RESUME"
+puts0=$(pstat puts)
+puma_bc resumed.read verify "$S"
+puma_bc resumed.evict evict "$S"
+puts1=$(pstat puts)
+puma_result resumed.puts $((puts1 - puts0))
+[ $((puts1 - puts0)) -gt 0 ] || puma_fail "no put after RESUME"
+verify_all small.v_resumed
+
 # --- unmount and mount again, then everything once more ------------------
 puma_step remount2 remount || exit 1
 puma_bc small.v_remount verify "$S"
@@ -155,8 +181,12 @@ fi
 
 # The inclusive strategy: served pages stay hosted, so every change must
 # be invalidated on the server; the same mutations, verified the same way.
+taddr=
+[ "${pl_transport:-loop}" = tcp ] &&
+	taddr="transport=tcp listen_addr=127.0.0.1:7070 server_addr=127.0.0.1:7070"
+# shellcheck disable=SC2086 # taddr is split on purpose
 puma_step insmod.inclusive insmod "$ko" role=both strategy=inclusive \
-	get_timeout_us="${pl_get_timeout_us:-200000}" || exit 1
+	get_timeout_us="${pl_get_timeout_us:-200000}" $taddr || exit 1
 puma_step mount.inclusive mount -t ext4 "$dev" "$mnt" || exit 1
 puma_bc incl.create create "$S" --blocks "$small" --id 4 --gen 1
 verify_all incl.v_create
@@ -176,5 +206,5 @@ puma_stats stats.inclusive
 puma_step umount.inclusive umount "$mnt"
 puma_step rmmod.backend2 rmmod puma_backend
 
-puma_step rmmod.loop rmmod puma_loop
+puma_step rmmod.transport rmmod "${pl_tmod:-puma_loop}"
 puma_step rmmod.lib rmmod puma

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * PUMA server: when to lend.  The library's activity detector
+ * (lib/detector.c) watches the node's own page-cache pressure through the
+ * hook series' refault and deactivate signals and suspends lending while
+ * the node needs its memory; the deactivation policy (lib/policy.c)
+ * answers reclaim's "is the inactive file list low?" so that an idle
+ * server turns its cold active pages over to hosting.
+ *
+ * The signals arrive from reclaim and page faults, in any context: they
+ * only feed the detector and kick a work item, which tells every client
+ * (puma_server_set_lending()) and re-arms itself for the end of the
+ * detector's window.  One work item means SUSPEND and RESUME go out in
+ * the order the detector decided them.
+ *
+ * Lock ordering: the detector's own raw spinlock is innermost; nothing
+ * here takes another lock in the signal paths.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cleancache.h>
+#include <linux/debugfs.h>
+#include <linux/ktime.h>
+#include <linux/memcontrol.h>
+#include <linux/mmzone.h>
+#include <linux/moduleparam.h>
+#include <linux/seq_file.h>
+#include <linux/string.h>
+#include <linux/vmstat.h>
+#include <linux/workqueue.h>
+
+#include <puma/detector.h>
+#include <puma/policy.h>
+#include <puma/rlru.h>
+
+#include "puma.h"
+
+static struct puma_detector puma_detector;
+static struct puma_policy puma_policy = PUMA_POLICY_INIT;
+static bool puma_lending_started;
+static struct delayed_work puma_lending_work;
+
+/*
+ * Parameters; the setters validate through the library.  The detector's
+ * default depends on the role: with role=both the node's own workload is
+ * the client's, whose refaults would suspend lending to itself.
+ */
+#define PUMA_DETECTOR_MODE_DEFAULT	(-1)
+static int puma_detector_mode_param = PUMA_DETECTOR_MODE_DEFAULT;
+static unsigned int puma_detector_window_ms = 3000;
+static bool puma_deactivation_policy = true;
+
+static int puma_detector_mode_set(const char *val,
+				  const struct kernel_param *kp)
+{
+	char name[16];
+	int mode;
+
+	strscpy(name, val);
+	strim(name);
+	mode = puma_detector_parse_mode(name);
+	if (mode < 0)
+		return mode;
+	WRITE_ONCE(puma_detector_mode_param, mode);
+	/* Takes effect with the next event, or at the end of the window. */
+	if (READ_ONCE(puma_lending_started))
+		puma_detector_set_mode(&puma_detector, mode);
+	return 0;
+}
+
+static int puma_detector_mode_get(char *buf, const struct kernel_param *kp)
+{
+	int mode = READ_ONCE(puma_detector_mode_param);
+
+	if (mode == PUMA_DETECTOR_MODE_DEFAULT)
+		return sysfs_emit(buf, "default\n");
+	return sysfs_emit(buf, "%s\n", puma_detector_mode_name(mode));
+}
+
+static const struct kernel_param_ops puma_detector_mode_ops = {
+	.set = puma_detector_mode_set,
+	.get = puma_detector_mode_get,
+};
+module_param_cb(detector, &puma_detector_mode_ops, NULL, 0644);
+MODULE_PARM_DESC(detector,
+		 "server: what suspends lending: off, shadow, deactivation or combined (default for role=server; off for role=both)");
+
+static int puma_detector_window_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int err;
+
+	err = kstrtouint(val, 0, &ms);
+	if (err)
+		return err;
+	if (!ms || ms > 3600 * MSEC_PER_SEC)
+		return -EINVAL;
+	WRITE_ONCE(puma_detector_window_ms, ms);
+	if (READ_ONCE(puma_lending_started))
+		puma_detector_set_window(&puma_detector,
+					 (u64)ms * NSEC_PER_MSEC);
+	return 0;
+}
+
+static const struct kernel_param_ops puma_detector_window_ops = {
+	.set = puma_detector_window_set,
+	.get = param_get_uint,
+};
+module_param_cb(detector_window_ms, &puma_detector_window_ops,
+		&puma_detector_window_ms, 0644);
+MODULE_PARM_DESC(detector_window_ms,
+		 "server: lending stays suspended this long after the last activity (1-3600000, default 3000)");
+
+static int puma_permille_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	if (kp->arg == &puma_policy.hosted_permille)
+		return puma_policy_set_hosted_permille(&puma_policy, v);
+	return puma_policy_set_floor_permille(&puma_policy, v);
+}
+
+static const struct kernel_param_ops puma_permille_ops = {
+	.set = puma_permille_set,
+	.get = param_get_uint,
+};
+module_param_cb(hosted_permille, &puma_permille_ops,
+		&puma_policy.hosted_permille, 0644);
+MODULE_PARM_DESC(hosted_permille,
+		 "server: deactivate local active file pages once hosted pages exceed this share of the inactive list, in 1/1000 (0-1000, default 900)");
+module_param_cb(floor_permille, &puma_permille_ops,
+		&puma_policy.floor_permille, 0644);
+MODULE_PARM_DESC(floor_permille,
+		 "server: but keep at least this share of the file LRU active, in 1/1000 (0-1000, default 100)");
+module_param_named(deactivation_policy, puma_deactivation_policy, bool, 0644);
+MODULE_PARM_DESC(deactivation_policy,
+		 "server: turn cold active file pages over to hosting (default Y)");
+
+static void puma_lending_work_fn(struct work_struct *work)
+{
+	u64 now = ktime_get_ns();
+	struct puma_detector_stats st;
+	u64 when;
+
+	puma_detector_poll(&puma_detector, now);
+	puma_detector_get_stats(&puma_detector, now, &st);
+	if (st.suspended)
+		puma_server_set_lending(false,
+					puma_detector_kind_name(st.last_reason));
+	else
+		puma_server_set_lending(true, "quiet");
+	if (puma_detector_next_poll(&puma_detector, &when))
+		queue_delayed_work(system_unbound_wq, &puma_lending_work,
+				   nsecs_to_jiffies(when > now ? when - now : 0) + 1);
+}
+
+static void puma_lending_kick(void)
+{
+	mod_delayed_work(system_unbound_wq, &puma_lending_work, 0);
+}
+
+void puma_signal_refault(unsigned long nr_pages)
+{
+	if (!READ_ONCE(puma_lending_started))
+		return;
+	if (puma_detector_event(&puma_detector, PUMA_DETECTOR_REFAULT,
+				nr_pages, ktime_get_ns()) > 0)
+		puma_lending_kick();
+}
+
+void puma_signal_deactivate(unsigned long nr_pages)
+{
+	if (!READ_ONCE(puma_lending_started))
+		return;
+	/*
+	 * Deactivations our own policy asked for say nothing about the
+	 * node's needs: count only those the kernel's ratio would make.
+	 */
+	if (!puma_policy_kernel_ratio_is_low(global_node_page_state(NR_INACTIVE_FILE),
+					     global_node_page_state(NR_ACTIVE_FILE)))
+		return;
+	if (puma_detector_event(&puma_detector, PUMA_DETECTOR_DEACTIVATE,
+				nr_pages, ktime_get_ns()) > 0)
+		puma_lending_kick();
+}
+
+bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
+				      unsigned long inactive,
+				      unsigned long active)
+{
+	struct mem_cgroup *memcg;
+
+	if (!READ_ONCE(puma_lending_started) ||
+	    !READ_ONCE(puma_deactivation_policy))
+		return false;
+	/* Hosted folios are charged to the root: leave other groups alone. */
+	memcg = lruvec_memcg(lruvec);
+	if (memcg && parent_mem_cgroup(memcg))
+		return false;
+	return puma_policy_inactive_is_low(&puma_policy, inactive, active,
+					   puma_rlru_node_count(lruvec_pgdat(lruvec)->node_id));
+}
+
+/* A server-only node caches none of its own file systems. */
+static int puma_server_init_fs(struct super_block *sb)
+{
+	return -EOPNOTSUPP;
+}
+
+static void puma_server_put_folio(int pool, u64 ino, pgoff_t index,
+				  struct folio *folio)
+{
+}
+
+static int puma_server_get_folio(int pool, u64 ino, pgoff_t index,
+				 struct folio *folio)
+{
+	return -ENODATA;
+}
+
+static void puma_server_invalidate_folio(int pool, u64 ino, pgoff_t index)
+{
+}
+
+static void puma_server_invalidate_range(int pool, u64 ino, pgoff_t start,
+					 pgoff_t end)
+{
+}
+
+static void puma_server_invalidate_inode(int pool, u64 ino)
+{
+}
+
+static void puma_server_invalidate_fs(int pool)
+{
+}
+
+static const struct cleancache_ops puma_server_cleancache_ops = {
+	.init_fs		= puma_server_init_fs,
+	.put_folio		= puma_server_put_folio,
+	.get_folio		= puma_server_get_folio,
+	.invalidate_folio	= puma_server_invalidate_folio,
+	.invalidate_range	= puma_server_invalidate_range,
+	.invalidate_inode	= puma_server_invalidate_inode,
+	.invalidate_fs		= puma_server_invalidate_fs,
+	.refault		= puma_signal_refault,
+	.deactivate		= puma_signal_deactivate,
+	.file_inactive_is_low	= puma_signal_file_inactive_is_low,
+};
+
+static int puma_detector_show(struct seq_file *m, void *v)
+{
+	u64 now = ktime_get_ns();
+	struct puma_detector_stats st;
+
+	puma_detector_get_stats(&puma_detector, now, &st);
+	seq_printf(m, "mode %s\n", puma_detector_mode_name(st.mode));
+	seq_printf(m, "window_ms %llu\n", div_u64(st.window, NSEC_PER_MSEC));
+	seq_printf(m, "state %s\n", st.suspended ? "suspended" : "lending");
+	seq_printf(m, "suspend_count %llu\n", st.suspend_count);
+	seq_printf(m, "suspends_refault %llu\n",
+		   st.suspends[PUMA_DETECTOR_REFAULT]);
+	seq_printf(m, "suspends_deactivate %llu\n",
+		   st.suspends[PUMA_DETECTOR_DEACTIVATE]);
+	seq_printf(m, "last_reason %s\n", st.suspend_count ?
+		   puma_detector_kind_name(st.last_reason) : "none");
+	seq_printf(m, "events_refault %llu\n",
+		   st.events[PUMA_DETECTOR_REFAULT]);
+	seq_printf(m, "events_deactivate %llu\n",
+		   st.events[PUMA_DETECTOR_DEACTIVATE]);
+	seq_printf(m, "time_suspended_ms %llu\n",
+		   div_u64(st.time_suspended, NSEC_PER_MSEC));
+	seq_printf(m, "deactivation_policy %s\n",
+		   READ_ONCE(puma_deactivation_policy) ? "on" : "off");
+	seq_printf(m, "hosted_permille %u\n",
+		   puma_policy_hosted_permille(&puma_policy));
+	seq_printf(m, "floor_permille %u\n",
+		   puma_policy_floor_permille(&puma_policy));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(puma_detector);
+
+/**
+ * puma_lending_start() - start watching this node's activity
+ * @register_hooks: register the server-only cleancache operations (the
+ *	client role, when on, registers its own, which carry the signals);
+ *	also picks the detector's default mode: combined for a server-only
+ *	node, off when the node is its own client
+ * @debugfs: directory for the "detector" file
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or a negative errno.
+ */
+int puma_lending_start(bool register_hooks, struct dentry *debugfs)
+{
+	int mode = READ_ONCE(puma_detector_mode_param);
+	int err;
+
+	if (mode == PUMA_DETECTOR_MODE_DEFAULT)
+		mode = register_hooks ? PUMA_DETECTOR_COMBINED :
+					PUMA_DETECTOR_OFF;
+	INIT_DELAYED_WORK(&puma_lending_work, puma_lending_work_fn);
+	err = puma_detector_init(&puma_detector, mode,
+				 (u64)READ_ONCE(puma_detector_window_ms) *
+				 NSEC_PER_MSEC);
+	if (err)
+		return err;
+	if (register_hooks) {
+		err = cleancache_register_ops(&puma_server_cleancache_ops);
+		if (err) {
+			pr_err("cannot register with cleancache: %d\n", err);
+			return err;
+		}
+	}
+	WRITE_ONCE(puma_lending_started, true);
+	debugfs_create_file("detector", 0444, debugfs, NULL,
+			    &puma_detector_fops);
+	return 0;
+}
+
+/**
+ * puma_lending_stop() - stop watching
+ * @registered_hooks: as given to puma_lending_start()
+ *
+ * Context: process context, may sleep.
+ */
+void puma_lending_stop(bool registered_hooks)
+{
+	if (registered_hooks)
+		cleancache_unregister_ops(&puma_server_cleancache_ops);
+	WRITE_ONCE(puma_lending_started, false);
+	cancel_delayed_work_sync(&puma_lending_work);
+}
