@@ -83,6 +83,8 @@ if [[ "$phases" == *puma* ]] && has client.stats.puma.run.gets; then
 		 $(delta tcp.bytes_received puma.before puma.run) ))
 	put puma.wire_bytes "$wire"
 	put server.hosted_end "$(num server.end.hosted)"
+	put server.suspends "$(num server.end.server_suspends)"
+	put server.reclaimed "$(num server.end.reclaimed)"
 	mem=$out/server/files/mem.csv
 	if [ -r "$mem" ]; then
 		put server.hosted_peak "$(awk -F, 'NR > 1 && $5 > m { m = $5 } END { print m + 0 }' "$mem")"
@@ -142,6 +144,8 @@ row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 		row "pages lent (server hosted, peak)" "-" \
 			"$(s server.hosted_peak) ($(mib "$(( $(s server.hosted_peak) * 4096 ))"))"
 		row "bytes over the wire (PUMA phase)" "-" "$(mib "$(s puma.wire_bytes)")"
+		row "server: lending suspended / reclaimed" "-" \
+			"$(s server.suspends) times / $(s server.reclaimed) pages"
 		row "TCP pages/s: PUMA put phase" "" \
 			"$(s puma.put_pages_per_s) ($(s puma.put_pages) in $(s puma.put_phase_s) s)"
 		row "  (paced by the disk: warm-up reads)" "" ""
