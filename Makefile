@@ -12,7 +12,8 @@ OUT		:= $(CURDIR)/out
 SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test clean help \
-	summary-reset blockcheck mallocbench tcpbench tools vm-smoke vm-selftest vm-puma-loop
+	summary-reset blockcheck mallocbench tcpbench tools vm-smoke vm-selftest vm-puma-loop \
+	demo vm-pair-e2e vm-pair-kill vm-victim
 
 all: modules
 
@@ -45,12 +46,14 @@ test: summary-reset
 	$(MAKE) --no-print-directory check || rc=1; \
 	scripts/kunit.sh --arch um --summary $(SUMMARY) || rc=1; \
 	scripts/kunit.sh --arch x86_64 --summary $(SUMMARY) || rc=1; \
-	rm -rf $(OUT)/puma-loop; \
-	if scripts/vm/puma-loop.sh --outdir $(OUT)/puma-loop; then \
-		echo "vm-puma-loop 1 0" >> $(SUMMARY); \
-	else \
-		echo "vm-puma-loop 0 1" >> $(SUMMARY); rc=1; \
-	fi; \
+	for t in puma-loop pair-e2e pair-kill victim; do \
+		rm -rf $(OUT)/$$t; \
+		if scripts/vm/$$t.sh --outdir $(OUT)/$$t; then \
+			echo "vm-$$t 1 0" >> $(SUMMARY); \
+		else \
+			echo "vm-$$t 0 1" >> $(SUMMARY); rc=1; \
+		fi; \
+	done; \
 	scripts/summary.sh $(SUMMARY); \
 	exit $$rc
 
@@ -77,8 +80,23 @@ vm-puma-loop:
 vm-selftest: blockcheck
 	scripts/vm/selftest.sh
 
+# The paper's base scenario on two QEMU VMs over TCP: setup, run, table,
+# CSVs and plots (scripts/demo.sh, Documentation/vm-rig.rst).  KDIR=<kernel
+# build dir> uses that kernel instead of "scripts/puma-kernel.sh modtree".
+demo:
+	scripts/demo.sh $(if $(KDIR),--kdir $(KDIR))
+
+# Two-VM tests over TCP: a short base scenario with a speed-up floor, and
+# the server VM killed in the middle of the client's run.
+vm-pair-e2e:
+	rm -rf $(OUT)/pair-e2e
+	scripts/vm/pair-e2e.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-e2e
+
+vm-pair-kill:
+	rm -rf $(OUT)/pair-kill
+	scripts/vm/pair-kill.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-kill
+
 # The local victim cache example in one QEMU VM (Documentation/examples.rst).
-.PHONY: vm-victim
 vm-victim:
 	scripts/vm/victim.sh --outdir $(OUT)/victim $(if $(KDIR),--kdir $(KDIR))
 
@@ -89,8 +107,11 @@ clean:
 
 help:
 	@echo 'Targets:'
-	@echo '  test        check + kunit + kunit-qemu + vm-puma-loop (what CI runs)'
+	@echo '  test        check + kunit + kunit-qemu + VM tests: puma-loop, pair-e2e, pair-kill, victim (what CI runs)'
 	@echo '  vm-puma-loop PUMA client and server in one QEMU VM, ext4, verified'
+	@echo '  demo        the paper base scenario: two QEMU VMs over TCP, table and plots'
+	@echo '  vm-pair-e2e two VMs over TCP, short scenario, speed-up floor (KDIR=...)'
+	@echo '  vm-pair-kill two VMs over TCP, server VM killed mid-run (KDIR=...)'
 	@echo '  vm-victim   the local victim cache example in one QEMU VM, verified'
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
 	@echo '  tools       static user-space tools: blockcheck, mallocbench, tcpbench'

@@ -23,6 +23,11 @@
 #   --net MODE:PORT     virtio-net NIC on a QEMU socket netdev to
 #                       127.0.0.1:PORT, MODE listen or connect (two VMs:
 #                       one listens, the other connects)
+#   --net udp:LPORT:RPORT
+#                       the same NIC on a connectionless UDP socket netdev:
+#                       frames are sent to 127.0.0.1:RPORT and received on
+#                       127.0.0.1:LPORT (the peer swaps the ports); either
+#                       VM can be killed and booted again, the link works
 #   --mac MAC           its MAC address (default 52:54:00:12:34:56)
 #   --append ARGS       extra kernel command line; unknown key=value
 #                       parameters reach the guest test as environment
@@ -35,6 +40,7 @@
 #                       device
 #   --tsc-khz N         the host's TSC frequency (default: $PUMA_TSC_KHZ,
 #                       else what the host kernel detected); see below
+#   --pidfile FILE      QEMU writes its process id there (to kill it)
 #   --verbose           also stream the console to stdout
 #
 # Output: $OUTDIR/console.log (serial console), $OUTDIR/results.txt (the
@@ -63,6 +69,7 @@ outdir=
 allow=
 qemu_extra=()
 verbose=
+pidfile=
 tsc_khz=${PUMA_TSC_KHZ:-}
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -79,8 +86,9 @@ while [ $# -gt 0 ]; do
 	--allow-splat) allow=$2; shift 2 ;;
 	--qemu-arg) qemu_extra+=("$2"); shift 2 ;;
 	--tsc-khz) tsc_khz=$2; shift 2 ;;
+	--pidfile) pidfile=$2; shift 2 ;;
 	--verbose) verbose=1; shift ;;
-	-h|--help) sed -n '3,46s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,52s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -172,13 +180,21 @@ qemu_net=()
 if [ -n "$net" ]; then
 	mode=${net%%:*}
 	port=${net#*:}
-	[[ "$port" =~ ^[0-9]+$ ]] || die "--net $net: bad port"
 	case "$mode" in
-	listen|connect) ;;
-	*) die "--net $net: mode must be listen or connect" ;;
+	listen|connect)
+		[[ "$port" =~ ^[0-9]+$ ]] || die "--net $net: bad port"
+		netdev="socket,id=n0,$mode=127.0.0.1:$port" ;;
+	udp)
+		# Connectionless: each QEMU sends its frames to the peer's port
+		# and receives on its own, so there is no listener to wait for,
+		# and a killed VM's successor binds the same port and is
+		# reachable at once (a stream socket would need a new connect).
+		[[ "$port" =~ ^[0-9]+:[0-9]+$ ]] ||
+			die "--net $net: expected udp:LOCALPORT:PEERPORT"
+		netdev="socket,id=n0,udp=127.0.0.1:${port#*:},localaddr=127.0.0.1:${port%%:*}" ;;
+	*) die "--net $net: mode must be listen, connect or udp" ;;
 	esac
-	qemu_net=(-netdev "socket,id=n0,$mode=127.0.0.1:$port"
-		  -device "virtio-net-pci,netdev=n0,mac=$mac")
+	qemu_net=(-netdev "$netdev" -device "virtio-net-pci,netdev=n0,mac=$mac")
 fi
 
 if [ -n "$verbose" ]; then
@@ -194,6 +210,7 @@ qemu=(qemu-system-x86_64 -accel tcg -machine pc -cpu max
       -kernel "$kernel" -initrd "$initrd" -append "$cmdline"
       ${qemu_disks[@]+"${qemu_disks[@]}"}
       ${qemu_net[@]+"${qemu_net[@]}"}
+      ${pidfile:+-pidfile "$pidfile"}
       ${qemu_extra[@]+"${qemu_extra[@]}"})
 printf '%q ' "${qemu[@]}" >"$outdir/qemu.cmd"
 echo >>"$outdir/qemu.cmd"
@@ -209,7 +226,12 @@ fi
 wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
 fail=
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+elapsed=${wall%.*}
+if [ "$rc" -eq 137 ] && [ "$elapsed" -lt "$timeout" ]; then
+	echo "run-vm: FAIL: QEMU was killed (SIGKILL) after ${wall}s; console tail:" >&2
+	tr -d '\r' <"$log" | tail -n 20 | sed 's/^/  | /' >&2
+	fail=1
+elif [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 	echo "run-vm: FAIL: timeout: VM still running after ${timeout}s, killed; console tail:" >&2
 	tr -d '\r' <"$log" | tail -n 60 | sed 's/^/  | /' >&2
 	fail=1

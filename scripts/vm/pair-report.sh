@@ -1,0 +1,281 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Report of a scripts/vm/pair.sh run: the table of the base scenario
+# (without PUMA against with PUMA), one CSV per plotted series, and PNG
+# plots (gnuplot) of the client's IOPS over time and of the server's
+# memory over time.
+#
+#   pair-report.sh [--no-plots] [--quiet] OUTDIR
+#
+# Writes OUTDIR/report/: table.txt (the table, also printed),
+# summary.txt (the figures as key=value), iops-nopuma.csv, iops-puma.csv,
+# iops-after.csv (kill runs), server-active-file.csv,
+# server-inactive-file.csv, server-hosted.csv, server2-*.csv (kill runs),
+# iops.png and server-memory.png.
+# Exit: 0, or 2 when OUTDIR holds no pair.sh results.
+
+set -euo pipefail
+
+die() { echo "pair-report: error: $*" >&2; exit 2; }
+
+plots=1
+quiet=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--no-plots) plots=; shift ;;
+	--quiet) quiet=1; shift ;;
+	-h|--help) sed -n '3,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-*) die "unknown option '$1' (see --help)" ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 1 ] || die "usage: pair-report.sh [--no-plots] [--quiet] OUTDIR"
+out=$1
+res=$out/results.txt
+[ -r "$res" ] || die "no $res (not a pair.sh output directory?)"
+rep=$out/report
+mkdir -p "$rep"
+
+get() { sed -n "s/^$1=//p" "$res" | tail -1; }
+num() { local v; v=$(get "$1"); echo "${v:-0}"; }
+# delta KEY FROM TO: client counter KEY between two snapshots
+delta() { echo $(( $(num "client.stats.$3.$1") - $(num "client.stats.$2.$1") )); }
+calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
+has() { grep -q "^$1=" "$res"; }
+
+sum=$rep/summary.txt
+: >"$sum"
+put() { echo "$1=$2" >>"$sum"; }
+
+# --- figures ---------------------------------------------------------------
+phases=
+has client.nopuma.run.iops && phases+=" nopuma"
+has client.puma.run.iops && phases+=" puma"
+for p in $phases; do
+	for k in iops p50_us p99_us max_us blocks failures failed_reads; do
+		put "$p.$k" "$(get "client.$p.run.$k")"
+	done
+	put "$p.warm_s" "$(get "client.$p.warm.elapsed_s")"
+done
+fails=0
+while IFS= read -r v; do
+	[[ "$v" =~ ^[0-9]+$ ]] || v=1	# "error": blockcheck did not finish
+	fails=$((fails + v))
+done < <(sed -n 's/^client\..*\.\(failures\|failed_reads\)=//p' "$res")
+put failures_total "$fails"
+put verified_reads "$(sed -n 's/^client\..*\.\(run\|warm\)\.blocks=//p' "$res" |
+	awk '{ s += $1 } END { print s + 0 }')"
+
+if [[ "$phases" == *puma* ]] && has client.stats.puma.run.gets; then
+	gets=$(delta gets puma.warm puma.run)
+	hits=$(( $(delta hits puma.warm puma.run) + $(delta local_hits puma.warm puma.run) ))
+	put puma.gets "$gets"
+	put puma.hits "$hits"
+	put puma.timeouts "$(delta timeouts puma.warm puma.run)"
+	put puma.hit_ratio "$(calc '%.3f' "$gets ? $hits / $gets : 0")"
+	put puma.put_pages "$(num client.puma.put_pages)"
+	put puma.put_phase_s "$(get client.puma.put_phase_s)"
+	put puma.put_pages_per_s "$(calc '%.0f' \
+		"$(num client.puma.put_phase_s) > 0 ? $(num client.puma.put_pages) / $(num client.puma.put_phase_s) : 0")"
+	put puma.put_drops "$(delta put_drops puma.before puma.warm)"
+	wire=$(( $(delta tcp.bytes_sent puma.before puma.run) +
+		 $(delta tcp.bytes_received puma.before puma.run) ))
+	put puma.wire_bytes "$wire"
+	put server.hosted_end "$(num server.end.hosted)"
+	put server.suspends "$(num server.end.server_suspends)"
+	put server.reclaimed "$(num server.end.reclaimed)"
+	mem=$out/server/files/mem.csv
+	if [ -r "$mem" ]; then
+		put server.hosted_peak "$(awk -F, 'NR > 1 && $5 > m { m = $5 } END { print m + 0 }' "$mem")"
+	fi
+fi
+if has client.tcp.pages_per_s; then
+	put tcp.pages "$(get client.tcp.pages)"
+	put tcp.pages_per_s "$(get client.tcp.pages_per_s)"
+fi
+if has client.nopuma.run.iops && has client.puma.run.iops; then
+	put speedup "$(calc '%.2f' \
+		"$(num client.nopuma.run.iops) > 0 ? $(get client.puma.run.iops) / $(get client.nopuma.run.iops) : 0")"
+fi
+if has client.after.run.iops; then
+	for k in iops p50_us p99_us max_us blocks failures; do
+		put "after.$k" "$(get "client.after.run.$k")"
+	done
+	put after.hits "$(( $(delta hits reconnected after) + $(delta local_hits reconnected after) ))"
+	put connects "$(num client.connects)"
+	put server2.stored "$(num server2.end.server_stored)"
+fi
+
+# --- table -----------------------------------------------------------------
+s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
+ms() {
+	local v
+	v=$(s "$1")
+	if [ -z "$v" ]; then
+		echo -
+	elif awk -v v="$v" 'BEGIN { exit !(v < 1000) }'; then
+		calc '%.0f us' "$v"
+	else
+		calc '%.1f ms' "$v / 1000"
+	fi
+}
+pct() {
+	local v
+	v=$(s "$1")
+	if [ -z "$v" ]; then echo -; else calc '%.1f %%' "$v * 100"; fi
+}
+mib() { calc '%.1f MiB' "$1 / 1048576"; }
+row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
+{
+	echo "PUMA base scenario: client $(get host.client_mem_mb) MiB, server" \
+		"$(get host.server_mem_mb) MiB, file $(( $(num host.blocks) / 256 )) MiB," \
+		"disks $(get host.iops) IOPS, $(get host.duration_s) s of random reads"
+	row "" "without PUMA" "with PUMA"
+	row "IOPS (random 4 KiB reads)" "$(s nopuma.iops)" "$(s puma.iops)"
+	row "speed-up (IOPS ratio)" "" "$(s speedup)x"
+	row "hit ratio (PUMA hits / cache misses)" "-" "$(pct puma.hit_ratio)"
+	row "read latency p50" "$(ms nopuma.p50_us)" "$(ms puma.p50_us)"
+	row "read latency p99" "$(ms nopuma.p99_us)" "$(ms puma.p99_us)"
+	row "read latency max" "$(ms nopuma.max_us)" "$(ms puma.max_us)"
+	row "reads verified (measured pass)" "$(s nopuma.blocks)" "$(s puma.blocks)"
+	row "verification failures (whole run)" "" "$(s failures_total)"
+	if [ -n "$(s puma.gets)" ]; then
+		row "pages lent (server hosted, peak)" "-" \
+			"$(s server.hosted_peak) ($(mib "$(( $(s server.hosted_peak) * 4096 ))"))"
+		row "bytes over the wire (PUMA phase)" "-" "$(mib "$(s puma.wire_bytes)")"
+		row "server: lending suspended / reclaimed" "-" \
+			"$(s server.suspends) times / $(s server.reclaimed) pages"
+		row "TCP pages/s: PUMA put phase" "" \
+			"$(s puma.put_pages_per_s) ($(s puma.put_pages) in $(s puma.put_phase_s) s)"
+		row "  (paced by the disk: warm-up reads)" "" ""
+	fi
+	[ -z "$(s tcp.pages_per_s)" ] ||
+		row "TCP pages/s: plain TCP (tcpbench)" "" \
+			"$(s tcp.pages_per_s) ($(s tcp.pages) pages)"
+	if [ -n "$(s after.iops)" ]; then
+		row "after the new server: IOPS / hits" "" "$(s after.iops) / $(s after.hits)"
+		row "client connections (dmesg)" "" "$(s connects)"
+	fi
+} >"$rep/table.txt"
+[ -n "$quiet" ] || cat "$rep/table.txt"
+
+# --- series ----------------------------------------------------------------
+# series IN OUT COLUMN...: copy the named columns of CSV IN to OUT
+series() {
+	local in=$1 outf=$2
+	shift 2
+	[ -r "$in" ] || return 0
+	awk -F, -v cols="$*" '
+		NR == 1 {
+			n = split(cols, want, " ")
+			for (i = 1; i <= NF; i++) idx[$i] = i
+			# blockcheck before the tools branch called t_s "second"
+			if (!("t_s" in idx) && ("second" in idx)) idx["t_s"] = idx["second"]
+			line = ""
+			for (j = 1; j <= n; j++) {
+				if (!(want[j] in idx)) { print "no column " want[j] > "/dev/stderr"; exit 1 }
+				line = line (j > 1 ? "," : "") want[j]
+			}
+			print line
+			next
+		}
+		{
+			line = ""
+			for (j = 1; j <= n; j++) line = line (j > 1 ? "," : "") $(idx[want[j]])
+			print line
+		}' "$in" >"$outf"
+}
+# mem IN OUT NAME: a server memory series in MiB.  Hosted pages are page
+# cache of a private inode on the inactive file list, so "local inactive
+# file" is Inactive(file) minus the hosted pages.
+mem() {
+	local in=$1 outf=$2 name=$3
+	[ -r "$in" ] || return 0
+	awk -F, -v n="$name" '
+		NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
+			  print "t_s," n "_mib"; next }
+		{
+			h = $(c["hosted_pages"]) * 4
+			if (n == "active_file") v = $(c["active_file_kb"])
+			else if (n == "inactive_file") v = $(c["inactive_file_kb"]) - h
+			else v = h
+			if (v < 0) v = 0
+			printf "%s,%.1f\n", $1, v / 1024
+		}' "$in" >"$outf"
+}
+for p in nopuma puma after; do
+	series "$out/client/files/run-$p.csv" "$rep/iops-$p.csv" t_s iops
+done
+for sv in server server2; do
+	m=$out/$sv/files/mem.csv
+	mem "$m" "$rep/$sv-active-file.csv" active_file
+	mem "$m" "$rep/$sv-inactive-file.csv" inactive_file
+	mem "$m" "$rep/$sv-hosted.csv" hosted
+done
+
+# --- plots -----------------------------------------------------------------
+if [ -n "$plots" ]; then
+	command -v gnuplot >/dev/null ||
+		die "gnuplot not found (apt-get install gnuplot-nox)"
+	plot=()
+	for p in nopuma puma after; do
+		f=$rep/iops-$p.csv
+		[ -s "$f" ] || continue
+		case "$p" in
+		nopuma) t="without PUMA" ;;
+		puma) t="with PUMA" ;;
+		after) t="with PUMA, after the server was replaced" ;;
+		esac
+		plot+=("'$f' using 1:2 with lines lw 2 title '$t'")
+	done
+	if [ ${#plot[@]} -gt 0 ]; then
+		gnuplot <<EOF
+set terminal pngcairo size 1000,600
+set output '$rep/iops.png'
+set datafile separator ','
+set key autotitle columnhead
+set title 'Client random 4 KiB reads (every block verified), per second'
+set xlabel 'seconds into the measured pass'
+set ylabel 'IOPS'
+set yrange [0:*]
+set grid
+plot $(IFS=,; echo "${plot[*]}")
+EOF
+	fi
+	# The client's phases on the server's clock: both VMs boot within a
+	# second of each other, so client uptime + the boot offset is close.
+	off=$(( $(num host.client.boot_at_s) - $(num host.server.boot_at_s) ))
+	marks=
+	i=1
+	for m in nopuma.t_warm:"warm-up, no PUMA" nopuma.t_run:"random reads" \
+		 puma.t_warm:"warm-up, PUMA" puma.t_run:"random reads"; do
+		t=$(get "client.${m%%:*}")
+		[ -n "$t" ] || continue
+		x=$(calc '%.1f' "$t + $off")
+		marks+="set arrow $i from $x, graph 0 to $x, graph 1 nohead dt 2 lc rgb 'gray40'"$'\n'
+		marks+="set label $i '${m#*:}' at $x, graph 0.97 rotate by 90 right offset -0.8,0 font ',9'"$'\n'
+		i=$((i + 1))
+	done
+	for sv in server server2; do
+		[ -s "$rep/$sv-hosted.csv" ] || continue
+		png=$rep/$sv-memory.png
+		[ "$sv" = server ] || marks=
+		gnuplot <<EOF
+set terminal pngcairo size 1000,600
+set output '$png'
+set datafile separator ','
+set title 'Server VM memory ($sv), sampled every second'
+set xlabel 'seconds since the server booted'
+set ylabel 'MiB'
+set yrange [0:*]
+set grid
+set key left center
+$marks
+plot '$rep/$sv-active-file.csv' using 1:2 with lines lw 2 title 'local active file', \\
+     '$rep/$sv-inactive-file.csv' using 1:2 with lines lw 2 title 'local inactive file', \\
+     '$rep/$sv-hosted.csv' using 1:2 with lines lw 2 title 'hosted (lent to the client)'
+EOF
+	done
+fi
+[ -n "$quiet" ] || echo "pair-report: report, CSVs and plots in $rep"
