@@ -49,11 +49,14 @@
 #define PUMA_RECONNECT_MIN	(HZ / 10)
 #define PUMA_RECONNECT_MAX	(10 * HZ)
 /*
- * GETs in a row that got no answer in time before the client gives up on
- * the connection: a server that died without a reset would otherwise cost
- * every read get_timeout_us until the transport notices.
+ * GETs in a row that got no answer in time, with nothing at all heard from
+ * the server for PUMA_SILENCE_MIN (or 4 GET timeouts if longer), before the
+ * client gives up on the connection: a server that died without a reset
+ * would otherwise cost every read get_timeout_us until the transport
+ * notices, while a live but slow one keeps answering, late.
  */
 #define PUMA_GET_TIMEOUTS_MAX	8
+#define PUMA_SILENCE_MIN	HZ
 
 enum puma_out_kind {
 	PUMA_OUT_PUT,
@@ -106,6 +109,7 @@ struct puma_client {
 	unsigned long backoff;
 	struct ida pools;
 	atomic_t get_timeouts;	/* in a row; any answer resets it */
+	unsigned long last_rx;	/* jiffies of the last message received */
 };
 
 static struct puma_client *puma_client;
@@ -325,6 +329,14 @@ static void puma_client_invalidate_fs(int pool)
 	ida_free(&puma_client->pools, pool);
 }
 
+static bool puma_client_server_silent(struct puma_client *c)
+{
+	unsigned long silence = max_t(unsigned long, PUMA_SILENCE_MIN,
+				      4 * usecs_to_jiffies(puma_get_timeout_us));
+
+	return time_after(jiffies, READ_ONCE(c->last_rx) + silence);
+}
+
 static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 				   struct folio *folio)
 {
@@ -395,10 +407,11 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 	}
 	if (req.status != -ETIMEDOUT) {
 		atomic_set(&c->get_timeouts, 0);
-	} else if (atomic_inc_return(&c->get_timeouts) ==
-		   PUMA_GET_TIMEOUTS_MAX) {
-		pr_warn_ratelimited("%s: %d GETs in a row unanswered, reconnecting\n",
-				    c->addr, PUMA_GET_TIMEOUTS_MAX);
+	} else if (atomic_inc_return(&c->get_timeouts) >=
+		   PUMA_GET_TIMEOUTS_MAX && puma_client_server_silent(c)) {
+		pr_warn_ratelimited("%s: %d GETs in a row unanswered and the server silent, reconnecting\n",
+				    c->addr, atomic_read(&c->get_timeouts));
+		atomic_set(&c->get_timeouts, 0);
 		puma_transport_disconnect(conn, -ETIMEDOUT);
 	}
 	puma_transport_conn_put(conn);
@@ -643,6 +656,7 @@ static void puma_client_recv(struct puma_transport_conn *conn,
 	struct puma_wire_msg *wm;
 	unsigned int i;
 
+	WRITE_ONCE(c->last_rx, jiffies);
 	wm = kmalloc(sizeof(*wm), GFP_NOIO);
 	if (!wm || puma_msg_parse(msg, wm))
 		goto out;
@@ -769,6 +783,7 @@ static void puma_client_connect_work(struct work_struct *work)
 	c->must_reset = false;
 	c->backoff = PUMA_RECONNECT_MIN;
 	atomic_set(&c->get_timeouts, 0);
+	WRITE_ONCE(c->last_rx, jiffies);
 	spin_unlock_irq(&c->lock);
 	pr_info("connected to %s\n", c->addr);
 }
