@@ -122,3 +122,27 @@ help:
 	@echo '  vm-smoke    QEMU rig end to end: ext4, blockcheck, mutations'
 	@echo '  vm-selftest prove the QEMU rig fails when it must'
 	@echo 'Environment: PUMA_CACHE (default ~/.cache/puma), PUMA_JOBS'
+
+# The paper's experiments on two QEMU VMs (scripts/exp/, Documentation/
+# experiments.rst): each prints its figures of merit and acceptance
+# verdict, and writes CSVs and PNG plots under $(OUT)/expN/report.
+# KDIR=<kernel build dir> as for demo; EXP_ARGS=--short for the short
+# versions that make test runs.
+.PHONY: exp1 exp4 experiments
+
+exp1:
+	rm -rf $(OUT)/exp1
+	scripts/exp/exp1.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/exp1 $(EXP_ARGS)
+
+exp4:
+	rm -rf $(OUT)/exp4
+	scripts/exp/exp4.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/exp4 $(EXP_ARGS)
+
+# Every experiment, one after the other (two VMs at a time); fails if any
+# failed, after running them all.
+experiments:
+	@rc=0; \
+	for e in exp1 exp4; do \
+		$(MAKE) --no-print-directory $$e || rc=1; \
+	done; \
+	exit $$rc

@@ -1,0 +1,239 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Experiment 4 (paper figures 7 to 10): concurrent client and server I/O,
+# for each activity-detector mode of the server (puma_backend's
+# "detector" parameter: off, shadow, deactivation, combined).
+# Two VMs (scripts/exp/exp-pair.sh): a 384 MiB server, a 256 MiB client
+# with a 384 MiB stamped file on a 25-IOPS disk (as in the base
+# scenario); the server has its own 96 MiB stamped file on its own disk
+# (400 IOPS).  The server's cache holds its file alone, but not beside
+# what the client lends it (the client's fill leaves the server full of
+# hosted pages).
+#
+#   reference  the server's random reads over its file, cold cache, no
+#              client pages hosted (the client idle)
+#   per mode   the server's own file cold, detector=MODE; the client fills
+#              the server (cold cache, sequential pass over its file),
+#              starts random reads; PRE s later the server starts random
+#              reads over its file for IO s; the client reads POST s more
+#
+# Every block read, on either VM, is verified.  Suspensions and
+# resumptions are timed from the backend's puma_suspend/puma_resume
+# tracepoints on the server (trace_clock mono, the clock of its uptime).
+#
+# Time scale: the paper's runs last minutes on a fast disk; here the
+# server's I/O lasts IO s (default 90; 60 with --short) and its disk is
+# throttled to 400 IOPS so that its file warms within the run.  The
+# detector's window is the paper's 3 s, unscaled.
+#
+# Figures of merit (printed; OUTDIR/report/summary.txt): per mode, the
+# server's mean IOPS during its I/O and its ratio to the reference, the
+# client's mean IOPS before and during the server's I/O, the time from
+# the start of the server's I/O to the first suspension, suspensions
+# during the server's I/O and resumptions after the first (the
+# re-activations).
+#
+# Acceptance, for the combined detector (asserted; exit 1 when not met,
+# unless --no-assert):
+#   - both VMs pass, no verification failure on either, no splat;
+#   - server IOPS during the concurrent run >= 0.90x its reference;
+#   - first suspension <= 1.0 s after the server's I/O started;
+#   - zero resumptions of lending between the first suspension and the
+#     end of the server's I/O (no re-activation).
+#
+#   exp4.sh [--short] [--kdir DIR] [--outdir DIR] [--modes LIST]
+#           [--io SEC] [--no-assert] [--verbose]
+#
+# --short: modes "combined" only, IO 60 s (about 6 minutes); default all
+# four modes, IO 90 s (about 22 minutes on 2 cores, TCG).
+# Outputs in OUTDIR/report/: server-io-MODE.csv and server-io-reference.csv
+# (t_s,iops; t = 0 at the server's I/O start), client-io-MODE.csv (same
+# time base), lending-MODE.csv (t_s,suspended), exp4-MODE.png (one per
+# mode: the paper's figures 7-10), exp4-server.png (server IOPS of every
+# mode against the reference), summary.txt.
+# Exit: 0 pass, 1 fail, 2 usage.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+die() { echo "exp4: error: $*" >&2; exit 2; }
+
+kdir=
+outdir=
+modes=off,shadow,deactivation,combined
+io=90
+pre=20
+post=10
+assert=1
+verbose=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--short) modes=combined; io=60; pre=15; post=5; shift ;;
+	--kdir) kdir=$2; shift 2 ;;
+	--outdir) outdir=$2; shift 2 ;;
+	--modes) modes=$2; shift 2 ;;
+	--io) io=$2; shift 2 ;;
+	--no-assert) assert=; shift ;;
+	--verbose) verbose=--verbose; shift ;;
+	-h|--help) sed -n '3,56s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+done
+[[ "$io" =~ ^[0-9]+$ ]] || die "bad --io '$io'"
+[[ "$modes" =~ ^(off|shadow|deactivation|combined)(,(off|shadow|deactivation|combined))*$ ]] ||
+	die "bad --modes '$modes'"
+[ -n "$outdir" ] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-exp4.XXXXXX")
+t0=$(date +%s)
+nmodes=$(echo "$modes" | tr , '\n' | wc -l)
+
+rc=0
+"$here/exp-pair.sh" --exp exp4 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
+	--server-mem 384M --client-mem 256M --server-blocks 24576 --server-iops 400 \
+	--timeout $(( io + nmodes * (io + pre + post + 400) + 600 )) $verbose \
+	ex_modes="$modes" ex_ref=1 ex_pre="$pre" ex_io="$io" ex_post="$post" || rc=$?
+res=$outdir/results.txt
+[ -r "$res" ] || { echo "exp4: FAIL: no results" >&2; exit 1; }
+rep=$outdir/report
+mkdir -p "$rep"
+get() { sed -n "s/^$1=//p" "$res" | tail -1; }
+num() { local v; v=$(get "$1"); echo "${v:-0}"; }
+sum=$rep/summary.txt
+: >"$sum"
+put() { echo "$1=$2" >>"$sum"; }
+calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
+
+files=$outdir/server/files
+cfiles=$outdir/client/files
+ref_iops=$(num server.reference.iops)
+put reference.iops "$ref_iops"
+put reference.blocks "$(get server.reference.blocks)"
+[ -r "$files/io-reference.csv" ] &&
+	awk -F, 'NR == 1 { print "t_s,iops"; next } { print $1 "," $2 }' \
+		"$files/io-reference.csv" >"$rep/server-io-reference.csv"
+for m in ${modes//,/ }; do
+	put "$m.server_iops" "$(get "server.$m.iops")"
+	put "$m.server_ratio" "$(calc '%.3f' "$ref_iops > 0 ? $(num "server.$m.iops") / $ref_iops : 0")"
+	put "$m.first_suspend_s" "$(get "server.$m.first_suspend_s")"
+	put "$m.first_suspend_reason" "$(get "server.$m.first_suspend_reason")"
+	put "$m.io_suspends" "$(get "server.$m.io_suspends")"
+	put "$m.reactivations" "$(get "server.$m.io_resumes_after_first")"
+	put "$m.state_before" "$(get "server.$m.state_before")"
+	put "$m.hosted_before" "$(get "server.$m.hosted_before")"
+	put "$m.hosted_after" "$(get "server.$m.hosted_after")"
+	put "$m.reclaimed" "$(( $(num "server.$m.reclaimed_after") - $(num "server.$m.reclaimed_before") ))"
+	put "$m.fill_puts" "$(get "client.fill.$m.puts")"
+	# The client's series on the server's I/O clock.
+	off=$(calc '%.2f' "$(num "client.$m.t_io") - $(num "client.$m.t_run")")
+	if [ -r "$cfiles/client-$m.csv" ]; then
+		awk -F, -v o="$off" 'NR == 1 { print "t_s,iops"; next }
+			{ printf "%.2f,%s\n", $1 - o, $2 }' "$cfiles/client-$m.csv" >"$rep/client-io-$m.csv"
+		put "$m.client_iops_before" "$(awk -F, -v o="$off" 'NR > 1 && $1 + 1 <= o { s += $2; n++ }
+			END { printf "%.0f", n ? s / n : 0 }' "$cfiles/client-$m.csv")"
+		put "$m.client_iops_during" "$(awk -F, -v o="$off" -v d="$io" 'NR > 1 && $1 >= o && $1 + 1 <= o + d { s += $2; n++ }
+			END { printf "%.0f", n ? s / n : 0 }' "$cfiles/client-$m.csv")"
+	fi
+	[ -r "$files/io-$m.csv" ] &&
+		awk -F, 'NR == 1 { print "t_s,iops"; next } { print $1 "," $2 }' \
+			"$files/io-$m.csv" >"$rep/server-io-$m.csv"
+	# Lending state as a step series on the same clock.
+	ts=$(num "server.$m.t_start")
+	if [ -r "$files/lending.csv" ]; then
+		awk -F, -v t0="$ts" -v pre="$pre" -v io="$io" -v post="$post" -v st="$(get "server.$m.state_before")" '
+			BEGIN { print "t_s,suspended"; s = (st == "suspended"); printf "%.3f,%d\n", -pre, s }
+			NR > 1 { t = $1 - t0
+				 if (t < -pre || t > io + post) next
+				 printf "%.3f,%d\n", t, s; s = ($2 == "suspend"); printf "%.3f,%d\n", t, s }
+			END { printf "%.3f,%d\n", io + post, s }' "$files/lending.csv" >"$rep/lending-$m.csv"
+	fi
+done
+
+s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
+row() { printf '%-14s %9s %7s %9s %9s %11s %9s %13s\n' "$@"; }
+{
+	echo "Experiment 4: concurrent client and server I/O (server ${io} s of random reads over 96 MiB, 400 IOPS disk;"
+	echo "client random reads over 384 MiB, 25 IOPS disk; server 384 MiB, client 256 MiB)"
+	echo "server reference (no client pages hosted): $(s reference.iops) IOPS"
+	row detector "srv IOPS" "vs ref" "cli IOPS" "cli IOPS" "1st susp." suspends "re-activ." 
+	row "" "" "" "before" "during" "after start" "in I/O" "after 1st"
+	for m in ${modes//,/ }; do
+		fs=$(s "$m.first_suspend_s")
+		row "$m" "$(s "$m.server_iops")" "$(calc '%.2f' "$(s "$m.server_ratio")")" \
+			"$(s "$m.client_iops_before")" "$(s "$m.client_iops_during")" \
+			"${fs:+${fs} s}${fs:-none}" "$(s "$m.io_suspends")" "$(s "$m.reactivations")"
+	done
+} >"$rep/table.txt"
+cat "$rep/table.txt"
+
+if command -v gnuplot >/dev/null; then
+	for m in ${modes//,/ }; do
+		[ -s "$rep/server-io-$m.csv" ] || continue
+		lend=
+		[ -s "$rep/lending-$m.csv" ] &&
+			lend=", '$rep/lending-$m.csv' using 1:2 axes x1y2 every ::1 with steps lw 1 lc rgb 'gray50' title 'lending suspended'"
+		gnuplot <<EOF || echo "exp4: gnuplot failed" >&2
+set terminal pngcairo size 1000,600
+set output '$rep/exp4-$m.png'
+set datafile separator ','
+set title 'Concurrent client and server I/O, detector=$m (t = 0: server I/O starts)'
+set xlabel 'seconds'
+set ylabel 'IOPS (random 4 KiB reads, verified)'
+set logscale y
+set y2range [-0.05:4]
+set y2tics ('on' 0, 'suspended' 1)
+set grid
+set key left top
+plot '$rep/server-io-$m.csv' using 1:(\$2 > 0 ? \$2 : 1) every ::1 with lines lw 2 title 'server', \
+     '$rep/server-io-reference.csv' using 1:(\$2 > 0 ? \$2 : 1) every ::1 with lines lw 1 dt 2 title 'server, no client (reference)', \
+     '$rep/client-io-$m.csv' using 1:(\$2 > 0 ? \$2 : 1) every ::1 with lines lw 2 title 'client'$lend
+EOF
+	done
+	plot="'$rep/server-io-reference.csv' using 1:2 every ::1 with lines lw 2 dt 2 title 'reference (no client)'"
+	for m in ${modes//,/ }; do
+		[ -s "$rep/server-io-$m.csv" ] &&
+			plot+=", '$rep/server-io-$m.csv' using 1:2 every ::1 with lines lw 2 title '$m'"
+	done
+	[ -s "$rep/server-io-reference.csv" ] && gnuplot <<EOF || echo "exp4: gnuplot failed" >&2
+set terminal pngcairo size 1000,600
+set output '$rep/exp4-server.png'
+set datafile separator ','
+set title 'Server IOPS during concurrent client I/O, per detector mode'
+set xlabel 'seconds since the server I/O started'
+set ylabel 'IOPS'
+set yrange [0:*]
+set grid
+set key left top
+plot $plot
+EOF
+fi
+
+bad=0
+fail() { echo "exp4: FAIL: $*" >&2; bad=1; }
+[ "$rc" -eq 0 ] || fail "a VM failed (exp-pair.sh status $rc)"
+nonzero=$(grep -E '^(client|server)\..*\.(failures|failed_reads)=' "$res" | grep -v '=0$' || true)
+[ -z "$nonzero" ] || fail "verification failures: $nonzero"
+[ "$(num server.reference.blocks)" -gt 0 ] || fail "no server reference run"
+if [[ ",$modes," == *,combined,* ]]; then
+	r=$(s combined.server_ratio)
+	awk -v r="${r:-0}" 'BEGIN { exit !(r >= 0.90) }' ||
+		fail "combined: server IOPS $(s combined.server_iops) = ${r}x its reference $ref_iops (floor 0.90x)"
+	fs=$(s combined.first_suspend_s)
+	if [ -z "$fs" ]; then
+		fail "combined: no suspension during the server's I/O"
+	else
+		awk -v f="$fs" 'BEGIN { exit !(f <= 1.0) }' ||
+			fail "combined: first suspension ${fs} s after the server's I/O started (limit 1.0 s)"
+	fi
+	[ "$(s combined.reactivations)" = 0 ] ||
+		fail "combined: $(s combined.reactivations) re-activations during the server's I/O (limit 0)"
+fi
+echo "exp4: outputs in $outdir (report/: exp4-*.png, CSVs); total host time $(( $(date +%s) - t0 ))s"
+if [ "$bad" -ne 0 ]; then
+	if [ -n "$assert" ]; then
+		echo "exp4: FAIL" >&2
+		exit 1
+	fi
+	echo "exp4: acceptance NOT met (--no-assert)"
+	exit 0
+fi
+echo "exp4: PASS"

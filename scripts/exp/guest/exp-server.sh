@@ -1,0 +1,242 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of the server VM of scripts/exp/exp-pair.sh (the paper's
+# experiments, DESIGN.md 2).  puma_backend runs with role=server over TCP
+# (loaded by /init).  The client VM drives the experiment: this script
+# samples the server's memory and lending state every second and runs
+# the commands the client sends on port 7079, answering "done" on the
+# client's port 7078 when a command is finished:
+#
+#   malloc NAME TOTAL CHUNK SEC   mallocbench (allocation latency, exp. 1);
+#                                 TOTAL may be N% of MemTotal
+#   mode MODE                     detector=MODE, the server's own file
+#                                 cold, wait until lending is on (exp. 4)
+#   io NAME SEC                   SEC s of random reads over the server's
+#                                 own file (exp. 4), with the suspensions
+#                                 and resumptions seen meanwhile
+#   stop                          export the samples and end
+#
+# Parameters (kernel command line):
+#   ps_ip=A        our address (10.0.0.1)
+#   ps_client=A    the client's address (10.0.0.2)
+#   ps_mtu=N       MTU of eth0
+#   ps_file=1      /dev/vda holds the server's own stamped file "srv"
+#                  (blockcheck state /etc/puma/srv.state)
+#
+# Lending events come from the backend's tracepoints puma_suspend and
+# puma_resume, with trace_clock "mono": CLOCK_MONOTONIC, the clock of
+# /proc/uptime in a VM that never sleeps.
+#
+# Exported: mem.csv (t_s,memfree_kb,active_file_kb,inactive_file_kb,
+# hosted_pages,server_stored,server_hits,reclaimed,suspended,
+# server_suspends), malloc-NAME.csv (mallocbench), io-NAME.csv
+# (blockcheck per-second series), lending.csv (t_s,event,reason: every
+# suspension and resumption of the run).
+
+# shellcheck source-path=SCRIPTDIR source=../../vm/guest/lib.sh
+. /guest/lib.sh
+
+my_ip=${ps_ip:-10.0.0.1}
+client=${ps_client:-10.0.0.2}
+stats=/sys/kernel/debug/puma/stats
+det=/sys/kernel/debug/puma/detector
+param=/sys/module/puma_backend/parameters/detector
+dev=/dev/vda
+mnt=/mnt/srv
+F=$mnt/srv
+state=/etc/puma/srv.state
+tr=/sys/kernel/tracing
+
+pstat() {
+	awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' "$1" 2>/dev/null
+}
+
+all_stats() {
+	[ -r "$stats" ] && while read -r _k _v; do
+		puma_result "$1.$_k" "$_v"
+	done <"$stats"
+	[ -r "$det" ] && while read -r _k _v; do
+		puma_result "$1.det.$_k" "$_v"
+	done <"$det"
+	puma_mem_report "$1.mem"
+}
+
+# reply: tell the client the command is done (it listens on 7078)
+reply() {
+	_i=0
+	until echo "done" | nc "$client" 7078 >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 60 ] || { puma_fail "cannot answer the client"; return 1; }
+		sleep 1
+	done
+}
+
+# lending_events: every suspension/resumption so far as t_s,event,reason
+lending_events() {
+	[ -r "$tr/trace" ] || return 0
+	awk '/puma_(suspend|resume):/ {
+		for (i = 1; i <= NF; i++) if ($i ~ /^puma_(suspend|resume):$/) break
+		t = $(i - 1); sub(/:$/, "", t)
+		ev = $i; sub(/^puma_/, "", ev); sub(/:$/, "", ev)
+		r = ""; for (j = i + 1; j <= NF; j++) if ($j ~ /^reason=/) r = substr($j, 8)
+		if ($(i + 1) == "server") printf "%s,%s,%s\n", t, ev, r
+	}' "$tr/trace"
+}
+
+# cold_own: the server's own file out of its page cache (unmount and
+# mount; no global drop_caches, which would not spare hosted pages' mapping)
+cold_own() {
+	if [ "${ps_file:-0}" = 1 ]; then
+		umount "$mnt" 2>/dev/null
+		mount -t ext4 -o noatime "$dev" "$mnt"
+	fi
+}
+
+cmd_malloc() {
+	_n=$1
+	_tot=$2
+	case "$_tot" in
+	*%)	# a share of MemTotal
+		_tot="$(($(puma_meminfo MemTotal) * ${_tot%\%} / 100))K" ;;
+	esac
+	set -- "$_n" "$_tot" "$3" "$4"
+	puma_result "$_n.total" "$_tot"
+	puma_result "$_n.hosted_before" "$(pstat "$stats" hosted)"
+	puma_result "$_n.reclaimed_before" "$(pstat "$stats" reclaimed)"
+	puma_result "$_n.suspends_before" "$(pstat "$stats" server_suspends)"
+	puma_mem_report "$_n.mem_before"
+	puma_result "$_n.t_start" "$(puma_uptime)"
+	echo "PUMA-STEP $_n: mallocbench --total $2 --chunk $3 --duration $4"
+	if mallocbench --total "$2" --chunk "$3" --duration "$4" \
+	   --csv "/run/malloc-$_n.csv" >/run/mb.out 2>&1; then
+		:
+	else
+		puma_fail "$_n: mallocbench exited with status $?"
+	fi
+	cat /run/mb.out
+	for _kv in $(grep '^MALLOCBENCH alloc ' /run/mb.out | tail -1); do
+		case "$_kv" in
+		*=*) echo "PUMA-RESULT $_n.$_kv" ;;
+		esac
+	done
+	puma_result "$_n.t_end" "$(puma_uptime)"
+	puma_result "$_n.hosted_after" "$(pstat "$stats" hosted)"
+	puma_result "$_n.reclaimed_after" "$(pstat "$stats" reclaimed)"
+	puma_result "$_n.suspends_after" "$(pstat "$stats" server_suspends)"
+	puma_export "/run/malloc-$_n.csv"
+}
+
+cmd_mode() {
+	echo "$1" >"$param" || puma_fail "cannot set detector=$1"
+	cold_own
+	# A suspension of the previous run may still run its window.
+	_i=0
+	while [ "$(awk '$1 == "state" { print $2 }' "$det")" != lending ] &&
+	      [ "$_i" -lt 30 ]; do
+		_i=$((_i + 1))
+		sleep 1
+	done
+	puma_result "mode.$1.wait_lending_s" "$_i"
+}
+
+cmd_io() {
+	_n=$1
+	_sec=$2
+	[ "${ps_file:-0}" = 1 ] || { puma_fail "io: no server file"; return 1; }
+	puma_result "$_n.hosted_before" "$(pstat "$stats" hosted)"
+	puma_result "$_n.reclaimed_before" "$(pstat "$stats" reclaimed)"
+	puma_result "$_n.suspends_before" "$(pstat "$stats" server_suspends)"
+	puma_result "$_n.state_before" "$(awk '$1 == "state" { print $2 }' "$det")"
+	puma_result "$_n.mode" "$(cat "$param")"
+	_t0=$(puma_uptime)
+	puma_result "$_n.t_start" "$_t0"
+	puma_bc "$_n" --state "$state" read "$F" --random --seed 7 \
+		--count 100000000 --seconds "$_sec" --csv "/run/io-$_n.csv"
+	_t1=$(puma_uptime)
+	puma_result "$_n.t_end" "$_t1"
+	puma_result "$_n.hosted_after" "$(pstat "$stats" hosted)"
+	puma_result "$_n.reclaimed_after" "$(pstat "$stats" reclaimed)"
+	puma_result "$_n.suspends_after" "$(pstat "$stats" server_suspends)"
+	# Suspensions and resumptions while the server's I/O ran.
+	lending_events | awk -F, -v t0="$_t0" -v t1="$_t1" -v n="$_n" '
+		$1 + 0 >= t0 + 0 && $1 + 0 <= t1 + 0 {
+			if ($2 == "suspend") {
+				s++
+				if (s == 1) { first = $1 - t0; why = $3 }
+			} else if (s > 0) r++
+		}
+		END {
+			printf "PUMA-RESULT %s.io_suspends=%d\n", n, s
+			printf "PUMA-RESULT %s.io_resumes_after_first=%d\n", n, r
+			if (s > 0) {
+				printf "PUMA-RESULT %s.first_suspend_s=%.3f\n", n, first
+				printf "PUMA-RESULT %s.first_suspend_reason=%s\n", n, why
+			}
+		}'
+	puma_export "/run/io-$_n.csv"
+}
+
+ip link set lo up
+ip addr add "$my_ip/24" dev eth0 || { puma_fail "cannot set $my_ip"; exit 1; }
+ip link set eth0 mtu "${ps_mtu:-1500}" || puma_fail "cannot set MTU ${ps_mtu}"
+ip link set eth0 up
+[ -r "$stats" ] || { puma_fail "no $stats: is puma_backend loaded?"; exit 1; }
+if [ "${ps_file:-0}" = 1 ]; then
+	mkdir -p "$mnt"
+	mount -t ext4 -o noatime "$dev" "$mnt" || { puma_fail "cannot mount $dev"; exit 1; }
+fi
+mount -t tracefs nodev "$tr" 2>/dev/null
+if [ -w "$tr/trace_clock" ]; then
+	echo mono >"$tr/trace_clock"
+	echo 1 >"$tr/events/puma/puma_suspend/enable"
+	echo 1 >"$tr/events/puma/puma_resume/enable"
+	puma_result trace ok
+else
+	puma_fail "no tracefs: cannot time the suspensions"
+fi
+puma_result up_s "$(puma_uptime)"
+echo "PUMA-MARK server-ready"
+
+csv=/run/mem.csv
+echo "t_s,memfree_kb,active_file_kb,inactive_file_kb,hosted_pages,server_stored,server_hits,reclaimed,suspended,server_suspends" >"$csv"
+(
+	while :; do
+		_t=$(puma_uptime)
+		_m=$(awk '$1 == "MemFree:" { f = $2 }
+			  $1 == "Active(file):" { a = $2 }
+			  $1 == "Inactive(file):" { i = $2 }
+			  END { printf "%d,%d,%d", f, a, i }' /proc/meminfo)
+		_s=$(awk '$1 == "hosted" { h = $2 }
+			  $1 == "server_stored" { s = $2 }
+			  $1 == "server_hits" { g = $2 }
+			  $1 == "reclaimed" { r = $2 }
+			  END { printf "%d,%d,%d,%d", h, s, g, r }' "$stats")
+		_d=$(awk '$1 == "state" { print ($2 == "suspended") }' "$det")
+		echo "$_t,$_m,$_s,${_d:-0},$(pstat "$stats" server_suspends)" >>"$csv"
+		sleep 1
+	done
+) &
+sampler=$!
+
+while :; do
+	line=$(nc -l -p 7079 2>/dev/null)
+	# shellcheck disable=SC2086 # split the command into words
+	set -- $line
+	case "$1" in
+	stop) break ;;
+	malloc) cmd_malloc "$2" "$3" "$4" "$5"; reply ;;
+	mode) cmd_mode "$2"; reply ;;
+	io) cmd_io "$2" "$3"; reply ;;
+	"") ;;
+	*) echo "exp-server: unknown command '$line'" ;;
+	esac
+done
+kill "$sampler" 2>/dev/null
+all_stats end
+echo t_s,event,reason >/run/lending.csv
+lending_events >>/run/lending.csv
+puma_export /run/lending.csv
+puma_result samples "$(($(wc -l <"$csv") - 1))"
+puma_export "$csv" mem.csv
+[ "${ps_file:-0}" = 1 ] && umount "$mnt"
