@@ -8,7 +8,7 @@
 # experiment and sends the server its commands; see those scripts.
 # The experiment scripts (exp1.sh, exp4.sh) call this, then report.
 #
-#   exp-pair.sh --exp exp1|exp4 [options] [-- KEY=VALUE...]
+#   exp-pair.sh --exp exp1|exp3|exp4 [options] [-- KEY=VALUE...]
 #
 #   --kdir DIR            kernel build dir (default: scripts/puma-kernel.sh
 #                         modtree)
@@ -22,6 +22,8 @@
 #   --iops N              the client disk's QEMU throttle (default 25)
 #   --server-iops N       the server disk's (default 25; 0: unthrottled)
 #   --get-timeout-us N    the client's get_timeout_us (default 200000)
+#   --server-params "P=V ..."  more puma_backend parameters on the server
+#                         (e.g. max_hosted_pct=90)
 #   --mtu N               MTU of the link (default 9000)
 #   --timeout SEC         hard limit of each VM (default 1800)
 #   --verbose             stream the client's console
@@ -54,6 +56,7 @@ get_timeout_us=200000
 mtu=9000
 timeout=1800
 verbose=
+sparams=
 extra=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -68,17 +71,18 @@ while [ $# -gt 0 ]; do
 	--server-iops) siops=$2; shift 2 ;;
 	--get-timeout-us) get_timeout_us=$2; shift 2 ;;
 	--mtu) mtu=$2; shift 2 ;;
+	--server-params) sparams=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--verbose) verbose=--verbose; shift ;;
 	--) shift; extra+=("$@"); break ;;
-	-h|--help) sed -n '3,35s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,37s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*=*) extra+=("$1"); shift ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
 case "$exp" in
-exp1|exp4) ;;
-*) die "--exp exp1|exp4 is required" ;;
+exp1|exp3|exp4) ;;
+*) die "--exp exp1|exp3|exp4 is required" ;;
 esac
 isnum() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1: expected a number, got '$2'"; }
 isnum --iops "$iops"
@@ -126,6 +130,7 @@ host client_mem_mb "$cmem_mb"
 host server_mem_mb "$smem_mb"
 host get_timeout_us "$get_timeout_us"
 host mtu "$mtu"
+host server_params "${sparams// /,}"
 host params "$(IFS=' '; echo "${extra[*]:-}" | tr ' ' ',')"
 
 log "building the modules against $kdir"
@@ -173,7 +178,7 @@ client_initrd=$("$vm/mkinitramfs.sh" --guest "$here/guest/exp-client.sh" \
 server_initrd=$("$vm/mkinitramfs.sh" --guest "$here/guest/exp-server.sh" \
 	--bin "$bc" --bin "$outdir/bin/mallocbench" ${sfiles[@]+"${sfiles[@]}"} \
 	--modules "$(ko puma) $(ko puma_tcp)" \
-	--module "$(ko puma_backend) role=server transport=tcp listen_addr=0.0.0.0:7070")
+	--module "$(ko puma_backend) role=server transport=tcp listen_addr=0.0.0.0:7070${sparams:+ $sparams}")
 
 udp_free() { ! ss -Huln "sport = :$1" | grep -q .; }
 for _ in $(seq 50); do

@@ -9,7 +9,7 @@
 # scenario); the server has its own 96 MiB stamped file on its own disk
 # (400 IOPS).  The server's cache holds its file alone, but not beside
 # what the client lends it (the client's fill leaves the server full of
-# hosted pages).
+# hosted pages; max_hosted_pct=90, the paper sets no cap).
 #
 #   reference  the server's random reads over its file, cold cache, no
 #              client pages hosted (the client idle)
@@ -89,7 +89,7 @@ nmodes=$(echo "$modes" | tr , '\n' | wc -l)
 
 rc=0
 "$here/exp-pair.sh" --exp exp4 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
-	--server-mem 384M --client-mem 256M --server-blocks 24576 --server-iops 400 \
+	--server-mem 384M --client-mem 256M --server-blocks 24576 --server-iops 400 --server-params max_hosted_pct=90 \
 	--timeout $(( io + nmodes * (io + pre + post + 400) + 600 )) $verbose \
 	ex_modes="$modes" ex_ref=1 ex_pre="$pre" ex_io="$io" ex_post="$post" || rc=$?
 res=$outdir/results.txt

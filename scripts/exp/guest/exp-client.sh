@@ -5,6 +5,11 @@
 # the paper's experiments (DESIGN.md 2) and tells the server VM
 # (guest/exp-server.sh) what to run, waiting for its "done" on port 7078.
 #
+#   ex_name=exp3   server I/O, then client I/O: for each deactivation
+#                  policy setting (off, then on), the server reads its own
+#                  file twice (its pages become active) and goes idle, the
+#                  client fills it and reads at random ex_run s; the share
+#                  of the server's file cache that is hosted is sampled
 #   ex_name=exp1   allocation latency on the server: mallocbench while the
 #                  server hosts nothing, then the client fills the server
 #                  (cold cache, sequential pass over its file: the
@@ -24,6 +29,7 @@
 #                  off,shadow,deactivation,combined)
 #   ex_ref=1       run the no-client reference first (exp4; default 1)
 #   ex_pre=S ex_io=S ex_post=S                                   (exp4)
+#   ex_run=S                                                     (exp3)
 #
 # Results: fill.NAME.* (warm-up pass, puts), NAME.run.* (client random
 # reads of mode NAME); exported client-NAME.csv (per-second IOPS).
@@ -190,6 +196,21 @@ exp4() {
 	done
 }
 
+exp3() {
+	_run=${ex_run:-60}
+	for _p in off on; do
+		srv policy "$_p" || return 1
+		srv seq "own.$_p" 2 || return 1
+		fill "$_p" || return 1
+		srv snap "filled.$_p" || return 1
+		puma_bc "$_p.run" --state "$state" read "$F" --random --seed 1 \
+			--count 100000000 --seconds "$_run" --csv "/run/client-$_p.csv" || return 1
+		srv snap "end.$_p" || return 1
+		snap "stats.$_p.end"
+		puma_export "/run/client-$_p.csv"
+	done
+}
+
 ip link set lo up
 ip addr add "$my_ip/24" dev eth0 || { puma_fail "cannot set $my_ip"; exit 1; }
 ip link set eth0 mtu "${pc_mtu:-1500}" || puma_fail "cannot set MTU ${pc_mtu:-1500}"
@@ -204,6 +225,7 @@ wait_for connected 60 connected || exit 1
 
 case "${ex_name:-}" in
 exp1) exp1 ;;
+exp3) exp3 ;;
 exp4) exp4 ;;
 *) puma_fail "unknown experiment '${ex_name:-}'" ;;
 esac

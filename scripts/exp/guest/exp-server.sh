@@ -15,6 +15,11 @@
 #   io NAME SEC                   SEC s of random reads over the server's
 #                                 own file (exp. 4), with the suspensions
 #                                 and resumptions seen meanwhile
+#   policy on|off                 deactivation_policy=Y|N, the server's own
+#                                 file cold (exp. 3)
+#   seq NAME PASSES               sequential passes over the server's own
+#                                 file (exp. 3: two make its pages active)
+#   snap NAME                     memory and hosted pages as results
 #   stop                          export the samples and end
 #
 # Parameters (kernel command line):
@@ -140,6 +145,33 @@ cmd_mode() {
 	puma_result "mode.$1.wait_lending_s" "$_i"
 }
 
+cmd_policy() {
+	case "$1" in
+	on) echo Y ;;
+	*) echo N ;;
+	esac >/sys/module/puma_backend/parameters/deactivation_policy ||
+		puma_fail "cannot set deactivation_policy"
+	cold_own
+}
+
+cmd_seq() {
+	_n=$1
+	_k=0
+	while [ "$_k" -lt "$2" ]; do
+		_k=$((_k + 1))
+		puma_bc "$_n.pass$_k" --state "$state" read "$F" --seq
+	done
+	cmd_snap "$_n"
+}
+
+cmd_snap() {
+	puma_result "$1.t" "$(puma_uptime)"
+	puma_result "$1.hosted" "$(pstat "$stats" hosted)"
+	puma_result "$1.reclaimed" "$(pstat "$stats" reclaimed)"
+	puma_result "$1.suspends" "$(pstat "$stats" server_suspends)"
+	puma_mem_report "$1.mem"
+}
+
 cmd_io() {
 	_n=$1
 	_sec=$2
@@ -228,6 +260,9 @@ while :; do
 	malloc) cmd_malloc "$2" "$3" "$4" "$5"; reply ;;
 	mode) cmd_mode "$2"; reply ;;
 	io) cmd_io "$2" "$3"; reply ;;
+	policy) cmd_policy "$2"; reply ;;
+	seq) cmd_seq "$2" "$3"; reply ;;
+	snap) cmd_snap "$2"; reply ;;
 	"") ;;
 	*) echo "exp-server: unknown command '$line'" ;;
 	esac
