@@ -128,11 +128,15 @@ help:
 # verdict, and writes CSVs and PNG plots under $(OUT)/expN/report.
 # KDIR=<kernel build dir> as for demo; EXP_ARGS=--short for the short
 # versions that make test runs.
-.PHONY: exp1 exp3 exp4 experiments
+.PHONY: exp1 exp2 exp3 exp4 experiments
 
 exp1:
 	rm -rf $(OUT)/exp1
 	scripts/exp/exp1.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/exp1 $(EXP_ARGS)
+
+exp2:
+	rm -rf $(OUT)/exp2
+	scripts/exp/exp2.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/exp2
 
 exp3:
 	rm -rf $(OUT)/exp3
@@ -146,7 +150,7 @@ exp4:
 # failed, after running them all.
 experiments:
 	@rc=0; \
-	for e in exp1 exp3 exp4; do \
+	for e in exp1 exp2 exp3 exp4; do \
 		$(MAKE) --no-print-directory $$e || rc=1; \
 	done; \
 	exit $$rc

@@ -8,7 +8,7 @@
 # experiment and sends the server its commands; see those scripts.
 # The experiment scripts (exp1.sh, exp4.sh) call this, then report.
 #
-#   exp-pair.sh --exp exp1|exp3|exp4 [options] [-- KEY=VALUE...]
+#   exp-pair.sh --exp exp1|exp2|exp3|exp4 [options] [-- KEY=VALUE...]
 #
 #   --kdir DIR            kernel build dir (default: scripts/puma-kernel.sh
 #                         modtree)
@@ -81,8 +81,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$exp" in
-exp1|exp3|exp4) ;;
-*) die "--exp exp1|exp3|exp4 is required" ;;
+exp1|exp2|exp3|exp4) ;;
+*) die "--exp exp1|exp2|exp3|exp4 is required" ;;
 esac
 isnum() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1: expected a number, got '$2'"; }
 isnum --iops "$iops"

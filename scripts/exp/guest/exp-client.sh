@@ -10,6 +10,9 @@
 #                  file twice (its pages become active) and goes idle, the
 #                  client fills it and reads at random ex_run s; the share
 #                  of the server's file cache that is hosted is sampled
+#   ex_name=exp2   client I/O, then server I/O: the server's random reads
+#                  alone (reference); then the client fills the server and
+#                  stays idle while the server reads at random for ex_io s
 #   ex_name=exp1   allocation latency on the server: mallocbench while the
 #                  server hosts nothing, then the client fills the server
 #                  (cold cache, sequential pass over its file: the
@@ -196,6 +199,16 @@ exp4() {
 	done
 }
 
+exp2() {
+	_io=${ex_io:-120}
+	srv mode off || return 1
+	srv io reference "$_io" || return 1
+	srv mode off || return 1
+	fill hosted || return 1
+	srv snap filled || return 1
+	srv io hosted "$_io" || return 1
+}
+
 exp3() {
 	_run=${ex_run:-60}
 	for _p in off on; do
@@ -225,6 +238,7 @@ wait_for connected 60 connected || exit 1
 
 case "${ex_name:-}" in
 exp1) exp1 ;;
+exp2) exp2 ;;
 exp3) exp3 ;;
 exp4) exp4 ;;
 *) puma_fail "unknown experiment '${ex_name:-}'" ;;

@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Experiment 2 (paper figure 5): client I/O, then server I/O.  The
+# client fills the server with hosted pages and goes idle; then the
+# server reads its own file at random.  Hosted pages sit on the inactive
+# list only, so the server's reclaim takes them back first and its own
+# pages, which get activated, win: the figure shows the server's memory
+# over time (local active, local inactive, hosted) and how fast its
+# benchmark gets back to its reference.
+#
+# Two VMs (scripts/exp/exp-pair.sh): a 384 MiB server with its own
+# 96 MiB stamped file (400-IOPS disk), a 256 MiB client with a 384 MiB
+# stamped file (25 IOPS).  detector=off (the paper's figure 5 precedes
+# the detector), max_hosted_pct=90, deactivation policy on (default).
+#   reference  the server's random reads over its file, cold, nothing hosted
+#   hosted     the client fills the server (cold cache, sequential pass),
+#              then the same random reads on the server for IO s
+#
+# Only the inactive-only placement is measured: the backend has no switch
+# to put hosted pages on the full LRU, the paper's other curve.
+#
+# Figures of merit: the reference's IOPS at the end (mean of its last
+# 10 s); for each run, the time until the server's IOPS (5 s moving
+# average) reaches 90 % of that; hosted pages at the start and the end of
+# the server's I/O.  Nothing asserted beyond a clean run (the issue sets
+# no acceptance figure for this experiment).
+#
+# Time scale: IO s of server I/O (default 120) on a 400-IOPS disk.
+#
+#   exp2.sh [--kdir DIR] [--outdir DIR] [--io SEC] [--verbose]
+#
+# Outputs in OUTDIR/report/: server-io-reference.csv, server-io-hosted.csv
+# (t_s,iops), server-memory.csv (t_s,active_file_mib,
+# local_inactive_file_mib,hosted_mib; t = 0 at the server's I/O start),
+# exp2.png (memory and IOPS over time), summary.txt.  About 9 minutes.
+# Exit: 0 pass, 1 fail, 2 usage.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+die() { echo "exp2: error: $*" >&2; exit 2; }
+
+kdir=
+outdir=
+io=120
+verbose=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kdir) kdir=$2; shift 2 ;;
+	--outdir) outdir=$2; shift 2 ;;
+	--io) io=$2; shift 2 ;;
+	--verbose) verbose=--verbose; shift ;;
+	-h|--help) sed -n '3,38s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+done
+[[ "$io" =~ ^[0-9]+$ ]] || die "bad --io '$io'"
+[ -n "$outdir" ] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-exp2.XXXXXX")
+t0=$(date +%s)
+
+rc=0
+"$here/exp-pair.sh" --exp exp2 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
+	--server-mem 384M --client-mem 256M --server-blocks 24576 --server-iops 400 \
+	--server-params "detector=off max_hosted_pct=90" \
+	--timeout $(( 2 * io + 1200 )) $verbose ex_io="$io" || rc=$?
+res=$outdir/results.txt
+[ -r "$res" ] || { echo "exp2: FAIL: no results" >&2; exit 1; }
+rep=$outdir/report
+mkdir -p "$rep"
+get() { sed -n "s/^$1=//p" "$res" | tail -1; }
+num() { local v; v=$(get "$1"); echo "${v:-0}"; }
+sum=$rep/summary.txt
+: >"$sum"
+put() { echo "$1=$2" >>"$sum"; }
+files=$outdir/server/files
+for r in reference hosted; do
+	[ -r "$files/io-$r.csv" ] &&
+		awk -F, 'NR == 1 { print "t_s,iops"; next } { print $1 "," $2 }' \
+			"$files/io-$r.csv" >"$rep/server-io-$r.csv"
+	put "$r.iops" "$(get "server.$r.iops")"
+	put "$r.hosted_before" "$(get "server.$r.hosted_before")"
+	put "$r.hosted_after" "$(get "server.$r.hosted_after")"
+	put "$r.reclaimed" "$(( $(num "server.$r.reclaimed_after") - $(num "server.$r.reclaimed_before") ))"
+done
+ref_end=$(awk -F, 'NR > 1 { v[NR] = $2; n = NR } END {
+	for (i = n - 9; i <= n; i++) if (i > 1) { s += v[i]; c++ }
+	printf "%.0f", c ? s / c : 0 }' "$rep/server-io-reference.csv" 2>/dev/null || echo 0)
+put reference.iops_end "$ref_end"
+# t90 CSV: first second whose 5 s moving average reaches 90 % of ref_end
+t90() {
+	awk -F, -v r="$ref_end" 'NR > 1 { v[++n] = $2; t[n] = $1 } END {
+		for (i = 5; i <= n; i++) {
+			s = 0; for (j = i - 4; j <= i; j++) s += v[j]
+			if (s / 5 >= 0.9 * r) { print t[i]; exit }
+		}
+		print "never" }' "$1"
+}
+for r in reference hosted; do
+	[ -s "$rep/server-io-$r.csv" ] && put "$r.t90_s" "$(t90 "$rep/server-io-$r.csv")"
+done
+ts=$(num server.hosted.t_start)
+te=$(num server.hosted.t_end)
+mem=$files/mem.csv
+[ -r "$mem" ] && awk -F, -v a="$ts" -v b="$te" '
+	NR == 1 { print "t_s,active_file_mib,local_inactive_file_mib,hosted_mib"; next }
+	$1 + 0 >= a - 20 && $1 + 0 <= b + 0 {
+		h = $5 * 4; li = $4 - h; if (li < 0) li = 0
+		printf "%.1f,%.1f,%.1f,%.1f\n", $1 - a, $3 / 1024, li / 1024, h / 1024 }' \
+	"$mem" >"$rep/server-memory.csv"
+
+s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
+row() { printf '%-46s %14s %14s\n' "$1" "$2" "$3"; }
+{
+	echo "Experiment 2: client I/O, then server I/O (hosted pages inactive-only)"
+	row "" "reference" "after hosting"
+	row "pages hosted at the server's I/O start" "$(s reference.hosted_before)" "$(s hosted.hosted_before)"
+	row "pages hosted at its end" "$(s reference.hosted_after)" "$(s hosted.hosted_after)"
+	row "server IOPS, mean over ${io} s" "$(s reference.iops)" "$(s hosted.iops)"
+	row "time to 90 % of the reference's end IOPS ($ref_end)" "$(s reference.t90_s) s" "$(s hosted.t90_s) s"
+} >"$rep/table.txt"
+cat "$rep/table.txt"
+
+if command -v gnuplot >/dev/null && [ -s "$rep/server-memory.csv" ]; then
+	gnuplot <<EOF || echo "exp2: gnuplot failed" >&2
+set terminal pngcairo size 1000,900
+set output '$rep/exp2.png'
+set datafile separator ','
+set multiplot layout 2,1
+set xlabel 'seconds since the server''s I/O started'
+set grid
+set key left top
+set title 'Server memory: client I/O, then server I/O (hosted pages inactive-only)'
+set ylabel 'MiB'
+set yrange [0:*]
+plot for [c=2:4] '$rep/server-memory.csv' using 1:c every ::1 with lines lw 2 title columnhead(c)
+set title 'Server IOPS'
+set ylabel 'IOPS'
+plot '$rep/server-io-reference.csv' using 1:2 every ::1 with lines lw 1 dt 2 title 'reference (nothing hosted)', \
+     '$rep/server-io-hosted.csv' using 1:2 every ::1 with lines lw 2 title 'after hosting'
+unset multiplot
+EOF
+fi
+
+bad=0
+fail() { echo "exp2: FAIL: $*" >&2; bad=1; }
+[ "$rc" -eq 0 ] || fail "a VM failed (exp-pair.sh status $rc)"
+nonzero=$(grep -E '^(client|server)\..*\.(failures|failed_reads)=' "$res" | grep -v '=0$' || true)
+[ -z "$nonzero" ] || fail "verification failures: $nonzero"
+echo "exp2: outputs in $outdir (report/exp2.png, CSVs); total host time $(( $(date +%s) - t0 ))s"
+[ "$bad" -eq 0 ] || { echo "exp2: FAIL" >&2; exit 1; }
+echo "exp2: PASS"
