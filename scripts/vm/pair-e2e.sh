@@ -11,8 +11,10 @@
 #   - both VMs pass (no kernel splat, no hang, guest verdict pass);
 #   - zero verification failures in every blockcheck run;
 #   - PUMA hits > 0 in the measured pass;
-#   - speed-up (IOPS with PUMA / IOPS without) >= FLOOR, default 1.3
-#     (measured: about 2x, see Documentation/vm-rig.rst).
+#   - speed-up (IOPS with PUMA / IOPS without) >= FLOOR, default 1.2
+#     (measured 1.52x to 2.45x over five runs on a loaded 2-core host;
+#     the floor leaves room for that noise, not for a regression; see
+#     Documentation/vm-rig.rst).
 #
 #   pair-e2e.sh [--kdir DIR] [--outdir DIR] [--floor X] [--verbose]
 #
@@ -26,7 +28,7 @@ die() { echo "pair-e2e: error: $*" >&2; exit 2; }
 
 kdir=
 outdir=
-floor=1.3
+floor=1.2
 verbose=
 while [ $# -gt 0 ]; do
 	case "$1" in

@@ -94,6 +94,10 @@ if has client.tcp.pages_per_s; then
 	put tcp.pages "$(get client.tcp.pages)"
 	put tcp.pages_per_s "$(get client.tcp.pages_per_s)"
 fi
+if has client.tcpk.pages_per_s; then
+	put tcpk.pages "$(get client.tcpk.pages)"
+	put tcpk.pages_per_s "$(get client.tcpk.pages_per_s)"
+fi
 if has client.nopuma.run.iops && has client.puma.run.iops; then
 	put speedup "$(calc '%.2f' \
 		"$(num client.nopuma.run.iops) > 0 ? $(get client.puma.run.iops) / $(get client.nopuma.run.iops) : 0")"
@@ -153,6 +157,9 @@ row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 	[ -z "$(s tcp.pages_per_s)" ] ||
 		row "TCP pages/s: plain TCP (tcpbench)" "" \
 			"$(s tcp.pages_per_s) ($(s tcp.pages) pages)"
+	[ -z "$(s tcpk.pages_per_s)" ] ||
+		row "TCP pages/s: PUMA transport (kernel)" "" \
+			"$(s tcpk.pages_per_s) ($(s tcpk.pages) pages)"
 	if [ -n "$(s after.iops)" ]; then
 		row "after the new server: IOPS / hits" "" "$(s after.iops) / $(s after.hits)"
 		row "client connections (dmesg)" "" "$(s connects)"

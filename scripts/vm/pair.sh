@@ -184,9 +184,12 @@ cmods=()
 smods=()
 if [ -n "$use_puma" ]; then
 	cmods=(--modules "$(ko puma) $(ko puma_tcp)"
-	       --file "$(ko puma_backend):/lib/modules/puma/puma_backend.ko")
+	       --file "$(ko puma_backend):/lib/modules/puma/puma_backend.ko"
+	       --file "$(ko puma_transport_bench):/lib/modules/puma/puma_transport_bench.ko")
+	# The transport's own throughput, beside tcpbench: a sink on 7072.
 	smods=(--modules "$(ko puma) $(ko puma_tcp)"
-	       --module "$(ko puma_backend) role=server transport=tcp listen_addr=0.0.0.0:7070")
+	       --module "$(ko puma_backend) role=server transport=tcp listen_addr=0.0.0.0:7070"
+	       --module "$(ko puma_transport_bench) role=sink addr=0.0.0.0:7072")
 fi
 client_initrd=$("$here/mkinitramfs.sh" --guest "$here/guest/pair-client.sh" \
 	--bin "$bc" ${extra_bins[@]+"${extra_bins[@]}"} \

@@ -191,6 +191,25 @@ tcp_baseline() {
 	fi
 }
 
+# kernel_tcp PAGES: the same transfer through PUMA's TCP transport, from
+# the transport benchmark module to its sink on the server (port 7072).
+kernel_tcp() {
+	_n=$1
+	_ko=/lib/modules/puma/puma_transport_bench.ko
+	[ "$_n" -gt 0 ] && [ -e "$_ko" ] || return 0
+	if insmod "$_ko" role=source addr="$server:7072" pages="$_n"; then
+		for _kv in $(dmesg | grep 'puma_transport_bench: source ' | tail -1); do
+			case "$_kv" in
+			*=*) echo "PUMA-RESULT tcpk.$_kv" ;;
+			esac
+		done
+		rmmod puma_transport_bench
+	else
+		dmesg | grep puma_transport_bench | tail -3
+		puma_fail "PUMA transport benchmark to $server:7072 failed"
+	fi
+}
+
 ip link set lo up
 ip addr add "$my_ip/24" dev eth0 || { puma_fail "cannot set $my_ip"; exit 1; }
 ip link set eth0 mtu "${pc_mtu:-1500}" || puma_fail "cannot set MTU ${pc_mtu:-1500}"
@@ -232,6 +251,7 @@ if [ "$tcp_max" -gt 0 ]; then
 	[ "$n" -gt 0 ] || n=$tcp_max
 	[ "$n" -le "$tcp_max" ] || n=$tcp_max
 	tcp_baseline "$n"
+	kernel_tcp "$n"
 	snap stats.end
 fi
 puma_result connects "$(connects)"
