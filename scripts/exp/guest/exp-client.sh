@@ -136,13 +136,13 @@ cold() {
 # the whole file: what the client's cache cannot keep goes to the server
 fill() {
 	puma_step "fill.$1.cold" cold || return 1
-	_b=$(pstat puts_sent)
-	_t0=$(puma_uptime)
-	puma_result "fill.$1.t_start" "$_t0"
+	xb=$(pstat puts_sent)
+	xf0=$(puma_uptime)
+	puma_result "fill.$1.t_start" "$xf0"
 	puma_bc "fill.$1" --state "$state" read "$F" --seq || return 1
 	settle
-	puma_result "fill.$1.s" "$(puma_elapsed "$_t0")"
-	puma_result "fill.$1.puts" "$(($(pstat puts_sent) - _b))"
+	puma_result "fill.$1.s" "$(puma_elapsed "$xf0")"
+	puma_result "fill.$1.puts" "$(($(pstat puts_sent) - xb))"
 }
 
 exp1() {

@@ -89,6 +89,9 @@ lending_events() {
 	}' "$tr/trace"
 }
 
+# Variables of these functions are x-prefixed: lib.sh's helpers use
+# _-prefixed globals (_n, _t0, _k...), which busybox sh does not scope.
+
 # cold_own: the server's own file out of its page cache (unmount and
 # mount; no global drop_caches, which would not spare hosted pages' mapping)
 cold_own() {
@@ -99,37 +102,37 @@ cold_own() {
 }
 
 cmd_malloc() {
-	_n=$1
-	_tot=$2
-	case "$_tot" in
+	xn=$1
+	xtot=$2
+	case "$xtot" in
 	*%)	# a share of MemTotal
-		_tot="$(($(puma_meminfo MemTotal) * ${_tot%\%} / 100))K" ;;
+		xtot="$(($(puma_meminfo MemTotal) * ${xtot%\%} / 100))K" ;;
 	esac
-	set -- "$_n" "$_tot" "$3" "$4"
-	puma_result "$_n.total" "$_tot"
-	puma_result "$_n.hosted_before" "$(pstat "$stats" hosted)"
-	puma_result "$_n.reclaimed_before" "$(pstat "$stats" reclaimed)"
-	puma_result "$_n.suspends_before" "$(pstat "$stats" server_suspends)"
-	puma_mem_report "$_n.mem_before"
-	puma_result "$_n.t_start" "$(puma_uptime)"
-	echo "PUMA-STEP $_n: mallocbench --total $2 --chunk $3 --duration $4"
+	set -- "$xn" "$xtot" "$3" "$4"
+	puma_result "$xn.total" "$xtot"
+	puma_result "$xn.hosted_before" "$(pstat "$stats" hosted)"
+	puma_result "$xn.reclaimed_before" "$(pstat "$stats" reclaimed)"
+	puma_result "$xn.suspends_before" "$(pstat "$stats" server_suspends)"
+	puma_mem_report "$xn.mem_before"
+	puma_result "$xn.t_start" "$(puma_uptime)"
+	echo "PUMA-STEP $xn: mallocbench --total $2 --chunk $3 --duration $4"
 	if mallocbench --total "$2" --chunk "$3" --duration "$4" \
-	   --csv "/run/malloc-$_n.csv" >/run/mb.out 2>&1; then
+	   --csv "/run/malloc-$xn.csv" >/run/mb.out 2>&1; then
 		:
 	else
-		puma_fail "$_n: mallocbench exited with status $?"
+		puma_fail "$xn: mallocbench exited with status $?"
 	fi
 	cat /run/mb.out
 	for _kv in $(grep '^MALLOCBENCH alloc ' /run/mb.out | tail -1); do
 		case "$_kv" in
-		*=*) echo "PUMA-RESULT $_n.$_kv" ;;
+		*=*) echo "PUMA-RESULT $xn.$_kv" ;;
 		esac
 	done
-	puma_result "$_n.t_end" "$(puma_uptime)"
-	puma_result "$_n.hosted_after" "$(pstat "$stats" hosted)"
-	puma_result "$_n.reclaimed_after" "$(pstat "$stats" reclaimed)"
-	puma_result "$_n.suspends_after" "$(pstat "$stats" server_suspends)"
-	puma_export "/run/malloc-$_n.csv"
+	puma_result "$xn.t_end" "$(puma_uptime)"
+	puma_result "$xn.hosted_after" "$(pstat "$stats" hosted)"
+	puma_result "$xn.reclaimed_after" "$(pstat "$stats" reclaimed)"
+	puma_result "$xn.suspends_after" "$(pstat "$stats" server_suspends)"
+	puma_export "/run/malloc-$xn.csv"
 }
 
 cmd_mode() {
@@ -155,13 +158,13 @@ cmd_policy() {
 }
 
 cmd_seq() {
-	_n=$1
-	_k=0
-	while [ "$_k" -lt "$2" ]; do
-		_k=$((_k + 1))
-		puma_bc "$_n.pass$_k" --state "$state" read "$F" --seq
+	xn=$1
+	xk=0
+	while [ "$xk" -lt "$2" ]; do
+		xk=$((xk + 1))
+		puma_bc "$xn.pass$xk" --state "$state" read "$F" --seq
 	done
-	cmd_snap "$_n"
+	cmd_snap "$xn"
 }
 
 cmd_snap() {
@@ -173,25 +176,25 @@ cmd_snap() {
 }
 
 cmd_io() {
-	_n=$1
-	_sec=$2
+	xn=$1
+	xsec=$2
 	[ "${ps_file:-0}" = 1 ] || { puma_fail "io: no server file"; return 1; }
-	puma_result "$_n.hosted_before" "$(pstat "$stats" hosted)"
-	puma_result "$_n.reclaimed_before" "$(pstat "$stats" reclaimed)"
-	puma_result "$_n.suspends_before" "$(pstat "$stats" server_suspends)"
-	puma_result "$_n.state_before" "$(awk '$1 == "state" { print $2 }' "$det")"
-	puma_result "$_n.mode" "$(cat "$param")"
-	_t0=$(puma_uptime)
-	puma_result "$_n.t_start" "$_t0"
-	puma_bc "$_n" --state "$state" read "$F" --random --seed 7 \
-		--count 100000000 --seconds "$_sec" --csv "/run/io-$_n.csv"
-	_t1=$(puma_uptime)
-	puma_result "$_n.t_end" "$_t1"
-	puma_result "$_n.hosted_after" "$(pstat "$stats" hosted)"
-	puma_result "$_n.reclaimed_after" "$(pstat "$stats" reclaimed)"
-	puma_result "$_n.suspends_after" "$(pstat "$stats" server_suspends)"
+	puma_result "$xn.hosted_before" "$(pstat "$stats" hosted)"
+	puma_result "$xn.reclaimed_before" "$(pstat "$stats" reclaimed)"
+	puma_result "$xn.suspends_before" "$(pstat "$stats" server_suspends)"
+	puma_result "$xn.state_before" "$(awk '$1 == "state" { print $2 }' "$det")"
+	puma_result "$xn.mode" "$(cat "$param")"
+	xt0=$(puma_uptime)
+	puma_result "$xn.t_start" "$xt0"
+	puma_bc "$xn" --state "$state" read "$F" --random --seed 7 \
+		--count 100000000 --seconds "$xsec" --csv "/run/io-$xn.csv"
+	xt1=$(puma_uptime)
+	puma_result "$xn.t_end" "$xt1"
+	puma_result "$xn.hosted_after" "$(pstat "$stats" hosted)"
+	puma_result "$xn.reclaimed_after" "$(pstat "$stats" reclaimed)"
+	puma_result "$xn.suspends_after" "$(pstat "$stats" server_suspends)"
 	# Suspensions and resumptions while the server's I/O ran.
-	lending_events | awk -F, -v t0="$_t0" -v t1="$_t1" -v n="$_n" '
+	lending_events | awk -F, -v t0="$xt0" -v t1="$xt1" -v n="$xn" '
 		$1 + 0 >= t0 + 0 && $1 + 0 <= t1 + 0 {
 			if ($2 == "suspend") {
 				s++
@@ -206,7 +209,7 @@ cmd_io() {
 				printf "PUMA-RESULT %s.first_suspend_reason=%s\n", n, why
 			}
 		}'
-	puma_export "/run/io-$_n.csv"
+	puma_export "/run/io-$xn.csv"
 }
 
 ip link set lo up
