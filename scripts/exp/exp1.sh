@@ -30,7 +30,8 @@
 #   - p99 with hosted pages <= 2.0x p99 without (the "within 2x").
 #
 #   exp1.sh [--short] [--kdir DIR] [--outdir DIR] [--dur SEC]
-#           [--no-assert] [--verbose]
+#           [--no-assert] [--report-only] [--verbose]
+# (--report-only: only the report of an earlier run in OUTDIR)
 #
 # Outputs in OUTDIR/report/: malloc-nohost.csv, malloc-host.csv
 # (t_s,latency_ms), server-memory.csv, exp1.png (latency over time, both
@@ -47,6 +48,7 @@ kdir=
 outdir=
 dur=300
 assert=1
+report_only=
 verbose=
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--outdir) outdir=$2; shift 2 ;;
 	--dur) dur=$2; shift 2 ;;
 	--no-assert) assert=; shift ;;
+	--report-only) report_only=1; shift ;;
 	--verbose) verbose=--verbose; shift ;;
 	-h|--help) sed -n '3,40s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -65,7 +68,9 @@ done
 t0=$(date +%s)
 
 rc=0
-"$here/exp-pair.sh" --exp exp1 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
+[ -z "$report_only" ] ||
+	rc=$(grep -q '^server.status=pass' "$outdir/results.txt" && grep -q '^client.status=pass' "$outdir/results.txt" && echo 0 || echo 1)
+[ -n "$report_only" ] || "$here/exp-pair.sh" --exp exp1 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
 	--server-mem 512M --client-mem 256M --server-params max_hosted_pct=90 --timeout $((dur * 3 + 900)) $verbose \
 	ex_malloc_total=70% ex_malloc_chunk=1M ex_malloc_dur="$dur" || rc=$?
 res=$outdir/results.txt
@@ -76,6 +81,8 @@ get() { sed -n "s/^$1=//p" "$res" | tail -1; }
 num() { local v; v=$(get "$1"); echo "${v:-0}"; }
 sum=$rep/summary.txt
 : >"$sum"
+d=$(get host.params | tr ',' '\n' | sed -n 's/^ex_malloc_dur=//p')
+dur=${d:-$dur}
 put() { echo "$1=$2" >>"$sum"; }
 
 for r in nohost host; do
@@ -95,7 +102,7 @@ put fill.puts "$(get client.fill.host.puts)"
 put fill.s "$(get client.fill.host.s)"
 p99n=$(num server.nohost.p99_us)
 p99h=$(num server.host.p99_us)
-ratio=$(awk -v a="$p99h" -v b="$p99n" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+ratio=$(awk -v a="$p99h" -v b="$p99n" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 put p99_ratio "$ratio"
 mem=$outdir/server/files/mem.csv
 if [ -r "$mem" ]; then

@@ -79,7 +79,7 @@ put() { echo "$1=$2" >>"$sum"; }
 share() {
 	awk -v h="$(num "server.$1.hosted")" -v a="$(num "server.$1.mem.activefile_kb")" \
 	    -v i="$(num "server.$1.mem.inactivefile_kb")" \
-	    'BEGIN { printf "%.3f", a + i > 0 ? h * 4 / (a + i) : 0 }'
+	    'BEGIN { printf "%.3f", (a + i > 0 ? h * 4 / (a + i) : 0) }'
 }
 mem=$outdir/server/files/mem.csv
 for p in off on; do

@@ -277,4 +277,6 @@ lending_events >>/run/lending.csv
 puma_export /run/lending.csv
 puma_result samples "$(($(wc -l <"$csv") - 1))"
 puma_export "$csv" mem.csv
-[ "${ps_file:-0}" = 1 ] && umount "$mnt"
+if [ "${ps_file:-0}" = 1 ]; then
+	umount "$mnt"
+fi
