@@ -43,7 +43,8 @@
 #     end of the server's I/O (no re-activation).
 #
 #   exp4.sh [--short] [--kdir DIR] [--outdir DIR] [--modes LIST]
-#           [--io SEC] [--no-assert] [--verbose]
+#           [--io SEC] [--no-assert] [--report-only] [--verbose]
+# (--report-only: only the report of an earlier run in OUTDIR)
 #
 # --short: modes "combined" only, IO 60 s (about 6 minutes); default all
 # four modes, IO 90 s (about 22 minutes on 2 cores, TCG).
@@ -66,6 +67,7 @@ io=90
 pre=20
 post=10
 assert=1
+report_only=
 verbose=
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -75,6 +77,7 @@ while [ $# -gt 0 ]; do
 	--modes) modes=$2; shift 2 ;;
 	--io) io=$2; shift 2 ;;
 	--no-assert) assert=; shift ;;
+	--report-only) report_only=1; shift ;;
 	--verbose) verbose=--verbose; shift ;;
 	-h|--help) sed -n '3,56s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
@@ -88,7 +91,16 @@ t0=$(date +%s)
 nmodes=$(echo "$modes" | tr , '\n' | wc -l)
 
 rc=0
-"$here/exp-pair.sh" --exp exp4 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
+if [ -n "$report_only" ]; then
+	# only the report of an earlier run in OUTDIR
+	rc=$(grep -q '^server.status=pass' "$outdir/results.txt" &&
+	     grep -q '^client.status=pass' "$outdir/results.txt" && echo 0 || echo 1)
+	p=$(sed -n 's/^host.params=//p' "$outdir/results.txt" | tr ',' '\n')
+	modes=$(echo "$p" | sed -n 's/^ex_modes=//p' | paste -sd, -)
+	io=$(echo "$p" | sed -n 's/^ex_io=//p'); pre=$(echo "$p" | sed -n 's/^ex_pre=//p')
+	post=$(echo "$p" | sed -n 's/^ex_post=//p')
+fi
+[ -n "$report_only" ] || "$here/exp-pair.sh" --exp exp4 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
 	--server-mem 384M --client-mem 256M --server-blocks 24576 --server-iops 400 --server-params max_hosted_pct=90 \
 	--timeout $(( io + nmodes * (io + pre + post + 400) + 600 )) $verbose \
 	ex_modes="$modes" ex_ref=1 ex_pre="$pre" ex_io="$io" ex_post="$post" || rc=$?
@@ -160,7 +172,7 @@ row() { printf '%-14s %9s %7s %9s %9s %11s %9s %13s\n' "$@"; }
 		fs=$(s "$m.first_suspend_s")
 		row "$m" "$(s "$m.server_iops")" "$(calc '%.2f' "$(s "$m.server_ratio")")" \
 			"$(s "$m.client_iops_before")" "$(s "$m.client_iops_during")" \
-			"${fs:+${fs} s}${fs:-none}" "$(s "$m.io_suspends")" "$(s "$m.reactivations")"
+"$(if [ -n "$fs" ]; then echo "$fs s"; else echo none; fi)" "$(s "$m.io_suspends")" "$(s "$m.reactivations")"
 	done
 } >"$rep/table.txt"
 cat "$rep/table.txt"
@@ -170,7 +182,7 @@ if command -v gnuplot >/dev/null; then
 		[ -s "$rep/server-io-$m.csv" ] || continue
 		lend=
 		[ -s "$rep/lending-$m.csv" ] &&
-			lend=", '$rep/lending-$m.csv' using 1:2 axes x1y2 every ::1 with steps lw 1 lc rgb 'gray50' title 'lending suspended'"
+			lend=", '$rep/lending-$m.csv' every ::1 using 1:2 axes x1y2 with steps lw 1 lc rgb 'gray50' title 'lending suspended'"
 		gnuplot <<EOF || echo "exp4: gnuplot failed" >&2
 set terminal pngcairo size 1000,600
 set output '$rep/exp4-$m.png'
