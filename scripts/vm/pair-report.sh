@@ -113,6 +113,7 @@ fi
 
 # --- table -----------------------------------------------------------------
 s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
+num_s() { local v; v=$(s "$1"); echo "${v:-0}"; }
 ms() {
 	local v
 	v=$(s "$1")
@@ -146,7 +147,7 @@ row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 	row "verification failures (whole run)" "" "$(s failures_total)"
 	if [ -n "$(s puma.gets)" ]; then
 		row "pages lent (server hosted, peak)" "-" \
-			"$(s server.hosted_peak) ($(mib "$(( $(s server.hosted_peak) * 4096 ))"))"
+			"$(s server.hosted_peak) ($(mib "$(( $(num_s server.hosted_peak) * 4096 ))"))"
 		row "bytes over the wire (PUMA phase)" "-" "$(mib "$(s puma.wire_bytes)")"
 		row "server: lending suspended / reclaimed" "-" \
 			"$(s server.suspends) times / $(s server.reclaimed) pages"
