@@ -101,6 +101,16 @@ cold_own() {
 	fi
 }
 
+# vmsnap PREFIX: reclaim counters and free blocks per order, to tell
+# memory-pressure reclaim from high-order (kswapd order > 0) reclaim
+vmsnap() {
+	[ -r /proc/vmstat ] && awk -v p="$1" '$1 ~ /^(pgsteal_kswapd|pgsteal_direct|pgscan_kswapd|pgscan_direct|allocstall_dma32|allocstall_normal|pageoutrun|kswapd_low_wmark_hit_quickly|kswapd_high_wmark_hit_quickly|workingset_refault_file|workingset_activate_file)$/ {
+		printf "PUMA-RESULT %s.vm.%s=%s\n", p, $1, $2 }' /proc/vmstat
+	[ -r /proc/buddyinfo ] && awk -v p="$1" '$4 == "DMA32" {
+		s = $5; for (i = 6; i <= NF; i++) s = s ":" $i
+		printf "PUMA-RESULT %s.buddy_dma32=%s\n", p, s }' /proc/buddyinfo
+}
+
 cmd_malloc() {
 	xn=$1
 	xtot=$2
@@ -114,6 +124,7 @@ cmd_malloc() {
 	puma_result "$xn.reclaimed_before" "$(pstat "$stats" reclaimed)"
 	puma_result "$xn.suspends_before" "$(pstat "$stats" server_suspends)"
 	puma_mem_report "$xn.mem_before"
+	vmsnap "$xn.before"
 	puma_result "$xn.t_start" "$(puma_uptime)"
 	echo "PUMA-STEP $xn: mallocbench --total $2 --chunk $3 --duration $4"
 	if mallocbench --total "$2" --chunk "$3" --duration "$4" \
@@ -132,6 +143,7 @@ cmd_malloc() {
 	puma_result "$xn.hosted_after" "$(pstat "$stats" hosted)"
 	puma_result "$xn.reclaimed_after" "$(pstat "$stats" reclaimed)"
 	puma_result "$xn.suspends_after" "$(pstat "$stats" server_suspends)"
+	vmsnap "$xn.after"
 	puma_export "/run/malloc-$xn.csv"
 }
 
@@ -184,6 +196,7 @@ cmd_io() {
 	puma_result "$xn.suspends_before" "$(pstat "$stats" server_suspends)"
 	puma_result "$xn.state_before" "$(awk '$1 == "state" { print $2 }' "$det")"
 	puma_result "$xn.mode" "$(cat "$param")"
+	vmsnap "$xn.before"
 	xt0=$(puma_uptime)
 	puma_result "$xn.t_start" "$xt0"
 	puma_bc "$xn" --state "$state" read "$F" --random --seed 7 \
@@ -193,6 +206,7 @@ cmd_io() {
 	puma_result "$xn.hosted_after" "$(pstat "$stats" hosted)"
 	puma_result "$xn.reclaimed_after" "$(pstat "$stats" reclaimed)"
 	puma_result "$xn.suspends_after" "$(pstat "$stats" server_suspends)"
+	vmsnap "$xn.after"
 	# Suspensions and resumptions while the server's I/O ran.
 	lending_events | awk -F, -v t0="$xt0" -v t1="$xt1" -v n="$xn" '
 		$1 + 0 >= t0 + 0 && $1 + 0 <= t1 + 0 {
