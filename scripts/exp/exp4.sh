@@ -96,7 +96,10 @@ if [ -n "$report_only" ]; then
 	rc=$(grep -q '^server.status=pass' "$outdir/results.txt" &&
 	     grep -q '^client.status=pass' "$outdir/results.txt" && echo 0 || echo 1)
 	p=$(sed -n 's/^host.params=//p' "$outdir/results.txt" | tr ',' '\n')
-	modes=$(echo "$p" | sed -n 's/^ex_modes=//p' | paste -sd, -)
+	# host.params joins with commas, as ex_modes does: take the modes
+	# from the server's results
+	modes=$(sed -n 's/^server\.\([a-z]*\)\.mode=.*/\1/p' "$outdir/results.txt" |
+		grep -v "^reference$" | awk "!s[\$0]++" | paste -sd, -)
 	io=$(echo "$p" | sed -n 's/^ex_io=//p'); pre=$(echo "$p" | sed -n 's/^ex_pre=//p')
 	post=$(echo "$p" | sed -n 's/^ex_post=//p')
 fi
