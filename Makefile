@@ -113,6 +113,7 @@ help:
 	@echo '  vm-pair-e2e two VMs over TCP, short scenario, speed-up floor (KDIR=...)'
 	@echo '  vm-pair-kill two VMs over TCP, server VM killed mid-run (KDIR=...)'
 	@echo '  vm-victim   the local victim cache example in one QEMU VM, verified'
+	@echo '  exp1..exp4, experiments  the paper experiments on two VMs (EXP_ARGS=--short; Documentation/experiments.rst)'
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
 	@echo '  tools       static user-space tools: blockcheck, mallocbench, tcpbench'
 	@echo '  kunit       KUnit suites under UML (lockdep, KASAN, DEBUG_LIST)'
