@@ -457,6 +457,7 @@ static const struct cleancache_ops puma_cleancache_ops = {
 	.refault		= puma_signal_refault,
 	.deactivate		= puma_signal_deactivate,
 	.file_inactive_is_low	= puma_signal_file_inactive_is_low,
+	.hosted_pages		= puma_signal_hosted_pages,
 };
 
 /* Sending */

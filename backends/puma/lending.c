@@ -50,6 +50,7 @@ static struct delayed_work puma_lending_work;
 static int puma_detector_mode_param = PUMA_DETECTOR_MODE_DEFAULT;
 static unsigned int puma_detector_window_ms = 3000;
 static bool puma_deactivation_policy = true;
+static bool puma_hosted_workingset = true;
 
 static int puma_detector_mode_set(const char *val,
 				  const struct kernel_param *kp)
@@ -141,6 +142,9 @@ MODULE_PARM_DESC(floor_permille,
 module_param_named(deactivation_policy, puma_deactivation_policy, bool, 0644);
 MODULE_PARM_DESC(deactivation_policy,
 		 "server: turn cold active file pages over to hosting (default Y)");
+module_param_named(hosted_workingset, puma_hosted_workingset, bool, 0644);
+MODULE_PARM_DESC(hosted_workingset,
+		 "server: a local page pushed out by hosted pages is activated, and counts as a shadow hit, when it refaults (default Y)");
 
 static void puma_lending_work_fn(struct work_struct *work)
 {
@@ -199,12 +203,35 @@ bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
 	if (!READ_ONCE(puma_lending_started) ||
 	    !READ_ONCE(puma_deactivation_policy))
 		return false;
+	/* The node needs its cache: its active pages are not for hosting. */
+	if (puma_detector_suspended(&puma_detector))
+		return false;
 	/* Hosted folios are charged to the root: leave other groups alone. */
 	memcg = lruvec_memcg(lruvec);
 	if (memcg && parent_mem_cgroup(memcg))
 		return false;
 	return puma_policy_inactive_is_low(&puma_policy, inactive, active,
 					   puma_rlru_node_count(lruvec_pgdat(lruvec)->node_id));
+}
+
+/*
+ * The hosted pages are the node's to take back, so a local page they
+ * pushed out is part of the node's workingset: the kernel activates it
+ * when it refaults, which both protects it from the hosted pages and
+ * reports a shadow hit at the first such read, not once the active list
+ * has grown.
+ */
+unsigned long puma_signal_hosted_pages(struct lruvec *lruvec)
+{
+	struct mem_cgroup *memcg;
+
+	if (!READ_ONCE(puma_lending_started) ||
+	    !READ_ONCE(puma_hosted_workingset))
+		return 0;
+	memcg = lruvec_memcg(lruvec);
+	if (memcg && parent_mem_cgroup(memcg))
+		return 0;
+	return puma_rlru_node_count(lruvec_pgdat(lruvec)->node_id);
 }
 
 /* A server-only node caches none of its own file systems. */
@@ -252,6 +279,7 @@ static const struct cleancache_ops puma_server_cleancache_ops = {
 	.refault		= puma_signal_refault,
 	.deactivate		= puma_signal_deactivate,
 	.file_inactive_is_low	= puma_signal_file_inactive_is_low,
+	.hosted_pages		= puma_signal_hosted_pages,
 };
 
 static int puma_detector_show(struct seq_file *m, void *v)
@@ -282,6 +310,8 @@ static int puma_detector_show(struct seq_file *m, void *v)
 		   puma_policy_hosted_permille(&puma_policy));
 	seq_printf(m, "floor_permille %u\n",
 		   puma_policy_floor_permille(&puma_policy));
+	seq_printf(m, "hosted_workingset %s\n",
+		   READ_ONCE(puma_hosted_workingset) ? "on" : "off");
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(puma_detector);

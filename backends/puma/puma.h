@@ -88,5 +88,6 @@ void puma_signal_deactivate(unsigned long nr_pages);
 bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
 				      unsigned long inactive,
 				      unsigned long active);
+unsigned long puma_signal_hosted_pages(struct lruvec *lruvec);
 
 #endif /* _PUMA_BACKEND_H */

@@ -24,7 +24,9 @@
 #include <linux/highmem.h>
 #include <linux/list.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/page-flags.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -48,6 +50,40 @@ struct puma_session {
 	struct puma_wire_key reports[PUMA_REPORT_RING];
 	struct work_struct report_work;
 };
+
+/*
+ * Where hosted pages join the LRU.  "inactive" (the default) ranks them
+ * below every local page used twice, so reclaim takes them back first;
+ * "full" inserts them active, like the paper's first design (its figure
+ * 5a), for comparison: the node then gets its memory back only as fast
+ * as reclaim deactivates them.
+ */
+static bool puma_hosted_active;
+
+static int puma_hosted_lru_set(const char *val, const struct kernel_param *kp)
+{
+	if (sysfs_streq(val, "inactive"))
+		WRITE_ONCE(puma_hosted_active, false);
+	else if (sysfs_streq(val, "full"))
+		WRITE_ONCE(puma_hosted_active, true);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int puma_hosted_lru_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  READ_ONCE(puma_hosted_active) ? "full" : "inactive");
+}
+
+static const struct kernel_param_ops puma_hosted_lru_ops = {
+	.set = puma_hosted_lru_set,
+	.get = puma_hosted_lru_get,
+};
+module_param_cb(hosted_lru, &puma_hosted_lru_ops, NULL, 0644);
+MODULE_PARM_DESC(hosted_lru,
+		 "server: hosted pages join the inactive list (inactive, default) or the active one (full)");
 
 static struct {
 	struct mutex lock;		/* sessions, closing, suspended */
@@ -224,6 +260,9 @@ static void puma_session_put(struct puma_session *s,
 		/* The received page becomes the hosted folio: no copy. */
 		folio = page_folio(msg->pages[i]);
 		msg->pages[i] = NULL;
+		/* Not on an LRU yet: the flag picks the list it joins. */
+		if (READ_ONCE(puma_hosted_active))
+			folio_set_active(folio);
 		err = puma_rlru_insert(s->rlru, &key, folio,
 				       GFP_KERNEL | __GFP_NOWARN);
 		if (err == -EEXIST) {
@@ -232,6 +271,8 @@ static void puma_session_put(struct puma_session *s,
 			err = puma_rlru_insert(s->rlru, &key, folio,
 					       GFP_KERNEL | __GFP_NOWARN);
 		}
+		if (err)
+			folio_clear_active(folio);	/* checked when freed */
 		folio_put(folio);
 		puma_count(err ? PUMA_STAT_SRV_PUT_DROPS : PUMA_STAT_SRV_STORED,
 			   1);

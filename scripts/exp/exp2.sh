@@ -3,22 +3,23 @@
 #
 # Experiment 2 (paper figure 5): client I/O, then server I/O.  The
 # client fills the server with hosted pages and goes idle; then the
-# server reads its own file at random.  Hosted pages sit on the inactive
-# list only, so the server's reclaim takes them back first and its own
-# pages, which get activated, win: the figure shows the server's memory
-# over time (local active, local inactive, hosted) and how fast its
-# benchmark gets back to its reference.
+# server reads its own file at random.  Where hosted pages join the LRU
+# decides how fast the server gets its memory back: on the inactive list
+# only (the backend's default, hosted_lru=inactive), the server's reclaim
+# takes them first and its own pages, which get activated, win; on the
+# full LRU (hosted_lru=full, the paper's first design) they are inserted
+# active and the server gets them back only as reclaim deactivates them.
+# The figure shows the server's memory over time (local active, local
+# inactive, hosted) and how fast its benchmark gets back to its reference.
 #
 # Two VMs (scripts/exp/exp-pair.sh): a 384 MiB server with its own
 # 96 MiB stamped file (400-IOPS disk), a 256 MiB client with a 384 MiB
 # stamped file (25 IOPS).  detector=off (the paper's figure 5 precedes
 # the detector), max_hosted_pct=90, deactivation policy on (default).
 #   reference  the server's random reads over its file, cold, nothing hosted
-#   hosted     the client fills the server (cold cache, sequential pass),
-#              then the same random reads on the server for IO s
-#
-# Only the inactive-only placement is measured: the backend has no switch
-# to put hosted pages on the full LRU, the paper's other curve.
+#   PLACEMENT  (inactive, then full) the server's file cold, the client
+#              fills the server (cold cache, sequential pass), then the
+#              same random reads on the server for IO s
 #
 # Figures of merit: the reference's IOPS at the end (mean of its last
 # 10 s); for each run, the time until the server's IOPS (5 s moving
@@ -28,12 +29,14 @@
 #
 # Time scale: IO s of server I/O (default 120) on a 400-IOPS disk.
 #
-#   exp2.sh [--kdir DIR] [--outdir DIR] [--io SEC] [--verbose]
+#   exp2.sh [--kdir DIR] [--outdir DIR] [--io SEC] [--lru LIST] [--verbose]
 #
-# Outputs in OUTDIR/report/: server-io-reference.csv, server-io-hosted.csv
-# (t_s,iops), server-memory.csv (t_s,active_file_mib,
-# local_inactive_file_mib,hosted_mib; t = 0 at the server's I/O start),
-# exp2.png (memory and IOPS over time), summary.txt.  About 9 minutes.
+# --lru: placements to run, comma-separated (default inactive,full).
+# Outputs in OUTDIR/report/: server-io-reference.csv,
+# server-io-PLACEMENT.csv (t_s,iops), server-memory-PLACEMENT.csv
+# (t_s,active_file_mib,local_inactive_file_mib,hosted_mib; t = 0 at the
+# server's I/O start), exp2-PLACEMENT.png (memory and IOPS over time),
+# summary.txt.  About 13 minutes.
 # Exit: 0 pass, 1 fail, 2 usage.
 
 set -euo pipefail
@@ -44,18 +47,23 @@ die() { echo "exp2: error: $*" >&2; exit 2; }
 kdir=
 outdir=
 io=120
+lru=inactive,full
 verbose=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kdir) kdir=$2; shift 2 ;;
 	--outdir) outdir=$2; shift 2 ;;
 	--io) io=$2; shift 2 ;;
+	--lru) lru=$2; shift 2 ;;
 	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,38s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,41s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
 [[ "$io" =~ ^[0-9]+$ ]] || die "bad --io '$io'"
+[[ "$lru" =~ ^(inactive|full)(,(inactive|full))?$ ]] || die "bad --lru '$lru'"
+nlru=$(echo "$lru" | tr , '\n' | wc -l)
+runs="reference ${lru//,/ }"
 [ -n "$outdir" ] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-exp2.XXXXXX")
 t0=$(date +%s)
 
@@ -63,7 +71,8 @@ rc=0
 "$here/exp-pair.sh" --exp exp2 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
 	--server-mem 384M --client-mem 256M --server-blocks 24576 --server-iops 400 \
 	--server-params "detector=off max_hosted_pct=90" \
-	--timeout $(( 2 * io + 1200 )) $verbose ex_io="$io" || rc=$?
+	--timeout $(( (1 + nlru) * io + nlru * 600 + 600 )) $verbose \
+	ex_io="$io" ex_lru="$lru" || rc=$?
 res=$outdir/results.txt
 [ -r "$res" ] || { echo "exp2: FAIL: no results" >&2; exit 1; }
 rep=$outdir/report
@@ -74,7 +83,7 @@ sum=$rep/summary.txt
 : >"$sum"
 put() { echo "$1=$2" >>"$sum"; }
 files=$outdir/server/files
-for r in reference hosted; do
+for r in $runs; do
 	[ -r "$files/io-$r.csv" ] &&
 		awk -F, 'NR == 1 { print "t_s,iops"; next } { print $1 "," $2 }' \
 			"$files/io-$r.csv" >"$rep/server-io-$r.csv"
@@ -96,50 +105,58 @@ t90() {
 		}
 		print "never" }' "$1"
 }
-for r in reference hosted; do
+for r in $runs; do
 	[ -s "$rep/server-io-$r.csv" ] && put "$r.t90_s" "$(t90 "$rep/server-io-$r.csv")"
 done
-ts=$(num server.hosted.t_start)
-te=$(num server.hosted.t_end)
 mem=$files/mem.csv
-[ -r "$mem" ] && awk -F, -v a="$ts" -v b="$te" '
-	NR == 1 { print "t_s,active_file_mib,local_inactive_file_mib,hosted_mib"; next }
-	$1 + 0 >= a - 20 && $1 + 0 <= b + 0 {
-		h = $5 * 4; li = $4 - h; if (li < 0) li = 0
-		printf "%.1f,%.1f,%.1f,%.1f\n", $1 - a, $3 / 1024, li / 1024, h / 1024 }' \
-	"$mem" >"$rep/server-memory.csv"
+for l in ${lru//,/ }; do
+	ts=$(num "server.$l.t_start")
+	te=$(num "server.$l.t_end")
+	# Hosted pages count as hosted wherever they sit: with hosted_lru=full
+	# some are on the active list, and "local" inactive is a lower bound.
+	[ -r "$mem" ] && awk -F, -v a="$ts" -v b="$te" '
+		NR == 1 { print "t_s,active_file_mib,local_inactive_file_mib,hosted_mib"; next }
+		$1 + 0 >= a - 20 && $1 + 0 <= b + 0 {
+			h = $5 * 4; li = $4 - h; if (li < 0) li = 0
+			printf "%.1f,%.1f,%.1f,%.1f\n", $1 - a, $3 / 1024, li / 1024, h / 1024 }' \
+		"$mem" >"$rep/server-memory-$l.csv"
+done
 
 s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
-row() { printf '%-46s %14s %14s\n' "$1" "$2" "$3"; }
+row() { printf '%-46s' "$1"; shift; printf ' %14s' "$@"; echo; }
+# shellcheck disable=SC2046,SC2086 # one column per run
 {
-	echo "Experiment 2: client I/O, then server I/O (hosted pages inactive-only)"
-	row "" "reference" "after hosting"
-	row "pages hosted at the server's I/O start" "$(s reference.hosted_before)" "$(s hosted.hosted_before)"
-	row "pages hosted at its end" "$(s reference.hosted_after)" "$(s hosted.hosted_after)"
-	row "server IOPS, mean over ${io} s" "$(s reference.iops)" "$(s hosted.iops)"
-	row "time to 90 % of the reference's end IOPS ($ref_end)" "$(s reference.t90_s) s" "$(s hosted.t90_s) s"
+	echo "Experiment 2: client I/O, then server I/O (hosted pages: ${lru//,/ then })"
+	row "" $runs
+	row "pages hosted at the server's I/O start" $(for r in $runs; do s "$r.hosted_before"; done)
+	row "pages hosted at its end" $(for r in $runs; do s "$r.hosted_after"; done)
+	row "server IOPS, mean over ${io} s" $(for r in $runs; do s "$r.iops"; done)
+	row "time to 90 % of the reference's end IOPS ($ref_end)" $(for r in $runs; do echo "$(s "$r.t90_s")s"; done)
 } >"$rep/table.txt"
 cat "$rep/table.txt"
 
-if command -v gnuplot >/dev/null && [ -s "$rep/server-memory.csv" ]; then
-	gnuplot <<EOF || echo "exp2: gnuplot failed" >&2
+if command -v gnuplot >/dev/null; then
+	for l in ${lru//,/ }; do
+		[ -s "$rep/server-memory-$l.csv" ] || continue
+		gnuplot <<EOF || echo "exp2: gnuplot failed" >&2
 set terminal pngcairo size 1000,900
-set output '$rep/exp2.png'
+set output '$rep/exp2-$l.png'
 set datafile separator ','
 set multiplot layout 2,1
 set xlabel 'seconds since the server''s I/O started'
 set grid
 set key left top
-set title 'Server memory: client I/O, then server I/O (hosted pages inactive-only)'
+set title 'Server memory: client I/O, then server I/O (hosted_lru=$l)'
 set ylabel 'MiB'
 set yrange [0:*]
-plot for [c=2:4] '$rep/server-memory.csv' using 1:c every ::1 with lines lw 2 title columnhead(c)
+plot for [c=2:4] '$rep/server-memory-$l.csv' using 1:c every ::1 with lines lw 2 title columnhead(c)
 set title 'Server IOPS'
 set ylabel 'IOPS'
 plot '$rep/server-io-reference.csv' using 1:2 every ::1 with lines lw 1 dt 2 title 'reference (nothing hosted)', \
-     '$rep/server-io-hosted.csv' using 1:2 every ::1 with lines lw 2 title 'after hosting'
+     '$rep/server-io-$l.csv' using 1:2 every ::1 with lines lw 2 title 'after hosting ($l)'
 unset multiplot
 EOF
+	done
 fi
 
 bad=0
@@ -147,6 +164,6 @@ fail() { echo "exp2: FAIL: $*" >&2; bad=1; }
 [ "$rc" -eq 0 ] || fail "a VM failed (exp-pair.sh status $rc)"
 nonzero=$(grep -E '^(client|server)\..*\.(failures|failed_reads)=' "$res" | grep -v '=0$' || true)
 [ -z "$nonzero" ] || fail "verification failures: $nonzero"
-echo "exp2: outputs in $outdir (report/exp2.png, CSVs); total host time $(( $(date +%s) - t0 ))s"
+echo "exp2: outputs in $outdir (report/exp2-*.png, CSVs); total host time $(( $(date +%s) - t0 ))s"
 [ "$bad" -eq 0 ] || { echo "exp2: FAIL" >&2; exit 1; }
 echo "exp2: PASS"

@@ -11,8 +11,9 @@
 #                  client fills it and reads at random ex_run s; the share
 #                  of the server's file cache that is hosted is sampled
 #   ex_name=exp2   client I/O, then server I/O: the server's random reads
-#                  alone (reference); then the client fills the server and
-#                  stays idle while the server reads at random for ex_io s
+#                  alone (reference); then for each placement of ex_lru
+#                  the client fills the server and stays idle while the
+#                  server reads at random for ex_io s
 #   ex_name=exp1   allocation latency on the server: mallocbench while the
 #                  server hosts nothing, then the client fills the server
 #                  (cold cache, sequential pass over its file: the
@@ -33,6 +34,7 @@
 #   ex_ref=1       run the no-client reference first (exp4; default 1)
 #   ex_pre=S ex_io=S ex_post=S                                   (exp4)
 #   ex_run=S                                                     (exp3)
+#   ex_lru=LIST    hosted-page placements, inactive and/or full  (exp2)
 #
 # Results: fill.NAME.* (warm-up pass, puts), NAME.run.* (client random
 # reads of mode NAME); exported client-NAME.csv (per-second IOPS).
@@ -166,7 +168,7 @@ exp4() {
 		srv io reference "$_io" || return 1
 	fi
 	for _m in $(echo "${ex_modes:-off,shadow,deactivation,combined}" | tr , ' '); do
-		srv mode "$_m" || return 1
+		srv mode "$_m" warm || return 1
 		fill "$_m" || return 1
 		snap "stats.$_m.before"
 		_t0=$(puma_uptime)
@@ -203,10 +205,13 @@ exp2() {
 	_io=${ex_io:-120}
 	srv mode off || return 1
 	srv io reference "$_io" || return 1
-	srv mode off || return 1
-	fill hosted || return 1
-	srv snap filled || return 1
-	srv io hosted "$_io" || return 1
+	for _l in $(echo "${ex_lru:-inactive,full}" | tr , ' '); do
+		srv lru "$_l" || return 1
+		srv mode off || return 1
+		fill "$_l" || return 1
+		srv snap "filled.$_l" || return 1
+		srv io "$_l" "$_io" || return 1
+	done
 }
 
 exp3() {

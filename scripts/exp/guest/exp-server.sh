@@ -10,11 +10,14 @@
 #
 #   malloc NAME TOTAL CHUNK SEC   mallocbench (allocation latency, exp. 1);
 #                                 TOTAL may be N% of MemTotal
-#   mode MODE                     detector=MODE, the server's own file
-#                                 cold, wait until lending is on (exp. 4)
+#   mode MODE [warm]              detector=MODE, the server's own file
+#                                 cold (warm: then read once), wait until
+#                                 lending is on (exp. 4)
 #   io NAME SEC                   SEC s of random reads over the server's
 #                                 own file (exp. 4), with the suspensions
 #                                 and resumptions seen meanwhile
+#   lru inactive|full             hosted_lru= (where hosted pages join
+#                                 the LRU, exp. 2)
 #   policy on|off                 deactivation_policy=Y|N, the server's own
 #                                 file cold (exp. 3)
 #   seq NAME PASSES               sequential passes over the server's own
@@ -35,7 +38,8 @@
 #
 # Exported: mem.csv (t_s,memfree_kb,active_file_kb,inactive_file_kb,
 # hosted_pages,server_stored,server_hits,reclaimed,suspended,
-# server_suspends), malloc-NAME.csv (mallocbench), io-NAME.csv
+# server_suspends, then cumulative counters: cpu_busy_ticks,
+# cpu_idle_ticks, cpu_iowait_ticks, pgsteal, pgscan), malloc-NAME.csv (mallocbench), io-NAME.csv
 # (blockcheck per-second series), lending.csv (t_s,event,reason: every
 # suspension and resumption of the run).
 
@@ -104,7 +108,7 @@ cold_own() {
 # vmsnap PREFIX: reclaim counters and free blocks per order, to tell
 # memory-pressure reclaim from high-order (kswapd order > 0) reclaim
 vmsnap() {
-	[ -r /proc/vmstat ] && awk -v p="$1" '$1 ~ /^(pgsteal_kswapd|pgsteal_direct|pgscan_kswapd|pgscan_direct|allocstall_dma32|allocstall_normal|pageoutrun|kswapd_low_wmark_hit_quickly|kswapd_high_wmark_hit_quickly|workingset_refault_file|workingset_activate_file)$/ {
+	[ -r /proc/vmstat ] && awk -v p="$1" '$1 ~ /^(pgsteal_kswapd|pgsteal_direct|pgscan_kswapd|pgscan_direct|allocstall_dma32|allocstall_normal|pageoutrun|kswapd_low_wmark_hit_quickly|kswapd_high_wmark_hit_quickly|workingset_refault_file|workingset_activate_file|compact_stall|compact_success|compact_migrate_scanned|pgmigrate_success|pgdeactivate|pgactivate)$/ {
 		printf "PUMA-RESULT %s.vm.%s=%s\n", p, $1, $2 }' /proc/vmstat
 	[ -r /proc/buddyinfo ] && awk -v p="$1" '$4 == "DMA32" {
 		s = $5; for (i = 6; i <= NF; i++) s = s ":" $i
@@ -150,6 +154,11 @@ cmd_malloc() {
 cmd_mode() {
 	echo "$1" >"$param" || puma_fail "cannot set detector=$1"
 	cold_own
+	# warm: the server has used its file before the client's pages come;
+	# what they push out leaves shadow entries, as on a real server.
+	if [ "${2:-}" = warm ] && [ "${ps_file:-0}" = 1 ]; then
+		puma_bc "mode.$1.warm" --state "$state" read "$F" --seq
+	fi
 	# A suspension of the previous run may still run its window.
 	_i=0
 	while [ "$(awk '$1 == "state" { print $2 }' "$det")" != lending ] &&
@@ -158,6 +167,11 @@ cmd_mode() {
 		sleep 1
 	done
 	puma_result "mode.$1.wait_lending_s" "$_i"
+}
+
+cmd_lru() {
+	echo "$1" >/sys/module/puma_backend/parameters/hosted_lru ||
+		puma_fail "cannot set hosted_lru=$1"
 }
 
 cmd_policy() {
@@ -248,7 +262,7 @@ puma_result up_s "$(puma_uptime)"
 echo "PUMA-MARK server-ready"
 
 csv=/run/mem.csv
-echo "t_s,memfree_kb,active_file_kb,inactive_file_kb,hosted_pages,server_stored,server_hits,reclaimed,suspended,server_suspends" >"$csv"
+echo "t_s,memfree_kb,active_file_kb,inactive_file_kb,hosted_pages,server_stored,server_hits,reclaimed,suspended,server_suspends,cpu_busy_ticks,cpu_idle_ticks,cpu_iowait_ticks,pgsteal,pgscan" >"$csv"
 (
 	while :; do
 		_t=$(puma_uptime)
@@ -262,7 +276,11 @@ echo "t_s,memfree_kb,active_file_kb,inactive_file_kb,hosted_pages,server_stored,
 			  $1 == "reclaimed" { r = $2 }
 			  END { printf "%d,%d,%d,%d", h, s, g, r }' "$stats")
 		_d=$(awk '$1 == "state" { print ($2 == "suspended") }' "$det")
-		echo "$_t,$_m,$_s,${_d:-0},$(pstat "$stats" server_suspends)" >>"$csv"
+		# cumulative: busy (user+nice+system+irq+softirq), idle, iowait
+		_c=$(awk '$1 == "cpu" { printf "%d,%d,%d", $2 + $3 + $4 + $7 + $8, $5, $6 }' /proc/stat)
+		_v=$(awk '$1 ~ /^pgsteal_/ { s += $2 } $1 ~ /^pgscan_/ { c += $2 }
+			  END { printf "%d,%d", s, c }' /proc/vmstat)
+		echo "$_t,$_m,$_s,${_d:-0},$(pstat "$stats" server_suspends),$_c,$_v" >>"$csv"
 		sleep 1
 	done
 ) &
@@ -275,9 +293,10 @@ while :; do
 	case "$1" in
 	stop) break ;;
 	malloc) cmd_malloc "$2" "$3" "$4" "$5"; reply ;;
-	mode) cmd_mode "$2"; reply ;;
+	mode) cmd_mode "$2" "$3"; reply ;;
 	io) cmd_io "$2" "$3"; reply ;;
 	policy) cmd_policy "$2"; reply ;;
+	lru) cmd_lru "$2"; reply ;;
 	seq) cmd_seq "$2" "$3"; reply ;;
 	snap) cmd_snap "$2"; reply ;;
 	"") ;;
