@@ -198,7 +198,11 @@ struct puma_transport_msg *puma_transport_msg_alloc(size_t head_len,
 	atomic_long_inc(&puma_transport_nr_msgs);
 
 	for (i = 0; i < nr_pages; i++) {
-		struct page *page = alloc_page(gfp);
+		/*
+		 * Hosted pages outlive the message in a page cache: in an
+		 * unmovable pageblock they would fragment memory for good.
+		 */
+		struct page *page = alloc_page(gfp | __GFP_MOVABLE);
 
 		if (!page) {
 			puma_transport_msg_free(msg);

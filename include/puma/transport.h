@@ -289,6 +289,10 @@ void puma_transport_put(struct puma_transport *t);
  *	GFP_NOWAIT in atomic context); neither head nor pages are zeroed
  *	unless @gfp says __GFP_ZERO
  *
+ * The pages are allocated movable: a receiver may keep them for long in a
+ * page cache (a PUMA server hosts received pages in place), where
+ * compaction must be able to move them.
+ *
  * Context: any context allowed by @gfp.
  * Return: the message, or ERR_PTR(-EINVAL) if a size is too large, or
  * ERR_PTR(-ENOMEM).

@@ -13,10 +13,12 @@
 #
 #   reference  the server's random reads over its file, cold cache, no
 #              client pages hosted (the client idle)
-#   per mode   the server's own file cold, detector=MODE; the client fills
-#              the server (cold cache, sequential pass over its file),
-#              starts random reads; PRE s later the server starts random
-#              reads over its file for IO s; the client reads POST s more
+#   per mode   detector=MODE; the server reads its own file once (it has
+#              used its cache before lending it); the client fills the
+#              server (cold cache, sequential pass over its file), which
+#              pushes the server's pages out, and starts random reads; PRE
+#              s later the server starts random reads over its file for IO
+#              s; the client reads POST s more
 #
 # Every block read, on either VM, is verified.  Suspensions and
 # resumptions are timed from the backend's puma_suspend/puma_resume
