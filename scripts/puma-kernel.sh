@@ -6,6 +6,8 @@
 #   puma-kernel.sh tree            print the path of the prepared source tree
 #   puma-kernel.sh modtree         build the x86_64 module/VM kernel, print its
 #                                  build directory
+#   puma-kernel.sh benchtree       the same without the debug options, for
+#                                  the experiments (kernel/configs/bench.config)
 #   puma-kernel.sh key             print the cache key of the source tree
 #
 # The source tree comes from Debian's linux-source-$KERNEL_SERIES package.  It
@@ -133,16 +135,14 @@ config_hash() {
 	cat "$@" | sha256sum | cut -c1-12
 }
 
-# The x86_64 kernel that out-of-tree (M=) builds and the QEMU VMs use.
-build_modtree() {
-	local tree frags build h
+# build_x86 KIND FRAGMENT...: an x86_64 kernel configured from tinyconfig
+# and the fragments, in its own build directory per tree; prints it.
+build_x86() {
+	local kind=$1 tree build h
+	shift
 	tree=$(prepare_tree)
-	frags=("$PUMA_ROOT/kernel/configs/base-x86_64.config"
-	       "$PUMA_ROOT/kernel/configs/debug.config"
-	       "$PUMA_ROOT/kernel/configs/kasan.config"
-	       "$PUMA_ROOT/kernel/configs/hooks.config")
-	h=$(config_hash "${frags[@]}")
-	build="$PUMA_CACHE/build/x86_64-$(basename "$tree")"
+	h=$(config_hash "$@")
+	build="$PUMA_CACHE/build/$kind-$(basename "$tree")"
 	mkdir -p "$build"
 	exec 8>"$build/.lock"
 	flock 8
@@ -150,9 +150,9 @@ build_modtree() {
 		log "configuring $build"
 		make -s -C "$tree" O="$build" ARCH=x86_64 tinyconfig >&2
 		"$tree/scripts/kconfig/merge_config.sh" -m -O "$build" \
-			"$build/.config" "${frags[@]}" >/dev/null
+			"$build/.config" "$@" >/dev/null
 		make -s -C "$tree" O="$build" ARCH=x86_64 olddefconfig >&2
-		check_config "$build/.config" "${frags[@]}"
+		check_config "$build/.config" "$@"
 		log "building x86_64 kernel in $build (cold build: several minutes)"
 		make -s -C "$tree" O="$build" ARCH=x86_64 -j"$PUMA_JOBS" \
 			bzImage modules >&2
@@ -160,6 +160,22 @@ build_modtree() {
 	fi
 	flock -u 8
 	echo "$build"
+}
+
+# The x86_64 kernel that out-of-tree (M=) builds and the QEMU VMs use.
+build_modtree() {
+	local c=$PUMA_ROOT/kernel/configs
+
+	build_x86 x86_64 "$c/base-x86_64.config" "$c/debug.config" \
+		"$c/kasan.config" "$c/hooks.config"
+}
+
+# The experiments' kernel: the same without the debug options.
+build_benchtree() {
+	local c=$PUMA_ROOT/kernel/configs
+
+	build_x86 x86_64-bench "$c/base-x86_64.config" "$c/hooks.config" \
+		"$c/bench.config"
 }
 
 # Every option a fragment asks for must survive olddefconfig; a silently
@@ -193,7 +209,8 @@ check_config() {
 case "${1:-}" in
 tree) prepare_tree ;;
 modtree) build_modtree ;;
+benchtree) build_benchtree ;;
 key) install_build_deps; tree_key ;;
 deps) install_build_deps ;;
-*) echo "usage: $0 tree|modtree|key|deps" >&2; exit 2 ;;
+*) echo "usage: $0 tree|modtree|benchtree|key|deps" >&2; exit 2 ;;
 esac

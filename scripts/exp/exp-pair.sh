@@ -11,7 +11,9 @@
 #   exp-pair.sh --exp exp1|exp2|exp3|exp4 [options] [-- KEY=VALUE...]
 #
 #   --kdir DIR            kernel build dir (default: scripts/puma-kernel.sh
-#                         modtree)
+#                         benchtree, the kernel without debug options;
+#                         with --debug, modtree, the test kernel)
+#   --debug               the test kernel (KASAN, lockdep) by default
 #   --outdir DIR          outputs (default: a new directory under $TMPDIR)
 #   --client-mem SIZE     client RAM (default 256M)
 #   --server-mem SIZE     server RAM (default 512M)
@@ -45,6 +47,7 @@ log() { echo "exp-pair: $*" >&2; }
 
 exp=
 kdir=
+ktree=benchtree
 outdir=
 cmem=256M
 smem=512M
@@ -62,6 +65,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--exp) exp=$2; shift 2 ;;
 	--kdir) kdir=$2; shift 2 ;;
+	--debug) ktree=modtree; shift ;;
 	--outdir) outdir=$2; shift 2 ;;
 	--client-mem) cmem=$2; shift 2 ;;
 	--server-mem) smem=$2; shift 2 ;;
@@ -107,7 +111,7 @@ cmem_mb=$(size_mb "$cmem")
 smem_mb=$(size_mb "$smem")
 [ -n "$blocks" ] || blocks=$(( cmem_mb * 256 * 3 / 2 ))
 
-[ -n "$kdir" ] || kdir=$("$root/scripts/puma-kernel.sh" modtree)
+[ -n "$kdir" ] || kdir=$("$root/scripts/puma-kernel.sh" "$ktree")
 bzimage=$kdir/arch/x86/boot/bzImage
 [ -r "$bzimage" ] || die "no kernel image $bzimage"
 grep -q '^CONFIG_CLEANCACHE=y' "$kdir/.config" ||

@@ -29,7 +29,7 @@
 #     comparison is void;
 #   - p99 with hosted pages <= 2.0x p99 without (the "within 2x").
 #
-#   exp1.sh [--short] [--kdir DIR] [--outdir DIR] [--dur SEC]
+#   exp1.sh [--short] [--kdir DIR] [--debug] [--outdir DIR] [--dur SEC]
 #           [--no-assert] [--report-only] [--verbose]
 # (--report-only: only the report of an earlier run in OUTDIR)
 #
@@ -45,6 +45,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "exp1: error: $*" >&2; exit 2; }
 
 kdir=
+debug=
 outdir=
 dur=300
 assert=1
@@ -54,6 +55,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--short) dur=60; shift ;;
 	--kdir) kdir=$2; shift 2 ;;
+	--debug) debug=--debug; shift ;;
 	--outdir) outdir=$2; shift 2 ;;
 	--dur) dur=$2; shift 2 ;;
 	--no-assert) assert=; shift ;;
@@ -70,7 +72,7 @@ t0=$(date +%s)
 rc=0
 [ -z "$report_only" ] ||
 	rc=$(grep -q '^server.status=pass' "$outdir/results.txt" && grep -q '^client.status=pass' "$outdir/results.txt" && echo 0 || echo 1)
-[ -n "$report_only" ] || "$here/exp-pair.sh" --exp exp1 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
+[ -n "$report_only" ] || "$here/exp-pair.sh" --exp exp1 ${kdir:+--kdir "$kdir"} $debug --outdir "$outdir" \
 	--server-mem 512M --client-mem 256M --server-params max_hosted_pct=90 --timeout $((dur * 3 + 900)) $verbose \
 	ex_malloc_total=70% ex_malloc_chunk=1M ex_malloc_dur="$dur" || rc=$?
 res=$outdir/results.txt

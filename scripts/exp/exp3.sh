@@ -27,7 +27,7 @@
 # Without the policy the paper measures at most 50 %; reported, not
 # asserted.
 #
-#   exp3.sh [--kdir DIR] [--outdir DIR] [--run SEC] [--no-assert] [--verbose]
+#   exp3.sh [--kdir DIR] [--debug] [--outdir DIR] [--run SEC] [--no-assert] [--verbose]
 #
 # Outputs in OUTDIR/report/: server-memory-off.csv, server-memory-on.csv
 # (t_s,active_file_mib,local_inactive_file_mib,hosted_mib; t = 0 when the
@@ -41,6 +41,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "exp3: error: $*" >&2; exit 2; }
 
 kdir=
+debug=
 outdir=
 run=60
 assert=1
@@ -48,6 +49,7 @@ verbose=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kdir) kdir=$2; shift 2 ;;
+	--debug) debug=--debug; shift ;;
 	--outdir) outdir=$2; shift 2 ;;
 	--run) run=$2; shift 2 ;;
 	--no-assert) assert=; shift ;;
@@ -61,7 +63,7 @@ done
 t0=$(date +%s)
 
 rc=0
-"$here/exp-pair.sh" --exp exp3 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
+"$here/exp-pair.sh" --exp exp3 ${kdir:+--kdir "$kdir"} $debug --outdir "$outdir" \
 	--server-mem 512M --client-mem 256M --blocks 131072 --iops 40 \
 	--server-blocks 49152 --server-iops 400 \
 	--server-params "detector=off max_hosted_pct=90" \

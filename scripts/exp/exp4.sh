@@ -4,7 +4,7 @@
 # Experiment 4 (paper figures 7 to 10): concurrent client and server I/O,
 # for each activity-detector mode of the server (puma_backend's
 # "detector" parameter: off, shadow, deactivation, combined).
-# Two VMs (scripts/exp/exp-pair.sh): a 384 MiB server, a 256 MiB client
+# Two VMs (scripts/exp/exp-pair.sh): a 256 MiB server (384 MiB with --debug), a 256 MiB client
 # with a 384 MiB stamped file on a 25-IOPS disk (as in the base
 # scenario); the server has its own 96 MiB stamped file on its own disk
 # (400 IOPS).  The server's cache holds its file alone, but not beside
@@ -44,7 +44,7 @@
 #   - zero resumptions of lending between the first suspension and the
 #     end of the server's I/O (no re-activation).
 #
-#   exp4.sh [--short] [--kdir DIR] [--outdir DIR] [--modes LIST]
+#   exp4.sh [--short] [--kdir DIR] [--debug] [--outdir DIR] [--modes LIST]
 #           [--io SEC] [--no-assert] [--report-only] [--verbose]
 # (--report-only: only the report of an earlier run in OUTDIR)
 #
@@ -63,6 +63,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 die() { echo "exp4: error: $*" >&2; exit 2; }
 
 kdir=
+debug=
 outdir=
 modes=off,shadow,deactivation,combined
 io=90
@@ -75,6 +76,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--short) modes=combined; io=60; pre=15; post=5; shift ;;
 	--kdir) kdir=$2; shift 2 ;;
+	--debug) debug=--debug; shift ;;
 	--outdir) outdir=$2; shift 2 ;;
 	--modes) modes=$2; shift 2 ;;
 	--io) io=$2; shift 2 ;;
@@ -92,6 +94,11 @@ done
 t0=$(date +%s)
 nmodes=$(echo "$modes" | tr , '\n' | wc -l)
 
+# The server's own file and the client's pages must not fit together:
+# KASAN (--debug) takes about 110 MiB of a 384 MiB VM, so its MemTotal
+# is close to a 256 MiB VM's without.
+smem=256M
+[ -z "$debug" ] || smem=384M
 rc=0
 if [ -n "$report_only" ]; then
 	# only the report of an earlier run in OUTDIR
@@ -105,8 +112,8 @@ if [ -n "$report_only" ]; then
 	io=$(echo "$p" | sed -n 's/^ex_io=//p'); pre=$(echo "$p" | sed -n 's/^ex_pre=//p')
 	post=$(echo "$p" | sed -n 's/^ex_post=//p')
 fi
-[ -n "$report_only" ] || "$here/exp-pair.sh" --exp exp4 ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
-	--server-mem 384M --client-mem 256M --server-blocks 24576 --server-iops 400 --server-params max_hosted_pct=90 \
+[ -n "$report_only" ] || "$here/exp-pair.sh" --exp exp4 ${kdir:+--kdir "$kdir"} $debug --outdir "$outdir" \
+	--server-mem "$smem" --client-mem 256M --server-blocks 24576 --server-iops 400 --server-params max_hosted_pct=90 \
 	--timeout $(( io + nmodes * (io + pre + post + 400) + 600 )) $verbose \
 	ex_modes="$modes" ex_ref=1 ex_pre="$pre" ex_io="$io" ex_post="$post" || rc=$?
 res=$outdir/results.txt
@@ -169,7 +176,7 @@ s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
 row() { printf '%-14s %9s %7s %9s %9s %11s %9s %13s\n' "$@"; }
 {
 	echo "Experiment 4: concurrent client and server I/O (server ${io} s of random reads over 96 MiB, 400 IOPS disk;"
-	echo "client random reads over 384 MiB, 25 IOPS disk; server 384 MiB, client 256 MiB)"
+	echo "client random reads over 384 MiB, 25 IOPS disk; server $smem, client 256 MiB)"
 	echo "server reference (no client pages hosted): $(s reference.iops) IOPS"
 	row detector "srv IOPS" "vs ref" "cli IOPS" "cli IOPS" "1st susp." suspends "re-activ." 
 	row "" "" "" "before" "during" "after start" "in I/O" "after 1st"
