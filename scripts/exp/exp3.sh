@@ -8,9 +8,9 @@
 # --debug) with its own 192 MiB stamped file (400-IOPS disk), a 256 MiB
 # client with a 512 MiB stamped file (40-IOPS disk: only the fill's
 # speed matters here).  For each setting: the server's file cold, two
-# sequential passes over it (its pages become active), then the server stays idle; the client
-# fills it (cold cache, sequential pass: its evictions become hosted
-# pages) and reads at random for RUN s, putting what it evicts.  The
+# sequential passes over it (its pages become active), then the server
+# stays idle; the client fills it (cold cache, sequential pass: its
+# evictions become hosted pages) and reads at random for RUN s, putting what it evicts.  The
 # server runs with detector=off (the paper's figure 6 precedes the
 # detector: the kernel rebalancing the lists under the client's load
 # would otherwise read as server activity) and max_hosted_pct=90 (the
