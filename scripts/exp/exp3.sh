@@ -11,10 +11,10 @@
 # sequential passes over it (its pages become active), then the server
 # stays idle; the client fills it (cold cache, sequential pass: its
 # evictions become hosted pages) and reads at random for RUN s, putting
-# what it evicts.  The server runs with detector=off (the paper's
-# figure 6 precedes the detector: the kernel rebalancing the lists under the client's load
-# would otherwise read as server activity) and max_hosted_pct=90 (the
-# paper sets no cap).
+# what it evicts.  The server runs with detector=off (the paper's figure
+# 6 precedes the detector: the kernel rebalancing the lists under the
+# client's load would otherwise read as server activity) and
+# max_hosted_pct=90 (the paper sets no cap).
 #
 # Figure of merit: share = hosted pages / (Active(file) + Inactive(file))
 # on the server, at the end of the client's fill and of its random reads,
