@@ -101,6 +101,8 @@ for r in nohost host; do
 	put "$r.hosted_after" "$(get "server.$r.hosted_after")"
 	put "$r.reclaimed" "$(( $(num "server.$r.reclaimed_after") - $(num "server.$r.reclaimed_before") ))"
 	put "$r.suspends" "$(( $(num "server.$r.suspends_after") - $(num "server.$r.suspends_before") ))"
+	put "$r.throttled" "$(get "server.$r.throttled")"
+	put "$r.throttled_ms" "$(get "server.$r.throttled_ms")"
 	f=$outdir/server/files/malloc-$r.csv
 	[ -r "$f" ] && awk -F, 'NR == 1 { print "t_s,latency_ms"; next }
 		{ printf "%s,%.3f\n", $1, $4 / 1000 }' "$f" >"$rep/malloc-$r.csv"
@@ -135,6 +137,8 @@ row() { printf '%-34s %16s %16s\n' "$1" "$2" "$3"; }
 	row "latency max" "$(ms "$(s nohost.max_us)")" "$(ms "$(s host.max_us)")"
 	row "p99 ratio (hosting / none)" "" "${ratio}x (limit 2.0x)"
 	row "lending suspensions during run" "$(s nohost.suspends)" "$(s host.suspends)"
+	row "reclaim throttle sleeps (count)" "$(s nohost.throttled)" "$(s host.throttled)"
+	row "reclaim throttle sleeps (total)" "$(s nohost.throttled_ms) ms" "$(s host.throttled_ms) ms"
 } >"$rep/table.txt"
 cat "$rep/table.txt"
 

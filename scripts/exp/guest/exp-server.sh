@@ -129,7 +129,11 @@ cmd_malloc() {
 	puma_result "$xn.suspends_before" "$(pstat "$stats" server_suspends)"
 	puma_mem_report "$xn.mem_before"
 	vmsnap "$xn.before"
-	puma_result "$xn.t_start" "$(puma_uptime)"
+	# Reclaim's throttling sleeps (reclaim_throttle(), up to HZ/10 each)
+	xthr=$tr/events/vmscan/mm_vmscan_throttled/enable
+	[ -w "$xthr" ] && echo 1 >"$xthr"
+	xt0=$(puma_uptime)
+	puma_result "$xn.t_start" "$xt0"
 	echo "PUMA-STEP $xn: mallocbench --total $2 --chunk $3 --duration $4"
 	if mallocbench --total "$2" --chunk "$3" --duration "$4" \
 	   --csv "/run/malloc-$xn.csv" >/run/mb.out 2>&1; then
@@ -143,7 +147,26 @@ cmd_malloc() {
 		*=*) echo "PUMA-RESULT $xn.$_kv" ;;
 		esac
 	done
-	puma_result "$xn.t_end" "$(puma_uptime)"
+	xt1=$(puma_uptime)
+	puma_result "$xn.t_end" "$xt1"
+	[ -w "$xthr" ] && echo 0 >"$xthr"
+	[ -r "$tr/trace" ] && awk -v t0="$xt0" -v t1="$xt1" -v n="$xn" '
+		/mm_vmscan_throttled:/ {
+			for (i = 1; i <= NF; i++) if ($i == "mm_vmscan_throttled:") break
+			t = $(i - 1); sub(/:$/, "", t)
+			if (t + 0 < t0 + 0 || t + 0 > t1 + 0) next
+			c++
+			for (j = i + 1; j <= NF; j++) {
+				# the format says "usect_delayed" in 6.12
+				if ($j ~ /^usect?_delayed=/) { v = $j; sub(/^[^=]*=/, "", v); d += v }
+				if ($j ~ /^reason=/) r[substr($j, 8)]++
+			}
+		}
+		END {
+			printf "PUMA-RESULT %s.throttled=%d\n", n, c
+			printf "PUMA-RESULT %s.throttled_ms=%d\n", n, d / 1000
+			for (k in r) printf "PUMA-RESULT %s.throttled.%s=%d\n", n, k, r[k]
+		}' "$tr/trace"
 	puma_result "$xn.hosted_after" "$(pstat "$stats" hosted)"
 	puma_result "$xn.reclaimed_after" "$(pstat "$stats" reclaimed)"
 	puma_result "$xn.suspends_after" "$(pstat "$stats" server_suspends)"
