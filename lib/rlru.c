@@ -189,10 +189,10 @@ EXPORT_SYMBOL_NS_GPL(puma_rlru_priv, PUMA);
  * @gfp: Allocation flags for metadata.
  *
  * On success the folio is in the owner's page cache and on the inactive
- * file LRU, or the active one if the caller set it active beforehand with
- * folio_set_active() (and then clears the flag itself on failure).  The
- * caller keeps its own reference and drops it with folio_put() when done.
- * Use %GFP_HIGHUSER_MOVABLE pages so compaction can move hosted folios.
+ * file LRU (a caller that wants it active marks it accessed twice with
+ * folio_mark_accessed(), as a page read twice); the caller keeps its own
+ * reference and drops it with folio_put() when done.  Use
+ * %GFP_HIGHUSER_MOVABLE pages so compaction can move hosted folios.
  *
  * Context: Process context.  Sleeps only if @gfp allows.
  * Return: 0, -EEXIST if @key is already hosted, -EINVAL if @folio is not

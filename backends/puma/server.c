@@ -26,7 +26,7 @@
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
-#include <linux/page-flags.h>
+#include <linux/swap.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -260,9 +260,6 @@ static void puma_session_put(struct puma_session *s,
 		/* The received page becomes the hosted folio: no copy. */
 		folio = page_folio(msg->pages[i]);
 		msg->pages[i] = NULL;
-		/* Not on an LRU yet: the flag picks the list it joins. */
-		if (READ_ONCE(puma_hosted_active))
-			folio_set_active(folio);
 		err = puma_rlru_insert(s->rlru, &key, folio,
 				       GFP_KERNEL | __GFP_NOWARN);
 		if (err == -EEXIST) {
@@ -271,8 +268,11 @@ static void puma_session_put(struct puma_session *s,
 			err = puma_rlru_insert(s->rlru, &key, folio,
 					       GFP_KERNEL | __GFP_NOWARN);
 		}
-		if (err)
-			folio_clear_active(folio);	/* checked when freed */
+		/* Twice, like a page cache page read twice: it goes active. */
+		if (!err && READ_ONCE(puma_hosted_active)) {
+			folio_mark_accessed(folio);
+			folio_mark_accessed(folio);
+		}
 		folio_put(folio);
 		puma_count(err ? PUMA_STAT_SRV_PUT_DROPS : PUMA_STAT_SRV_STORED,
 			   1);
