@@ -194,11 +194,21 @@ void puma_signal_deactivate(unsigned long nr_pages)
 		puma_lending_kick();
 }
 
+/* Hosted folios are charged to the root: other groups host none. */
+static unsigned long puma_lruvec_hosted(struct lruvec *lruvec)
+{
+	struct mem_cgroup *memcg = lruvec_memcg(lruvec);
+
+	if (memcg && parent_mem_cgroup(memcg))
+		return 0;
+	return puma_rlru_node_count(lruvec_pgdat(lruvec)->node_id);
+}
+
 bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
 				      unsigned long inactive,
 				      unsigned long active)
 {
-	struct mem_cgroup *memcg;
+	unsigned long hosted;
 
 	if (!READ_ONCE(puma_lending_started) ||
 	    !READ_ONCE(puma_deactivation_policy))
@@ -206,12 +216,11 @@ bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
 	/* The node needs its cache: its active pages are not for hosting. */
 	if (puma_detector_suspended(&puma_detector))
 		return false;
-	/* Hosted folios are charged to the root: leave other groups alone. */
-	memcg = lruvec_memcg(lruvec);
-	if (memcg && parent_mem_cgroup(memcg))
+	hosted = puma_lruvec_hosted(lruvec);
+	if (!hosted)
 		return false;
 	return puma_policy_inactive_is_low(&puma_policy, inactive, active,
-					   puma_rlru_node_count(lruvec_pgdat(lruvec)->node_id));
+					   hosted);
 }
 
 /*
@@ -223,15 +232,10 @@ bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
  */
 unsigned long puma_signal_hosted_pages(struct lruvec *lruvec)
 {
-	struct mem_cgroup *memcg;
-
 	if (!READ_ONCE(puma_lending_started) ||
 	    !READ_ONCE(puma_hosted_workingset))
 		return 0;
-	memcg = lruvec_memcg(lruvec);
-	if (memcg && parent_mem_cgroup(memcg))
-		return 0;
-	return puma_rlru_node_count(lruvec_pgdat(lruvec)->node_id);
+	return puma_lruvec_hosted(lruvec);
 }
 
 /* A server-only node caches none of its own file systems. */

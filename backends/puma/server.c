@@ -26,8 +26,8 @@
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
-#include <linux/swap.h>
 #include <linux/slab.h>
+#include <linux/swap.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
