@@ -42,55 +42,28 @@
 
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-die() { echo "exp1: error: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+exp_init exp1 40
 
-kdir=
-debug=
-outdir=
 dur=300
-assert=1
-report_only=
-verbose=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--short) dur=60; shift ;;
-	--kdir) kdir=$2; shift 2 ;;
-	--debug) debug=--debug; shift ;;
-	--outdir) outdir=$2; shift 2 ;;
 	--dur) dur=$2; shift 2 ;;
-	--no-assert) assert=; shift ;;
-	--report-only) report_only=1; shift ;;
-	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,40s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
+	*) exp_option "$@"; shift "$exp_shift" ;;
 	esac
 done
 [[ "$dur" =~ ^[0-9]+$ ]] || die "bad --dur '$dur'"
-[ -n "$outdir" ] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-exp1.XXXXXX")
-t0=$(date +%s)
 
 # About the same MemTotal either way: KASAN (--debug) takes about 130 MiB
 # of a 512 MiB VM.
-smem=384M
-[ -z "$debug" ] || smem=512M
-rc=0
-[ -z "$report_only" ] ||
-	rc=$(grep -q '^server.status=pass' "$outdir/results.txt" && grep -q '^client.status=pass' "$outdir/results.txt" && echo 0 || echo 1)
-[ -n "$report_only" ] || "$here/exp-pair.sh" --exp exp1 ${kdir:+--kdir "$kdir"} $debug --outdir "$outdir" \
-	--server-mem "$smem" --client-mem 256M --server-params max_hosted_pct=90 --timeout $((dur * 3 + 900)) $verbose \
-	ex_malloc_total=70% ex_malloc_chunk=1M ex_malloc_dur="$dur" || rc=$?
-res=$outdir/results.txt
-[ -r "$res" ] || { echo "exp1: FAIL: no results" >&2; exit 1; }
-rep=$outdir/report
-mkdir -p "$rep"
-get() { sed -n "s/^$1=//p" "$res" | tail -1; }
-num() { local v; v=$(get "$1"); echo "${v:-0}"; }
-sum=$rep/summary.txt
-: >"$sum"
-d=$(get host.params | tr ',' '\n' | sed -n 's/^ex_malloc_dur=//p')
+exp_server_mem 384M 512M
+exp_run --server-mem "$smem" --client-mem 256M --server-params max_hosted_pct=90 --timeout $((dur * 3 + 900)) \
+	ex_malloc_total=70% ex_malloc_chunk=1M ex_malloc_dur="$dur"
+exp_results
+d=$(exp_param ex_malloc_dur)
 dur=${d:-$dur}
-put() { echo "$1=$2" >>"$sum"; }
 
 for r in nohost host; do
 	for k in count mean_us stddev_us p50_us p99_us max_us late failures; do
@@ -122,7 +95,6 @@ if [ -r "$mem" ]; then
 fi
 
 ms() { awk -v v="$1" 'BEGIN { printf "%.2f ms", v / 1000 }'; }
-s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
 row() { printf '%-34s %16s %16s\n' "$1" "$2" "$3"; }
 {
 	echo "Experiment 1: allocation latency on the server (mallocbench, $(s nohost.total) in 1 MiB chunks over ${dur} s)"
@@ -169,11 +141,7 @@ plot for [c=2:5] '$rep/server-memory.csv' using 1:c every ::1 with lines lw 2 ti
 EOF
 fi
 
-bad=0
-fail() { echo "exp1: FAIL: $*" >&2; bad=1; }
-[ "$rc" -eq 0 ] || fail "a VM failed (exp-pair.sh status $rc)"
-nonzero=$(grep -E '^client\..*\.(failures|failed_reads)=' "$res" | grep -v '=0$' || true)
-[ -z "$nonzero" ] || fail "verification failures: $nonzero"
+exp_checks client
 if [ "$(num server.nohost.failures)" -ne 0 ] || [ "$(num server.host.failures)" -ne 0 ] ||
    [ -z "$(get server.nohost.p99_us)" ] || [ -z "$(get server.host.p99_us)" ]; then
 	fail "mallocbench did not complete both runs"
@@ -183,13 +151,4 @@ fi
 [ "$(s host.reclaimed)" -gt 0 ] || fail "no hosted page reclaimed during the second run"
 awk -v r="$ratio" 'BEGIN { exit !(r > 0 && r <= 2.0) }' ||
 	fail "p99 with hosted pages ${ratio}x the no-hosting p99 (limit 2.0x)"
-echo "exp1: outputs in $outdir (report/, exp1.png); total host time $(( $(date +%s) - t0 ))s"
-if [ "$bad" -ne 0 ]; then
-	if [ -n "$assert" ]; then
-		echo "exp1: FAIL" >&2
-		exit 1
-	fi
-	echo "exp1: acceptance NOT met (--no-assert)"
-	exit 0
-fi
-echo "exp1: PASS"
+exp_verdict "report/, exp1.png"

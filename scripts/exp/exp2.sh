@@ -41,54 +41,39 @@
 
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-die() { echo "exp2: error: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+exp_init exp2 40
 
-kdir=
-debug=
-outdir=
 io=120
 lru=inactive,full
-verbose=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kdir) kdir=$2; shift 2 ;;
-	--debug) debug=--debug; shift ;;
-	--outdir) outdir=$2; shift 2 ;;
 	--io) io=$2; shift 2 ;;
 	--lru) lru=$2; shift 2 ;;
-	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,41s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
+	*) exp_option "$@"; shift "$exp_shift" ;;
 	esac
 done
 [[ "$io" =~ ^[0-9]+$ ]] || die "bad --io '$io'"
 [[ "$lru" =~ ^(inactive|full)(,(inactive|full))?$ ]] || die "bad --lru '$lru'"
 nlru=$(echo "$lru" | tr , '\n' | wc -l)
-runs="reference ${lru//,/ }"
-[ -n "$outdir" ] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-exp2.XXXXXX")
-t0=$(date +%s)
 
 # The server's own file and the client's pages must not fit together:
 # KASAN (--debug) takes about 110 MiB of a 384 MiB VM, so its MemTotal
 # is close to a 256 MiB VM's without.
-smem=256M
-[ -z "$debug" ] || smem=384M
-rc=0
-"$here/exp-pair.sh" --exp exp2 ${kdir:+--kdir "$kdir"} $debug --outdir "$outdir" \
-	--server-mem "$smem" --client-mem 256M --server-blocks 24576 --server-iops 400 \
+exp_server_mem 256M 384M
+exp_run --server-mem "$smem" --client-mem 256M --server-blocks 24576 --server-iops 400 \
 	--server-params "detector=off max_hosted_pct=90" \
-	--timeout $(( (1 + nlru) * io + nlru * 600 + 600 )) $verbose \
-	ex_io="$io" ex_lru="$lru" || rc=$?
-res=$outdir/results.txt
-[ -r "$res" ] || { echo "exp2: FAIL: no results" >&2; exit 1; }
-rep=$outdir/report
-mkdir -p "$rep"
-get() { sed -n "s/^$1=//p" "$res" | tail -1; }
-num() { local v; v=$(get "$1"); echo "${v:-0}"; }
-sum=$rep/summary.txt
-: >"$sum"
-put() { echo "$1=$2" >>"$sum"; }
+	--timeout $(( (1 + nlru) * io + nlru * 600 + 600 )) \
+	ex_io="$io" ex_lru="$lru"
+exp_results
+if [ -n "$report_only" ]; then
+	# the placements the server ran, and their I/O time
+	lru=$(exp_runs)
+	d=$(exp_param ex_io)
+	io=${d:-$io}
+fi
+runs="reference ${lru//,/ }"
 files=$outdir/server/files
 for r in $runs; do
 	[ -r "$files/io-$r.csv" ] &&
@@ -129,7 +114,6 @@ for l in ${lru//,/ }; do
 		"$mem" >"$rep/server-memory-$l.csv"
 done
 
-s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
 row() { printf '%-46s' "$1"; shift; printf ' %14s' "$@"; echo; }
 # shellcheck disable=SC2046,SC2086 # one column per run
 {
@@ -166,11 +150,5 @@ EOF
 	done
 fi
 
-bad=0
-fail() { echo "exp2: FAIL: $*" >&2; bad=1; }
-[ "$rc" -eq 0 ] || fail "a VM failed (exp-pair.sh status $rc)"
-nonzero=$(grep -E '^(client|server)\..*\.(failures|failed_reads)=' "$res" | grep -v '=0$' || true)
-[ -z "$nonzero" ] || fail "verification failures: $nonzero"
-echo "exp2: outputs in $outdir (report/exp2-*.png, CSVs); total host time $(( $(date +%s) - t0 ))s"
-[ "$bad" -eq 0 ] || { echo "exp2: FAIL" >&2; exit 1; }
-echo "exp2: PASS"
+exp_checks '(client|server)'
+exp_verdict "report/exp2-*.png, CSVs"

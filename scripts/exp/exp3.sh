@@ -37,50 +37,27 @@
 
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-die() { echo "exp3: error: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+exp_init exp3 36
 
-kdir=
-debug=
-outdir=
 run=60
-assert=1
-verbose=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kdir) kdir=$2; shift 2 ;;
-	--debug) debug=--debug; shift ;;
-	--outdir) outdir=$2; shift 2 ;;
 	--run) run=$2; shift 2 ;;
-	--no-assert) assert=; shift ;;
-	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,40s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
+	*) exp_option "$@"; shift "$exp_shift" ;;
 	esac
 done
 [[ "$run" =~ ^[0-9]+$ ]] || die "bad --run '$run'"
-[ -n "$outdir" ] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-exp3.XXXXXX")
-t0=$(date +%s)
 
 # About the same MemTotal either way: KASAN (--debug) takes about 130 MiB
 # of a 512 MiB VM.
-smem=384M
-[ -z "$debug" ] || smem=512M
-rc=0
-"$here/exp-pair.sh" --exp exp3 ${kdir:+--kdir "$kdir"} $debug --outdir "$outdir" \
-	--server-mem "$smem" --client-mem 256M --blocks 131072 --iops 40 \
+exp_server_mem 384M 512M
+exp_run --server-mem "$smem" --client-mem 256M --blocks 131072 --iops 40 \
 	--server-blocks 49152 --server-iops 400 \
 	--server-params "detector=off max_hosted_pct=90" \
-	--timeout $(( 2 * run + 1800 )) $verbose ex_run="$run" || rc=$?
-res=$outdir/results.txt
-[ -r "$res" ] || { echo "exp3: FAIL: no results" >&2; exit 1; }
-rep=$outdir/report
-mkdir -p "$rep"
-get() { sed -n "s/^$1=//p" "$res" | tail -1; }
-num() { local v; v=$(get "$1"); echo "${v:-0}"; }
-sum=$rep/summary.txt
-: >"$sum"
-put() { echo "$1=$2" >>"$sum"; }
+	--timeout $(( 2 * run + 1800 )) ex_run="$run"
+exp_results
 # share SNAP: hosted / file LRU at a server snapshot
 share() {
 	awk -v h="$(num "server.$1.hosted")" -v a="$(num "server.$1.mem.activefile_kb")" \
@@ -113,7 +90,6 @@ for p in off on; do
 			END { printf "%.3f", m }' "$mem")"
 	fi
 done
-s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
 pct() { awk -v v="$1" 'BEGIN { printf "%.1f %%", v * 100 }'; }
 row() { printf '%-44s %16s %16s\n' "$1" "$2" "$3"; }
 {
@@ -147,20 +123,7 @@ unset multiplot
 EOF
 fi
 
-bad=0
-fail() { echo "exp3: FAIL: $*" >&2; bad=1; }
-[ "$rc" -eq 0 ] || fail "a VM failed (exp-pair.sh status $rc)"
-nonzero=$(grep -E '^(client|server)\..*\.(failures|failed_reads)=' "$res" | grep -v '=0$' || true)
-[ -z "$nonzero" ] || fail "verification failures: $nonzero"
+exp_checks '(client|server)'
 awk -v r="$(s on.share_end)" 'BEGIN { exit !(r > 0.80) }' ||
 	fail "with the policy the client got $(pct "$(s on.share_end)") of the server's cache (floor 80 %)"
-echo "exp3: outputs in $outdir (report/exp3.png, CSVs); total host time $(( $(date +%s) - t0 ))s"
-if [ "$bad" -ne 0 ]; then
-	if [ -n "$assert" ]; then
-		echo "exp3: FAIL" >&2
-		exit 1
-	fi
-	echo "exp3: acceptance NOT met (--no-assert)"
-	exit 0
-fi
-echo "exp3: PASS"
+exp_verdict "report/exp3.png, CSVs"

@@ -60,72 +60,42 @@
 
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-die() { echo "exp4: error: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+exp_init exp4 56
 
-kdir=
-debug=
-outdir=
 modes=off,shadow,deactivation,combined
 io=90
 pre=20
 post=10
-assert=1
-report_only=
-verbose=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--short) modes=combined; io=60; pre=15; post=5; shift ;;
-	--kdir) kdir=$2; shift 2 ;;
-	--debug) debug=--debug; shift ;;
-	--outdir) outdir=$2; shift 2 ;;
 	--modes) modes=$2; shift 2 ;;
 	--io) io=$2; shift 2 ;;
-	--no-assert) assert=; shift ;;
-	--report-only) report_only=1; shift ;;
-	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,56s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
+	*) exp_option "$@"; shift "$exp_shift" ;;
 	esac
 done
 [[ "$io" =~ ^[0-9]+$ ]] || die "bad --io '$io'"
 [[ "$modes" =~ ^(off|shadow|deactivation|combined)(,(off|shadow|deactivation|combined))*$ ]] ||
 	die "bad --modes '$modes'"
-[ -n "$outdir" ] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-exp4.XXXXXX")
-t0=$(date +%s)
 nmodes=$(echo "$modes" | tr , '\n' | wc -l)
 
 # The server's own file and the client's pages must not fit together:
 # KASAN (--debug) takes about 110 MiB of a 384 MiB VM, so its MemTotal
 # is close to a 256 MiB VM's without.
-smem=256M
-[ -z "$debug" ] || smem=384M
-rc=0
+exp_server_mem 256M 384M
+exp_run --server-mem "$smem" --client-mem 256M --server-blocks 98304 --server-iops 400 --server-params max_hosted_pct=90 \
+	--timeout $(( io + nmodes * (io + pre + post + 400) + 600 )) \
+	ex_modes="$modes" ex_ref=1 ex_pre="$pre" ex_io="$io" ex_post="$post"
+exp_results
 if [ -n "$report_only" ]; then
-	# only the report of an earlier run in OUTDIR
-	rc=$(grep -q '^server.status=pass' "$outdir/results.txt" &&
-	     grep -q '^client.status=pass' "$outdir/results.txt" && echo 0 || echo 1)
-	p=$(sed -n 's/^host.params=//p' "$outdir/results.txt" | tr ',' '\n')
-	# host.params joins with commas, as ex_modes does: take the modes
-	# from the server's results
-	modes=$(sed -n 's/^server\.\([a-z]*\)\.mode=.*/\1/p' "$outdir/results.txt" |
-		grep -v "^reference$" | awk "!s[\$0]++" | paste -sd, -)
-	io=$(echo "$p" | sed -n 's/^ex_io=//p'); pre=$(echo "$p" | sed -n 's/^ex_pre=//p')
-	post=$(echo "$p" | sed -n 's/^ex_post=//p')
+	# the modes the server ran, and the timing of the earlier run
+	modes=$(exp_runs)
+	io=$(exp_param ex_io)
+	pre=$(exp_param ex_pre)
+	post=$(exp_param ex_post)
 fi
-[ -n "$report_only" ] || "$here/exp-pair.sh" --exp exp4 ${kdir:+--kdir "$kdir"} $debug --outdir "$outdir" \
-	--server-mem "$smem" --client-mem 256M --server-blocks 98304 --server-iops 400 --server-params max_hosted_pct=90 \
-	--timeout $(( io + nmodes * (io + pre + post + 400) + 600 )) $verbose \
-	ex_modes="$modes" ex_ref=1 ex_pre="$pre" ex_io="$io" ex_post="$post" || rc=$?
-res=$outdir/results.txt
-[ -r "$res" ] || { echo "exp4: FAIL: no results" >&2; exit 1; }
-rep=$outdir/report
-mkdir -p "$rep"
-get() { sed -n "s/^$1=//p" "$res" | tail -1; }
-num() { local v; v=$(get "$1"); echo "${v:-0}"; }
-sum=$rep/summary.txt
-: >"$sum"
-put() { echo "$1=$2" >>"$sum"; }
 calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
 
 files=$outdir/server/files
@@ -173,7 +143,6 @@ for m in ${modes//,/ }; do
 	fi
 done
 
-s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
 row() { printf '%-14s %9s %7s %9s %9s %11s %9s %13s\n' "$@"; }
 {
 	echo "Experiment 4: concurrent client and server I/O (server ${io} s of random reads over 384 MiB, 400 IOPS disk;"
@@ -232,11 +201,7 @@ plot $plot
 EOF
 fi
 
-bad=0
-fail() { echo "exp4: FAIL: $*" >&2; bad=1; }
-[ "$rc" -eq 0 ] || fail "a VM failed (exp-pair.sh status $rc)"
-nonzero=$(grep -E '^(client|server)\..*\.(failures|failed_reads)=' "$res" | grep -v '=0$' || true)
-[ -z "$nonzero" ] || fail "verification failures: $nonzero"
+exp_checks '(client|server)'
 [ "$(num server.reference.blocks)" -gt 0 ] || fail "no server reference run"
 if [[ ",$modes," == *,combined,* ]]; then
 	r=$(s combined.server_ratio)
@@ -252,13 +217,4 @@ if [[ ",$modes," == *,combined,* ]]; then
 	[ "$(s combined.reactivations)" = 0 ] ||
 		fail "combined: $(s combined.reactivations) re-activations during the server's I/O (limit 0)"
 fi
-echo "exp4: outputs in $outdir (report/: exp4-*.png, CSVs); total host time $(( $(date +%s) - t0 ))s"
-if [ "$bad" -ne 0 ]; then
-	if [ -n "$assert" ]; then
-		echo "exp4: FAIL" >&2
-		exit 1
-	fi
-	echo "exp4: acceptance NOT met (--no-assert)"
-	exit 0
-fi
-echo "exp4: PASS"
+exp_verdict "report/: exp4-*.png, CSVs"
