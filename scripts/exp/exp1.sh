@@ -44,7 +44,7 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-exp_init exp1 40
+exp_init exp1 41
 
 dur=300
 while [ $# -gt 0 ]; do

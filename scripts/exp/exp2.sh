@@ -29,7 +29,8 @@
 #
 # Time scale: IO s of server I/O (default 120) on a 400-IOPS disk.
 #
-#   exp2.sh [--kdir DIR] [--debug] [--outdir DIR] [--io SEC] [--lru LIST] [--verbose]
+#   exp2.sh [--kdir DIR] [--debug] [--outdir DIR] [--io SEC] [--lru LIST]
+#           [--no-assert] [--report-only] [--verbose]
 #
 # --lru: placements to run, comma-separated (default inactive,full).
 # Outputs in OUTDIR/report/: server-io-reference.csv,
@@ -43,7 +44,7 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-exp_init exp2 40
+exp_init exp2 41
 
 io=120
 lru=inactive,full

@@ -27,7 +27,8 @@
 # Without the policy the paper measures at most 50 %; reported, not
 # asserted.
 #
-#   exp3.sh [--kdir DIR] [--debug] [--outdir DIR] [--run SEC] [--no-assert] [--verbose]
+#   exp3.sh [--kdir DIR] [--debug] [--outdir DIR] [--run SEC] [--no-assert]
+#           [--report-only] [--verbose]
 #
 # Outputs in OUTDIR/report/: server-memory-off.csv, server-memory-on.csv
 # (t_s,active_file_mib,local_inactive_file_mib,hosted_mib; t = 0 when the
@@ -39,7 +40,7 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-exp_init exp3 36
+exp_init exp3 37
 
 run=60
 while [ $# -gt 0 ]; do

@@ -62,7 +62,7 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-exp_init exp4 56
+exp_init exp4 59
 
 modes=off,shadow,deactivation,combined
 io=90

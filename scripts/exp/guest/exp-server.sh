@@ -115,6 +115,37 @@ vmsnap() {
 		printf "PUMA-RESULT %s.buddy_dma32=%s\n", p, s }' /proc/buddyinfo
 }
 
+# Kernel calls slower than 5 ms on the allocation and reclaim paths, with
+# the function graph tracer (benchmark kernel), in an instance of its own so
+# the main buffer's PUMA events survive: what a slow allocation spent its
+# time in.
+mtr=$tr/instances/malloc
+malloc_trace_start() {
+	[ -d "$mtr" ] || mkdir "$mtr" 2>/dev/null || return 0
+	grep -qw function_graph "$mtr/available_tracers" 2>/dev/null || return 0
+	for _f in exc_page_fault handle_mm_fault '*alloc_pages*' \
+		  try_to_free_pages 'shrink_*' '*compact*' '*drain*' \
+		  '*kswapd*' __pte_alloc 'clear_page*' 'rmqueue*' \
+		  get_page_from_freelist '__mem_cgroup_charge*' \
+		  'folio_add_lru*' 'puma_*' 'free_unref*' '__folio_put*'; do
+		echo "$_f" >>"$mtr/set_ftrace_filter" 2>/dev/null
+	done
+	echo 5000 >"$tr/tracing_thresh"
+	echo function_graph >"$mtr/current_tracer" || return 0
+	echo 1 >"$mtr/options/funcgraph-abstime"
+	echo 1 >"$mtr/options/funcgraph-proc"
+	echo 1 >"$mtr/tracing_on"
+}
+
+malloc_trace_stop() {
+	[ -d "$mtr" ] || return 0
+	echo nop >"$mtr/current_tracer"
+	echo 0 >"$tr/tracing_thresh"
+	cp "$mtr/trace" "/run/slow-$1.txt"
+	puma_export "/run/slow-$1.txt"
+	echo >"$mtr/trace"
+}
+
 cmd_malloc() {
 	xn=$1
 	xtot=$2
@@ -132,6 +163,7 @@ cmd_malloc() {
 	# Reclaim's throttling sleeps (reclaim_throttle(), up to HZ/10 each)
 	xthr=$tr/events/vmscan/mm_vmscan_throttled/enable
 	[ -w "$xthr" ] && echo 1 >"$xthr"
+	malloc_trace_start
 	xt0=$(puma_uptime)
 	puma_result "$xn.t_start" "$xt0"
 	echo "PUMA-STEP $xn: mallocbench --total $2 --chunk $3 --duration $4"
@@ -150,6 +182,7 @@ cmd_malloc() {
 	xt1=$(puma_uptime)
 	puma_result "$xn.t_end" "$xt1"
 	[ -w "$xthr" ] && echo 0 >"$xthr"
+	malloc_trace_stop "$xn"
 	[ -r "$tr/trace" ] && awk -v t0="$xt0" -v t1="$xt1" -v n="$xn" '
 		/mm_vmscan_throttled:/ {
 			for (i = 1; i <= NF; i++) if ($i == "mm_vmscan_throttled:") break
