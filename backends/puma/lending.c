@@ -19,6 +19,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/cleancache.h>
 #include <linux/debugfs.h>
 #include <linux/ktime.h>
@@ -39,6 +40,13 @@
 static struct puma_detector puma_detector;
 static struct puma_policy puma_policy = PUMA_POLICY_INIT;
 static bool puma_lending_started;
+/*
+ * What reclaim's file_inactive_is_low queries got: one count per policy
+ * verdict, and those answered "no" before the policy was asked because
+ * lending was suspended.
+ */
+static atomic_long_t puma_policy_answers[PUMA_POLICY_LOW + 1];
+static atomic_long_t puma_policy_suspended;
 static struct delayed_work puma_lending_work;
 
 /*
@@ -208,19 +216,23 @@ bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
 				      unsigned long inactive,
 				      unsigned long active)
 {
+	enum puma_policy_verdict verdict;
 	unsigned long hosted;
 
 	if (!READ_ONCE(puma_lending_started) ||
 	    !READ_ONCE(puma_deactivation_policy))
 		return false;
 	/* The node needs its cache: its active pages are not for hosting. */
-	if (puma_detector_suspended(&puma_detector))
+	if (puma_detector_suspended(&puma_detector)) {
+		atomic_long_inc(&puma_policy_suspended);
 		return false;
+	}
 	hosted = puma_lruvec_hosted(lruvec);
 	if (!hosted)
 		return false;
-	return puma_policy_inactive_is_low(&puma_policy, inactive, active,
-					   hosted);
+	verdict = puma_policy_decide(&puma_policy, inactive, active, hosted);
+	atomic_long_inc(&puma_policy_answers[verdict]);
+	return verdict == PUMA_POLICY_LOW;
 }
 
 /*
@@ -314,6 +326,14 @@ static int puma_detector_show(struct seq_file *m, void *v)
 		   puma_policy_hosted_permille(&puma_policy));
 	seq_printf(m, "floor_permille %u\n",
 		   puma_policy_floor_permille(&puma_policy));
+	seq_printf(m, "policy_low %ld\n",
+		   atomic_long_read(&puma_policy_answers[PUMA_POLICY_LOW]));
+	seq_printf(m, "policy_not_low %ld\n",
+		   atomic_long_read(&puma_policy_answers[PUMA_POLICY_NOT_LOW]));
+	seq_printf(m, "policy_at_floor %ld\n",
+		   atomic_long_read(&puma_policy_answers[PUMA_POLICY_AT_FLOOR]));
+	seq_printf(m, "policy_suspended %ld\n",
+		   atomic_long_read(&puma_policy_suspended));
 	seq_printf(m, "hosted_workingset %s\n",
 		   READ_ONCE(puma_hosted_workingset) ? "on" : "off");
 	return 0;

@@ -74,6 +74,10 @@ for p in off on; do
 	put "$p.active_end_kb" "$(get "server.end.$p.mem.activefile_kb")"
 	put "$p.fill_puts" "$(get "client.fill.$p.puts")"
 	put "$p.client_iops" "$(get "client.$p.run.iops")"
+	# The policy's answers to reclaim over the client's phase
+	for k in low not_low at_floor; do
+		put "$p.policy_$k" "$(( $(num "server.end.$p.policy_$k") - $(num "server.own.$p.policy_$k") ))"
+	done
 	# The client's phase on the server's clock: from the end of the
 	# server's passes to the end snapshot.
 	ta=$(num "server.own.$p.t")
@@ -102,6 +106,9 @@ row() { printf '%-44s %16s %16s\n' "$1" "$2" "$3"; }
 	row "hosted share, peak" "$(pct "$(s off.share_peak)")" "$(pct "$(s on.share_peak)")"
 	row "server active file at the end" "$(( $(s off.active_end_kb) / 1024 )) MiB" "$(( $(s on.active_end_kb) / 1024 )) MiB"
 	row "client random-read IOPS" "$(s off.client_iops)" "$(s on.client_iops)"
+	row "policy answers: low / not low / at floor" \
+	    "$(s off.policy_low) / $(s off.policy_not_low) / $(s off.policy_at_floor)" \
+	    "$(s on.policy_low) / $(s on.policy_not_low) / $(s on.policy_at_floor)"
 } >"$rep/table.txt"
 cat "$rep/table.txt"
 
