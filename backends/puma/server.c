@@ -7,7 +7,12 @@
  * pages with it.  Messages of a session are handled in order, in the
  * transport's receive context (process context).  When reclaim frees a
  * hosted page, the session queues the key and a work item tells the
- * client in INVALIDATE_PAGE batches, so it stops asking for it.
+ * client in INVALIDATE_PAGE batches, so it stops asking for it.  The work
+ * waits a little for a batch to fill: reclaim frees pages one at a time,
+ * and waking a worker and sending a message for each made reclaiming
+ * hosted pages, on which the node's own allocations wait, several times
+ * slower.  A client asking for a page whose report is still queued just
+ * misses.
  *
  * Lending can be suspended (puma_server_set_lending()): every client gets
  * SUSPEND and stops sending PUTs, PUTs already on their way are dropped,
@@ -39,6 +44,9 @@
 #include "trace.h"
 
 #define PUMA_REPORT_RING	256
+/* Send queued reports this long after the first, or at once past KICK. */
+#define PUMA_REPORT_DELAY	msecs_to_jiffies(10)
+#define PUMA_REPORT_KICK	(PUMA_REPORT_RING / 2)
 
 struct puma_session {
 	struct list_head list;
@@ -48,7 +56,7 @@ struct puma_session {
 	spinlock_t report_lock;		/* nr_reports, reports */
 	unsigned int nr_reports;
 	struct puma_wire_key reports[PUMA_REPORT_RING];
-	struct work_struct report_work;
+	struct delayed_work report_work;
 };
 
 /*
@@ -178,7 +186,7 @@ static void puma_session_reclaimed(struct puma_rlru *rlru,
 {
 	struct puma_session *s = puma_rlru_priv(rlru);
 	unsigned long flags;
-	bool queued = false;
+	unsigned int nr = 0;
 
 	puma_count(PUMA_STAT_SRV_RECLAIMED, 1);
 	spin_lock_irqsave(&s->report_lock, flags);
@@ -186,16 +194,19 @@ static void puma_session_reclaimed(struct puma_rlru *rlru,
 		s->reports[s->nr_reports].pool = key->pool;
 		s->reports[s->nr_reports].ino = key->ino;
 		s->reports[s->nr_reports].index = key->index;
-		s->nr_reports++;
-		queued = true;
+		nr = ++s->nr_reports;
 	}
 	spin_unlock_irqrestore(&s->report_lock, flags);
-	if (!queued) {
+	if (!nr) {
 		/* The client keeps asking for it: a miss, not an error. */
 		puma_count(PUMA_STAT_SRV_REPORT_DROPS, 1);
 		return;
 	}
-	queue_work(system_unbound_wq, &s->report_work);
+	if (nr == PUMA_REPORT_KICK)
+		mod_delayed_work(system_unbound_wq, &s->report_work, 0);
+	else if (nr == 1)
+		queue_delayed_work(system_unbound_wq, &s->report_work,
+				   PUMA_REPORT_DELAY);
 }
 
 static const struct puma_rlru_ops puma_session_rlru_ops = {
@@ -204,7 +215,8 @@ static const struct puma_rlru_ops puma_session_rlru_ops = {
 
 static void puma_session_report_work(struct work_struct *work)
 {
-	struct puma_session *s = container_of(work, struct puma_session,
+	struct puma_session *s = container_of(to_delayed_work(work),
+					      struct puma_session,
 					      report_work);
 	struct puma_wire_msg *wm;
 	unsigned int n;
@@ -390,7 +402,7 @@ static void puma_session_free(struct puma_session *s)
 {
 	/* No reclaim report can run once the owner is gone. */
 	puma_rlru_destroy(s->rlru);
-	cancel_work_sync(&s->report_work);
+	cancel_delayed_work_sync(&s->report_work);
 	puma_transport_conn_put(s->conn);
 	kfree(s);
 }
@@ -424,7 +436,7 @@ static int puma_server_accept(struct puma_transport_listener *listener,
 	if (!s)
 		return -ENOMEM;
 	spin_lock_init(&s->report_lock);
-	INIT_WORK(&s->report_work, puma_session_report_work);
+	INIT_DELAYED_WORK(&s->report_work, puma_session_report_work);
 	s->rlru = puma_rlru_create(&puma_session_rlru_ops, s);
 	if (IS_ERR(s->rlru)) {
 		err = PTR_ERR(s->rlru);

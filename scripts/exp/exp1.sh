@@ -31,12 +31,16 @@
 #   - p99 with hosted pages <= 2.0x p99 without (the issue's "within 2x").
 #
 #   exp1.sh [--short] [--kdir DIR] [--debug] [--outdir DIR] [--dur SEC]
-#           [--no-assert] [--report-only] [--verbose]
-# (--report-only: only the report of an earlier run in OUTDIR)
+#           [--trace US] [--no-assert] [--report-only] [--verbose]
+# (--report-only: only the report of an earlier run in OUTDIR; --trace:
+# record the server's kernel calls slower than US microseconds on the
+# allocation and reclaim paths, function graph tracer, benchmark kernel
+# only; it slows them, so the figures of such a run are not comparable)
 #
 # Outputs in OUTDIR/report/: malloc-nohost.csv, malloc-host.csv
 # (t_s,latency_ms), server-memory.csv, exp1.png (latency over time, both
-# runs; the paper's figures 3-4), exp1-memory.png, summary.txt.
+# runs; the paper's figures 3-4), exp1-memory.png, summary.txt; with
+# --trace, OUTDIR/server/files/slow-{nohost,host}.txt.
 # About 6 minutes (--short) or 16 minutes on 2 cores (TCG).
 # Exit: 0 pass, 1 fail, 2 usage.
 
@@ -44,23 +48,26 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-exp_init exp1 41
+exp_init exp1 45
 
 dur=300
+trace=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--short) dur=60; shift ;;
 	--dur) dur=$2; shift 2 ;;
+	--trace) trace=ex_mtrace_thresh=$2; shift 2 ;;
 	*) exp_option "$@"; shift "$exp_shift" ;;
 	esac
 done
 [[ "$dur" =~ ^[0-9]+$ ]] || die "bad --dur '$dur'"
+[[ "${trace#*=}" =~ ^[0-9]*$ ]] || die "bad --trace '${trace#*=}'"
 
 # About the same MemTotal either way: KASAN (--debug) takes about 130 MiB
 # of a 512 MiB VM.
 exp_server_mem 384M 512M
 exp_run --server-mem "$smem" --client-mem 256M --server-params max_hosted_pct=90 --timeout $((dur * 3 + 900)) \
-	ex_malloc_total=70% ex_malloc_chunk=1M ex_malloc_dur="$dur"
+	ex_malloc_total=70% ex_malloc_chunk=1M ex_malloc_dur="$dur" ${trace:+"$trace"}
 exp_results
 d=$(exp_param ex_malloc_dur)
 dur=${d:-$dur}

@@ -115,35 +115,42 @@ vmsnap() {
 		printf "PUMA-RESULT %s.buddy_dma32=%s\n", p, s }' /proc/buddyinfo
 }
 
-# Kernel calls slower than 5 ms on the allocation and reclaim paths, with
-# the function graph tracer (benchmark kernel), in an instance of its own so
-# the main buffer's PUMA events survive: what a slow allocation spent its
-# time in.
-mtr=$tr/instances/malloc
+# With ex_mtrace_thresh=US on the kernel command line (exp1.sh --trace),
+# kernel calls slower than US on the allocation and reclaim paths are
+# recorded with the function graph tracer (benchmark kernel): what a slow
+# allocation spent its time in; ex_mtrace_graph=FUNC records every call
+# under FUNC instead.  Off by default: it slows what it watches.
+# Switching tracers empties the trace buffer, so this is for exp1, which
+# reads no PUMA event from it afterwards.
 malloc_trace_start() {
-	[ -d "$mtr" ] || mkdir "$mtr" 2>/dev/null || return 0
-	grep -qw function_graph "$mtr/available_tracers" 2>/dev/null || return 0
-	for _f in exc_page_fault handle_mm_fault '*alloc_pages*' \
-		  try_to_free_pages 'shrink_*' '*compact*' '*drain*' \
-		  '*kswapd*' __pte_alloc 'clear_page*' 'rmqueue*' \
-		  get_page_from_freelist '__mem_cgroup_charge*' \
-		  'folio_add_lru*' 'puma_*' 'free_unref*' '__folio_put*'; do
-		echo "$_f" >>"$mtr/set_ftrace_filter" 2>/dev/null
-	done
-	echo 5000 >"$tr/tracing_thresh"
-	echo function_graph >"$mtr/current_tracer" || return 0
-	echo 1 >"$mtr/options/funcgraph-abstime"
-	echo 1 >"$mtr/options/funcgraph-proc"
-	echo 1 >"$mtr/tracing_on"
+	[ -n "${ex_mtrace_thresh:-}" ] || return 0
+	grep -qw function_graph "$tr/available_tracers" 2>/dev/null || return 0
+	: >"$tr/set_ftrace_filter"
+	if [ -n "${ex_mtrace_graph:-}" ]; then
+		echo "$ex_mtrace_graph" >"$tr/set_graph_function"
+	else
+		for _f in exc_page_fault handle_mm_fault '*alloc_pages*' \
+			  try_to_free_pages 'shrink_*' '*compact*' '*drain*' \
+			  '*kswapd*' __pte_alloc 'clear_page*' 'rmqueue*' \
+			  get_page_from_freelist '__mem_cgroup_charge*' \
+			  'folio_add_lru*' 'puma_*' 'free_unref*' '__folio_put*'; do
+			echo "$_f" >>"$tr/set_ftrace_filter" 2>/dev/null
+		done
+	fi
+	echo "$ex_mtrace_thresh" >"$tr/tracing_thresh"
+	echo function_graph >"$tr/current_tracer" || return 0
+	echo 1 >"$tr/options/funcgraph-abstime"
+	echo 1 >"$tr/options/funcgraph-proc"
 }
 
 malloc_trace_stop() {
-	[ -d "$mtr" ] || return 0
-	echo nop >"$mtr/current_tracer"
+	grep -qw function_graph "$tr/current_tracer" 2>/dev/null || return 0
+	cp "$tr/trace" "/run/slow-$1.txt"
+	echo nop >"$tr/current_tracer"
 	echo 0 >"$tr/tracing_thresh"
-	cp "$mtr/trace" "/run/slow-$1.txt"
+	: >"$tr/set_ftrace_filter"
+	: >"$tr/set_graph_function"
 	puma_export "/run/slow-$1.txt"
-	echo >"$mtr/trace"
 }
 
 cmd_malloc() {
@@ -183,10 +190,15 @@ cmd_malloc() {
 	puma_result "$xn.t_end" "$xt1"
 	[ -w "$xthr" ] && echo 0 >"$xthr"
 	malloc_trace_stop "$xn"
-	[ -r "$tr/trace" ] && awk -v t0="$xt0" -v t1="$xt1" -v n="$xn" '
+	xtf=/run/slow-$xn.txt
+	[ -r "$xtf" ] || xtf=$tr/trace
+	# The timestamp is the last number before the event's name, in the
+	# event tracer's and in the function graph tracer's formats.
+	[ -r "$xtf" ] && awk -v t0="$xt0" -v t1="$xt1" -v n="$xn" '
 		/mm_vmscan_throttled:/ {
 			for (i = 1; i <= NF; i++) if ($i == "mm_vmscan_throttled:") break
-			t = $(i - 1); sub(/:$/, "", t)
+			for (k = 1; k < i; k++) if ($k ~ /^[0-9]+\.[0-9]+:?$/) t = $k
+			sub(/:$/, "", t)
 			if (t + 0 < t0 + 0 || t + 0 > t1 + 0) next
 			c++
 			for (j = i + 1; j <= NF; j++) {
@@ -199,7 +211,7 @@ cmd_malloc() {
 			printf "PUMA-RESULT %s.throttled=%d\n", n, c
 			printf "PUMA-RESULT %s.throttled_ms=%d\n", n, d / 1000
 			for (k in r) printf "PUMA-RESULT %s.throttled.%s=%d\n", n, k, r[k]
-		}' "$tr/trace"
+		}' "$xtf"
 	puma_result "$xn.hosted_after" "$(pstat "$stats" hosted)"
 	puma_result "$xn.reclaimed_after" "$(pstat "$stats" reclaimed)"
 	puma_result "$xn.suspends_after" "$(pstat "$stats" server_suspends)"
@@ -254,6 +266,9 @@ cmd_snap() {
 	puma_result "$1.hosted" "$(pstat "$stats" hosted)"
 	puma_result "$1.reclaimed" "$(pstat "$stats" reclaimed)"
 	puma_result "$1.suspends" "$(pstat "$stats" server_suspends)"
+	for _k in policy_low policy_not_low policy_at_floor policy_suspended; do
+		puma_result "$1.$_k" "$(pstat "$det" "$_k")"
+	done
 	puma_mem_report "$1.mem"
 }
 
