@@ -8,7 +8,7 @@
  * transport's receive context (process context).  When reclaim frees a
  * hosted page, the session queues the key and a work item tells the
  * client in INVALIDATE_PAGE batches, so it stops asking for it.  The work
- * waits a little for a batch to fill: reclaim frees pages one at a time,
+ * waits for a full batch, or 10 ms: reclaim frees pages one at a time,
  * and waking a worker and sending a message for each made reclaiming
  * hosted pages, on which the node's own allocations wait, several times
  * slower.  A client asking for a page whose report is still queued just
@@ -44,9 +44,8 @@
 #include "trace.h"
 
 #define PUMA_REPORT_RING	256
-/* Send queued reports this long after the first, or at once past KICK. */
+/* Send a full batch at once, a partial one this long after its first key. */
 #define PUMA_REPORT_DELAY	msecs_to_jiffies(10)
-#define PUMA_REPORT_KICK	(PUMA_REPORT_RING / 2)
 
 struct puma_session {
 	struct list_head list;
@@ -202,7 +201,7 @@ static void puma_session_reclaimed(struct puma_rlru *rlru,
 		puma_count(PUMA_STAT_SRV_REPORT_DROPS, 1);
 		return;
 	}
-	if (nr == PUMA_REPORT_KICK)
+	if (nr == PUMA_WIRE_MAX_BATCH)
 		mod_delayed_work(system_unbound_wq, &s->report_work, 0);
 	else if (nr == 1)
 		queue_delayed_work(system_unbound_wq, &s->report_work,
