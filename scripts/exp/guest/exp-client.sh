@@ -8,7 +8,8 @@
 #   ex_name=exp3   server I/O, then client I/O: for each deactivation
 #                  policy setting (off, then on), the server reads its own
 #                  file twice (its pages become active) and goes idle, the
-#                  client fills it and reads at random ex_run s; the share
+#                  client fills it and reads its file in sequential passes
+#                  for ex_run s; the share
 #                  of the server's file cache that is hosted is sampled
 #   ex_name=exp2   client I/O, then server I/O: the server's random reads
 #                  alone (reference); then for each placement of ex_lru
@@ -215,17 +216,30 @@ exp2() {
 }
 
 exp3() {
-	_run=${ex_run:-60}
+	_run=${ex_run:-180}
 	for _p in off on; do
 		srv policy "$_p" || return 1
 		srv seq "own.$_p" 2 || return 1
 		fill "$_p" || return 1
 		srv snap "filled.$_p" || return 1
-		puma_bc "$_p.run" --state "$state" read "$F" --random --seed 1 \
-			--count 100000000 --seconds "$_run" --csv "/run/client-$_p.csv" || return 1
+		snap "stats.$_p.filled"
+		# Sequential passes until RUN s are up: each block not in the
+		# client's cache comes from the server or the disk and pushes
+		# one out, which is put, so the server's lists turn over as fast
+		# as this rig moves pages (random reads on the throttled disk
+		# put about 1 MiB/s, too slow to turn them over in minutes).
+		_r0=$(puma_uptime)
+		_i=0
+		while _left=$(awk -v a="$_r0" -v b="$(puma_uptime)" -v r="$_run" \
+			'BEGIN { l = r - (b - a); if (l < 1) exit 1; printf "%d", l }'); do
+			_i=$((_i + 1))
+			puma_bc "$_p.pass$_i" --state "$state" read "$F" --seq \
+				--seconds "$_left" || return 1
+		done
+		puma_result "$_p.run.passes" "$_i"
+		puma_result "$_p.run.s" "$(puma_elapsed "$_r0")"
 		srv snap "end.$_p" || return 1
 		snap "stats.$_p.end"
-		puma_export "/run/client-$_p.csv"
 	done
 }
 
