@@ -221,8 +221,12 @@ static void puma_session_report_work(struct work_struct *work)
 	unsigned int n;
 
 	wm = kzalloc(sizeof(*wm), GFP_KERNEL);
-	if (!wm)
+	if (!wm) {
+		/* Nothing else would send what is queued: try again later. */
+		queue_delayed_work(system_unbound_wq, &s->report_work,
+				   PUMA_REPORT_DELAY);
 		return;
+	}
 	for (;;) {
 		spin_lock_irq(&s->report_lock);
 		n = min_t(unsigned int, s->nr_reports, PUMA_WIRE_MAX_BATCH);
