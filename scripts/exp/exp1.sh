@@ -123,7 +123,7 @@ cat "$rep/table.txt"
 
 if command -v gnuplot >/dev/null && [ -s "$rep/malloc-host.csv" ]; then
 	gnuplot <<EOF || echo "exp1: gnuplot failed" >&2
-set terminal pngcairo size 1000,600
+set terminal pngcairo noenhanced size 1000,600
 set output '$rep/exp1.png'
 set datafile separator ','
 set title 'Server allocation latency (1 MiB mmap + touch), hosting none vs hosting a client''s pages'
@@ -135,7 +135,7 @@ plot '$rep/malloc-nohost.csv' using 1:2 every ::1 with points pt 7 ps 0.5 title 
      '$rep/malloc-host.csv' using 1:2 every ::1 with points pt 7 ps 0.5 title 'hosting pages'
 EOF
 	[ -s "$rep/server-memory.csv" ] && gnuplot <<EOF || echo "exp1: gnuplot failed" >&2
-set terminal pngcairo size 1000,600
+set terminal pngcairo noenhanced size 1000,600
 set output '$rep/exp1-memory.png'
 set datafile separator ','
 set title 'Server memory during experiment 1, sampled every second'

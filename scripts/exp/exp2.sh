@@ -131,7 +131,7 @@ if command -v gnuplot >/dev/null; then
 	for l in ${lru//,/ }; do
 		[ -s "$rep/server-memory-$l.csv" ] || continue
 		gnuplot <<EOF || echo "exp2: gnuplot failed" >&2
-set terminal pngcairo size 1000,900
+set terminal pngcairo noenhanced size 1000,900
 set output '$rep/exp2-$l.png'
 set datafile separator ','
 set multiplot layout 2,1

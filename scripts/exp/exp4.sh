@@ -166,7 +166,7 @@ if command -v gnuplot >/dev/null; then
 		[ -s "$rep/lending-$m.csv" ] &&
 			lend=", '$rep/lending-$m.csv' every ::1 using 1:2 axes x1y2 with steps lw 1 lc rgb 'gray50' title 'lending suspended'"
 		gnuplot <<EOF || echo "exp4: gnuplot failed" >&2
-set terminal pngcairo size 1000,600
+set terminal pngcairo noenhanced size 1000,600
 set output '$rep/exp4-$m.png'
 set datafile separator ','
 set title 'Concurrent client and server I/O, detector=$m (t = 0: server I/O starts)'
@@ -188,7 +188,7 @@ EOF
 			plot+=", '$rep/server-io-$m.csv' using 1:2 every ::1 with lines lw 2 title '$m'"
 	done
 	[ -s "$rep/server-io-reference.csv" ] && gnuplot <<EOF || echo "exp4: gnuplot failed" >&2
-set terminal pngcairo size 1000,600
+set terminal pngcairo noenhanced size 1000,600
 set output '$rep/exp4-server.png'
 set datafile separator ','
 set title 'Server IOPS during concurrent client I/O, per detector mode'

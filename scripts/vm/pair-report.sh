@@ -239,7 +239,7 @@ if [ -n "$plots" ]; then
 	done
 	if [ ${#plot[@]} -gt 0 ]; then
 		gnuplot <<EOF
-set terminal pngcairo size 1000,600
+set terminal pngcairo noenhanced size 1000,600
 set output '$rep/iops.png'
 set datafile separator ','
 set key autotitle columnhead
@@ -270,7 +270,7 @@ EOF
 		png=$rep/$sv-memory.png
 		[ "$sv" = server ] || marks=
 		gnuplot <<EOF
-set terminal pngcairo size 1000,600
+set terminal pngcairo noenhanced size 1000,600
 set output '$png'
 set datafile separator ','
 set title 'Server VM memory ($sv), sampled every second'
