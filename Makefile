@@ -54,7 +54,7 @@ test: summary-reset
 			echo "vm-$$t 0 1" >> $(SUMMARY); rc=1; \
 		fi; \
 	done; \
-	for e in exp1 exp4; do \
+	for e in exp4; do \
 		rm -rf $(OUT)/$$e-short; \
 		if scripts/exp/$$e.sh --short --outdir $(OUT)/$$e-short; then \
 			echo "$$e-short 1 0" >> $(SUMMARY); \

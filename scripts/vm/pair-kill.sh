@@ -17,7 +17,8 @@
 #     most get_timeout_us (200 ms) for the server, then went to disk;
 #   - the client reconnected on its own: "puma_backend: connected to"
 #     twice in its log, and the new server stored pages (server_stored
-#     > 0);
+#     > 0; the client drops its caches once reconnected, which puts its
+#     clean pages, so that does not hang on its memory pressure);
 #   - the new server VM passes, and the killed one shows no kernel splat
 #     up to its death.
 #

@@ -20,7 +20,8 @@
 #   pc_kill=1        kill scenario: print "PUMA-MARK measured-start" when
 #                    the measured PUMA pass starts (the host kills the
 #                    server then boots another), then wait for the client
-#                    to reconnect and run a pass of pc_after_dur seconds
+#                    to reconnect, drop its caches (which puts them to the
+#                    new server) and run a pass of pc_after_dur seconds
 #
 # Modules: puma.ko and puma_tcp.ko are loaded by /init; puma_backend.ko is
 # in /lib/modules/puma and loaded here, after the no-PUMA phase.  The
@@ -236,6 +237,12 @@ if [ "$kill_mode" = 1 ]; then
 	# new one: the client must find it on its own.
 	wait_for reconnect 180 connected_n 2
 	snap stats.reconnected
+	# Hand the new server this VM's cache (dropping clean pages puts
+	# them, as reclaim does), so the pass below reads from it: with
+	# memory to spare after the kill, the pass itself may evict nothing
+	# and the new server would never be used.
+	puma_drop_caches
+	snap stats.handed
 	puma_bc after.run --state "$state" read "$F" --random --seed "$((seed + 1))" \
 		--count 100000000 --seconds "$after_dur" --csv /run/run-after.csv \
 		--lat-log /run/lat.log
