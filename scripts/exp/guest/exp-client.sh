@@ -9,8 +9,8 @@
 #                  policy setting (off, then on), the server reads its own
 #                  file twice (its pages become active) and goes idle, the
 #                  client fills it and reads its file in sequential passes
-#                  for ex_run s; the share
-#                  of the server's file cache that is hosted is sampled
+#                  for ex_run s; the share of the server's file cache that
+#                  is hosted is sampled
 #   ex_name=exp2   client I/O, then server I/O: the server's random reads
 #                  alone (reference); then for each placement of ex_lru
 #                  the client fills the server and stays idle while the
