@@ -31,11 +31,15 @@
 #   - p99 with hosted pages <= 2.0x p99 without (the issue's "within 2x").
 #
 #   exp1.sh [--short] [--kdir DIR] [--debug] [--outdir DIR] [--dur SEC]
-#           [--trace US] [--no-assert] [--report-only] [--verbose]
+#           [--trace US|sched] [--no-assert] [--report-only] [--verbose]
 # (--report-only: only the report of an earlier run in OUTDIR; --trace:
 # record the server's kernel calls slower than US microseconds on the
 # allocation and reclaim paths, function graph tracer, benchmark kernel
-# only; it slows them, so the figures of such a run are not comparable)
+# only; --trace sched: record scheduler, interrupt and reclaim events,
+# and break every allocation of 20 ms or more down by what had the CPU,
+# in report/sched-{nohost,host}.txt (scripts/exp/sched-breakdown.awk);
+# either slows what it watches, so the figures of such a run are not
+# comparable)
 #
 # Outputs in OUTDIR/report/: malloc-nohost.csv, malloc-host.csv
 # (t_s,latency_ms), server-memory.csv, exp1.png (latency over time, both
@@ -61,7 +65,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [[ "$dur" =~ ^[0-9]+$ ]] || die "bad --dur '$dur'"
-[[ "${trace#*=}" =~ ^[0-9]*$ ]] || die "bad --trace '${trace#*=}'"
+[[ "${trace#*=}" =~ ^([0-9]*|sched)$ ]] || die "bad --trace '${trace#*=}'"
 
 # About the same MemTotal either way: KASAN (--debug) takes about 130 MiB
 # of a 512 MiB VM.
@@ -86,6 +90,10 @@ for r in nohost host; do
 	f=$outdir/server/files/malloc-$r.csv
 	[ -r "$f" ] && awk -F, 'NR == 1 { print "t_s,latency_ms"; next }
 		{ printf "%s,%.3f\n", $1, $4 / 1000 }' "$f" >"$rep/malloc-$r.csv"
+	f=$outdir/server/files/slow-$r.txt
+	if [ "$(exp_param ex_mtrace_thresh)" = sched ] && [ -r "$f" ]; then
+		awk -v min_ms=20 -f "$here/sched-breakdown.awk" "$f" >"$rep/sched-$r.txt"
+	fi
 done
 put fill.puts "$(get client.fill.host.puts)"
 put fill.s "$(get client.fill.host.s)"

@@ -119,11 +119,29 @@ vmsnap() {
 # kernel calls slower than US on the allocation and reclaim paths are
 # recorded with the function graph tracer (benchmark kernel): what a slow
 # allocation spent its time in; ex_mtrace_graph=FUNC records every call
-# under FUNC instead.  Off by default: it slows what it watches.
-# Switching tracers empties the trace buffer, so this is for exp1, which
-# reads no PUMA event from it afterwards.
+# under FUNC instead.  With ex_mtrace_thresh=sched, scheduler, interrupt
+# and reclaim events instead (any kernel): who had the CPU while an
+# allocation waited (scripts/exp/sched-breakdown.awk reads them).  Off by
+# default: it slows what it watches.  Switching tracers empties the trace
+# buffer, so this is for exp1, which reads no PUMA event from it
+# afterwards.
 malloc_trace_start() {
 	[ -n "${ex_mtrace_thresh:-}" ] || return 0
+	if [ "$ex_mtrace_thresh" = sched ]; then
+		echo 0 >"$tr/tracing_on"
+		: >"$tr/trace"
+		echo 16384 >"$tr/buffer_size_kb"
+		for _e in sched/sched_switch sched/sched_wakeup \
+			  irq/softirq_entry irq/softirq_exit \
+			  irq/irq_handler_entry irq/irq_handler_exit \
+			  vmscan/mm_vmscan_direct_reclaim_begin \
+			  vmscan/mm_vmscan_direct_reclaim_end \
+			  vmscan/mm_vmscan_kswapd_wake vmscan/mm_vmscan_kswapd_sleep; do
+			echo 1 >"$tr/events/$_e/enable"
+		done
+		echo 1 >"$tr/tracing_on"
+		return 0
+	fi
 	grep -qw function_graph "$tr/available_tracers" 2>/dev/null || return 0
 	: >"$tr/set_ftrace_filter"
 	if [ -n "${ex_mtrace_graph:-}" ]; then
@@ -144,6 +162,19 @@ malloc_trace_start() {
 }
 
 malloc_trace_stop() {
+	if [ "${ex_mtrace_thresh:-}" = sched ]; then
+		echo 0 >"$tr/tracing_on"
+		for _e in sched irq vmscan; do
+			echo 0 >"$tr/events/$_e/enable"
+		done
+		grep -E '^(entries|overrun|dropped)' "$tr/per_cpu/cpu0/stats" |
+			sed "s/^/# stats: /" >"/run/slow-$1.txt"
+		cat "$tr/trace" >>"/run/slow-$1.txt"
+		: >"$tr/trace"
+		echo 1 >"$tr/tracing_on"
+		puma_export "/run/slow-$1.txt"
+		return 0
+	fi
 	grep -qw function_graph "$tr/current_tracer" 2>/dev/null || return 0
 	cp "$tr/trace" "/run/slow-$1.txt"
 	echo nop >"$tr/current_tracer"
