@@ -365,24 +365,35 @@ echo "PUMA-MARK server-ready"
 
 csv=/run/mem.csv
 echo "t_s,memfree_kb,active_file_kb,inactive_file_kb,hosted_pages,server_stored,server_hits,reclaimed,suspended,server_suspends,cpu_busy_ticks,cpu_idle_ticks,cpu_iowait_ticks,pgsteal,pgscan" >"$csv"
+# One awk process a sample: the sampler's own CPU time lands in what the
+# experiments measure (experiment 1's allocations on a one-vCPU server),
+# and a fork per figure cost more than 10 ms a sample under TCG.
 (
 	while :; do
-		_t=$(puma_uptime)
-		_m=$(awk '$1 == "MemFree:" { f = $2 }
-			  $1 == "Active(file):" { a = $2 }
-			  $1 == "Inactive(file):" { i = $2 }
-			  END { printf "%d,%d,%d", f, a, i }' /proc/meminfo)
-		_s=$(awk '$1 == "hosted" { h = $2 }
-			  $1 == "server_stored" { s = $2 }
-			  $1 == "server_hits" { g = $2 }
-			  $1 == "reclaimed" { r = $2 }
-			  END { printf "%d,%d,%d,%d", h, s, g, r }' "$stats")
-		_d=$(awk '$1 == "state" { print ($2 == "suspended") }' "$det")
-		# cumulative: busy (user+nice+system+irq+softirq), idle, iowait
-		_c=$(awk '$1 == "cpu" { printf "%d,%d,%d", $2 + $3 + $4 + $7 + $8, $5, $6 }' /proc/stat)
-		_v=$(awk '$1 ~ /^pgsteal_/ { s += $2 } $1 ~ /^pgscan_/ { c += $2 }
-			  END { printf "%d,%d", s, c }' /proc/vmstat)
-		echo "$_t,$_m,$_s,${_d:-0},$(pstat "$stats" server_suspends),$_c,$_v" >>"$csv"
+		awk -v st="$stats" -v dt="$det" '
+			FILENAME == "/proc/uptime" { t = $1 }
+			FILENAME == "/proc/meminfo" {
+				if ($1 == "MemFree:") f = $2
+				else if ($1 == "Active(file):") a = $2
+				else if ($1 == "Inactive(file):") i = $2
+			}
+			FILENAME == st { v[$1] = $2 }
+			FILENAME == dt && $1 == "state" { d = ($2 == "suspended") }
+			# cumulative: busy (user+nice+system+irq+softirq), idle, iowait
+			FILENAME == "/proc/stat" && $1 == "cpu" {
+				c = sprintf("%d,%d,%d", $2 + $3 + $4 + $7 + $8, $5, $6)
+			}
+			# by reclaimer, not the anon/file split of the same pages
+			FILENAME == "/proc/vmstat" {
+				if ($1 ~ /^pgsteal_(kswapd|direct|khugepaged)$/) ps += $2
+				else if ($1 ~ /^pgscan_(kswapd|direct|khugepaged)$/) pc += $2
+			}
+			END {
+				printf "%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%s,%d,%d\n", t, f, a, i,
+				       v["hosted"], v["server_stored"], v["server_hits"],
+				       v["reclaimed"], d, v["server_suspends"], c, ps, pc
+			}' /proc/uptime /proc/meminfo "$stats" "$det" /proc/stat /proc/vmstat \
+			2>/dev/null >>"$csv"
 		sleep 1
 	done
 ) &
