@@ -43,6 +43,10 @@
 #   --pidfile FILE      QEMU writes its process id there (to kill it)
 #   --verbose           also stream the console to stdout
 #
+# With $PUMA_QEMU_MONITOR_DIR set, QEMU also serves its human monitor on
+# the socket $PUMA_QEMU_MONITOR_DIR/MEM-PID.sock (MEM: --mem, PID: this
+# script's), for scripts/exp/host-probe.py (QEMU's "info jit" counters).
+#
 # Output: $OUTDIR/console.log (serial console), $OUTDIR/results.txt (the
 # guest's "PUMA-RESULT key=value" lines as key=value), $OUTDIR/files/
 # (files the guest exported with puma_export), $OUTDIR/qemu.log.
@@ -216,6 +220,9 @@ qemu=(qemu-system-x86_64 -accel tcg -machine pc -cpu max
       ${qemu_net[@]+"${qemu_net[@]}"}
       ${pidfile:+-pidfile "$pidfile"}
       ${qemu_extra[@]+"${qemu_extra[@]}"})
+if [ -n "${PUMA_QEMU_MONITOR_DIR:-}" ]; then
+	qemu+=(-monitor "unix:$PUMA_QEMU_MONITOR_DIR/$mem-$$.sock,server=on,wait=off")
+fi
 printf '%q ' "${qemu[@]}" >"$outdir/qemu.cmd"
 echo >>"$outdir/qemu.cmd"
 
