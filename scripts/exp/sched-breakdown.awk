@@ -118,7 +118,7 @@ BEGIN {
 	charge(c, t)
 
 	if (ev == "sched_switch") {
-		prev = field("prev_comm")
+		prev = ""
 		if (match(rest, /prev_comm=.* prev_pid=/))
 			prev = substr(rest, RSTART + 10, RLENGTH - 20)
 		state = field("prev_state")

@@ -360,6 +360,12 @@ if [ -w "$tr/trace_clock" ]; then
 else
 	puma_fail "no tracefs: cannot time the suspensions"
 fi
+# The root filesystem holds every program's code; compaction would move
+# it (kcompactd, once the server's memory is full), and under TCG moved
+# code is translated again: seconds of a slowed vCPU.  With the rootfs
+# on ramfs (exp-pair.sh boots with rootfstype=ramfs) its pages are
+# unevictable, and this keeps compaction off them.
+echo 0 >/proc/sys/vm/compact_unevictable_allowed 2>/dev/null
 # Under TCG, the first write to a guest page that once held translated
 # code (the kernel's init text, freed late in the boot, for one) makes
 # QEMU invalidate that code: in experiment 1, about 10,000 translation
@@ -367,12 +373,6 @@ fi
 # got those pages first (QEMU's "info jit" counters).  Writing every free
 # page once, here, moves that to the boot.  16 MiB stay free: above the
 # watermarks, so no reclaim.
-# The root filesystem holds every program's code; compaction would move
-# it (kcompactd, once the server's memory is full), and under TCG moved
-# code is translated again: seconds of a slowed vCPU.  With the rootfs
-# on ramfs (exp-pair.sh boots with rootfstype=ramfs) its pages are
-# unevictable, and this keeps compaction off them.
-echo 0 >/proc/sys/vm/compact_unevictable_allowed 2>/dev/null
 xfree=$(puma_meminfo MemFree)
 if [ "${xfree:-0}" -gt 65536 ]; then
 	mallocbench --total "$((xfree - 16384))K" --chunk 4M --duration 0 >/dev/null 2>&1 ||
