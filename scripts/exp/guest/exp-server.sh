@@ -371,11 +371,29 @@ echo 0 >/proc/sys/vm/compact_unevictable_allowed 2>/dev/null
 # QEMU invalidate that code: in experiment 1, about 10,000 translation
 # blocks at once, 200-400 ms of the vCPU charged to whichever allocation
 # got those pages first (QEMU's "info jit" counters).  Writing every free
-# page once, here, moves that to the boot.  16 MiB stay free: above the
-# watermarks, so no reclaim.
-xfree=$(puma_meminfo MemFree)
-if [ "${xfree:-0}" -gt 65536 ]; then
-	mallocbench --total "$((xfree - 16384))K" --chunk 4M --duration 0 >/dev/null 2>&1 ||
+# page once, here, moves that to the boot.  Every zone, the DMA zone
+# included (allocations fall back to it before reclaim starts, and the
+# firmware ran there), down to its high watermark and what it keeps for
+# allocations from higher zones, less 1 MiB: nothing wakes kswapd.
+xwarm=$(awk '
+	$1 == "Node" { z = $4 }
+	$1 == "pages" && $2 == "free" { free[z] = $3 }
+	$1 == "high" { high[z] = $2 }
+	$1 == "protection:" {
+		gsub(/[(),]/, " ")
+		for (i = 2; i <= NF; i++)
+			if ($i + 0 > prot[z] + 0)
+				prot[z] = $i
+	}
+	END {
+		for (z in free)
+			if (free[z] > high[z] + prot[z])
+				kb += 4 * (free[z] - high[z] - prot[z])
+		print kb - 1024
+	}' /proc/zoneinfo)
+puma_result warmup_kb "$xwarm"
+if [ "${xwarm:-0}" -gt 65536 ]; then
+	mallocbench --total "${xwarm}K" --chunk 4M --duration 0 >/dev/null 2>&1 ||
 		echo "exp-server: warning: the warm-up allocation failed" >&2
 fi
 puma_result up_s "$(puma_uptime)"
