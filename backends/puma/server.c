@@ -8,15 +8,14 @@
  * transport's receive context (process context).  When reclaim frees a
  * hosted page, the session queues the key and a work item tells the
  * client in INVALIDATE_PAGE batches, so it stops asking for it.  The work
- * waits for a full batch, or 10 ms: reclaim frees pages one at a time,
- * and waking a worker and sending a message for each made reclaiming
- * hosted pages, on which the node's own allocations wait, several times
- * slower.  It runs on a worker thread of the lowest priority (nice 19):
- * at normal priority, sending the reports (and the network softirqs that
- * follow) took 3-9 ms of the very allocations whose reclaim freed the
- * pages, on a one-CPU server; at nice 19 the reports go out once the
- * node's own work leaves the CPU.  A client asking for a page whose
- * report is still queued just misses.
+ * runs 10 ms after the first key and sends every queued key, 32 to a
+ * message: reclaim frees pages one at a time, and waking a worker and
+ * sending a message for each made reclaiming hosted pages, on which the
+ * node's own allocations wait, several times slower.  The worker is a
+ * thread of the lowest priority (nice 19): at normal priority, sending
+ * the reports (and the network softirqs that follow) took 3-9 ms of the
+ * very allocations whose reclaim freed the pages, on a one-CPU server.
+ * A client asking for a page whose report is still queued just misses.
  *
  * Lending can be suspended (puma_server_set_lending()): every client gets
  * SUSPEND and stops sending PUTs, PUTs already on their way are dropped,
@@ -50,7 +49,7 @@
 
 /* A reclaim burst's worth of keys, while the low-priority worker waits. */
 #define PUMA_REPORT_RING	4096
-/* Send a full batch at once, a partial one this long after its first key. */
+/* Reports go out this long after the first key queued. */
 #define PUMA_REPORT_DELAY	msecs_to_jiffies(10)
 
 struct puma_session {
@@ -208,10 +207,11 @@ static void puma_session_reclaimed(struct puma_rlru *rlru,
 		puma_count(PUMA_STAT_SRV_REPORT_DROPS, 1);
 		return;
 	}
-	if (nr == PUMA_WIRE_MAX_BATCH)
-		kthread_mod_delayed_work(puma_server.reporter, &s->report_work,
-					 0);
-	else if (nr == 1)
+	/*
+	 * Not sooner for a full batch: kthread_mod_delayed_work() would wait
+	 * for the timer's callback here, in reclaim.
+	 */
+	if (nr == 1)
 		kthread_queue_delayed_work(puma_server.reporter,
 					   &s->report_work, PUMA_REPORT_DELAY);
 }
