@@ -12,7 +12,7 @@
  * KVM auto-ballooning, 1.8 ms (sd 2.2) with PUMA.
  *
  *   mallocbench --total SIZE --chunk SIZE --duration SEC [--csv FILE]
- *               [--hold SEC]
+ *               [--hold SEC] [--keep-free SIZE]
  *
  * Allocation i (0-based) starts at i * interval after the start, with
  * interval = duration / count and count = ceil(total / chunk), that is
@@ -45,6 +45,13 @@
  *
  * which the QEMU rig's parser (scripts/vm/guest/lib.sh) reads.  Then, with
  * --hold SEC, the memory is kept for SEC more seconds before exit.
+ *
+ * --keep-free SIZE stops early, without failing, before an allocation
+ * that would take MemFree (/proc/meminfo) below SIZE: the QEMU rig writes
+ * a VM's free memory once at boot this way, as close to the kernel's
+ * watermarks as it can without waking reclaim or the OOM killer, which a
+ * fixed --total cannot promise while the kernel allocates beside it (the
+ * benchmark's own page tables, for one).
  *
  * Exit status: 0 done, 1 an allocation failed (the summary covers the
  * allocations before it), 2 usage error.
@@ -161,11 +168,28 @@ static double parse_secs(const char *s, const char *what)
 	return v;
 }
 
+/* MemFree of /proc/meminfo in bytes; 0 (stop) if it cannot be read. */
+static uint64_t mem_free(void)
+{
+	unsigned long long kb = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: mallocbench --total SIZE --chunk SIZE --duration SEC [--csv FILE]\n"
-"                   [--hold SEC]\n"
+"                   [--hold SEC] [--keep-free SIZE]\n"
 "\n"
 "Allocate --total bytes in chunks of --chunk bytes, one every\n"
 "duration / ceil(total / chunk) seconds (duration * chunk / total when\n"
@@ -182,6 +206,8 @@ static void usage(FILE *f)
 "                   (start in s since the run start, index from 0, size,\n"
 "                   mmap + touch time in microseconds)\n"
 "  --hold SEC       after the summary, keep the memory SEC seconds more\n"
+"  --keep-free SIZE stop (exit 0) before an allocation that would leave\n"
+"                   less than SIZE of MemFree (/proc/meminfo)\n"
 "  -h, --help       this text\n"
 "\n"
 "Summary, one key per line: count, bytes, chunk, interval_s, mean_us,\n"
@@ -265,7 +291,7 @@ static void print_summary(const struct stats *st, uint64_t chunk,
 	fflush(stdout);
 }
 
-enum { O_TOTAL = 256, O_CHUNK, O_DURATION, O_CSV, O_HOLD };
+enum { O_TOTAL = 256, O_CHUNK, O_DURATION, O_CSV, O_HOLD, O_KEEP_FREE };
 
 static const struct option long_opts[] = {
 	{ "total", required_argument, NULL, O_TOTAL },
@@ -273,13 +299,15 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "csv", required_argument, NULL, O_CSV },
 	{ "hold", required_argument, NULL, O_HOLD },
+	{ "keep-free", required_argument, NULL, O_KEEP_FREE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 int main(int argc, char **argv)
 {
-	uint64_t total = 0, chunk = 0, count, interval_ns, page, t0, i;
+	uint64_t total = 0, chunk = 0, keep_free = 0, count, interval_ns, page;
+	uint64_t t0, i;
 	double duration = -1, hold = 0;
 	const char *csv_path = NULL;
 	struct stats st = { 0 };
@@ -294,6 +322,9 @@ int main(int argc, char **argv)
 		case O_DURATION: duration = parse_secs(optarg, "--duration"); break;
 		case O_CSV: csv_path = optarg; break;
 		case O_HOLD: hold = parse_secs(optarg, "--hold"); break;
+		case O_KEEP_FREE:
+			keep_free = parse_size(optarg, "--keep-free");
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -334,6 +365,12 @@ int main(int argc, char **argv)
 
 		if (now_ns() < due)
 			sleep_until(due);
+		if (keep_free && mem_free() < keep_free + bytes) {
+			fprintf(stderr, "%s: stopped after %" PRIu64 " bytes:"
+				" MemFree would fall below --keep-free\n",
+				prog, st.bytes);
+			break;
+		}
 		s = now_ns();
 		if (s - due > LATE_NS)
 			st.late++;

@@ -164,4 +164,19 @@ n=$(val count)
 [ "$(tail -n +2 "$tmp/m.csv" | wc -l)" -eq "$n" ] || fail "allocation failure: csv rows"
 ok "allocation failure after $n chunks: exit 1 ($(head -1 "$err"))"
 
+# --keep-free: more than the machine has stops before the first
+# allocation, exit 0, with a message; 1 KiB (always free) stops nothing.
+"$mb" --total 4M --chunk 1M --duration 0 --keep-free 1T >"$out" 2>"$err" ||
+	fail "--keep-free 1T: exit $?, want 0"
+[ "$(val count)" -eq 0 ] && [ "$(val failures)" -eq 0 ] ||
+	fail "--keep-free 1T: count=$(val count) failures=$(val failures)"
+grep -q '^mallocbench: stopped after 0 bytes: MemFree would fall below --keep-free' "$err" ||
+	fail "--keep-free 1T: message"
+ok "--keep-free above MemFree: nothing allocated, exit 0"
+"$mb" --total 4M --chunk 1M --duration 0 --keep-free 1K >"$out" 2>"$err" ||
+	fail "--keep-free 1K: exit $?, want 0"
+[ "$(val count)" -eq 4 ] && [ ! -s "$err" ] || fail "--keep-free 1K: count=$(val count)"
+ok "--keep-free below MemFree: all allocated"
+expect_usage "--keep-free bad size" "$mb" --total 1M --chunk 1M --duration 0 --keep-free 3Q
+
 echo "test-host: all $pass checks passed"
