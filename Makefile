@@ -54,7 +54,7 @@ test: summary-reset
 			echo "vm-$$t 0 1" >> $(SUMMARY); rc=1; \
 		fi; \
 	done; \
-	for e in exp4; do \
+	for e in exp1 exp4; do \
 		rm -rf $(OUT)/$$e-short; \
 		if scripts/exp/$$e.sh --short --outdir $(OUT)/$$e-short; then \
 			echo "$$e-short 1 0" >> $(SUMMARY); \
@@ -115,7 +115,7 @@ clean:
 
 help:
 	@echo 'Targets:'
-	@echo '  test        check + kunit + kunit-qemu + VM tests: puma-loop, pair-e2e, pair-kill, victim; exp4 --short (what CI runs)'
+	@echo '  test        check + kunit + kunit-qemu + VM tests: puma-loop, pair-e2e, pair-kill, victim; exp1 and exp4 --short (what CI runs)'
 	@echo '  vm-puma-loop PUMA client and server in one QEMU VM, ext4, verified'
 	@echo '  demo        the paper base scenario: two QEMU VMs over TCP, table and plots'
 	@echo '  vm-pair-e2e two VMs over TCP, short scenario, speed-up floor (KDIR=...)'

@@ -373,29 +373,38 @@ echo 0 >/proc/sys/vm/compact_unevictable_allowed 2>/dev/null
 # got those pages first (QEMU's "info jit" counters).  Writing every free
 # page once, here, moves that to the boot.  Every zone, the DMA zone
 # included (allocations fall back to it before reclaim starts, and the
-# firmware ran there), down to its high watermark and what it keeps for
-# allocations from higher zones, less 1 MiB: nothing wakes kswapd.
-xwarm=$(awk '
-	$1 == "Node" { z = $4 }
-	$1 == "pages" && $2 == "free" { free[z] = $3 }
-	$1 == "high" { high[z] = $2 }
+# firmware ran there): mallocbench stops 1 MiB above the sum of the
+# zones' high watermarks and of what they keep for allocations from
+# higher zones: nothing is reclaimed (kswapd may wake once, and scans
+# nothing), let alone OOM-killed, which a fixed size did once (the
+# benchmark's page tables and the kernel allocate beside it).
+xkeep=$(awk '
+	$1 == "high" { kb += 4 * $2 }
 	$1 == "protection:" {
 		gsub(/[(),]/, " ")
+		m = 0
 		for (i = 2; i <= NF; i++)
-			if ($i + 0 > prot[z] + 0)
-				prot[z] = $i
+			if ($i + 0 > m)
+				m = $i + 0
+		kb += 4 * m
 	}
-	END {
-		for (z in free)
-			if (free[z] > high[z] + prot[z])
-				kb += 4 * (free[z] - high[z] - prot[z])
-		print kb - 1024
-	}' /proc/zoneinfo)
-puma_result warmup_kb "$xwarm"
-if [ "${xwarm:-0}" -gt 65536 ]; then
-	mallocbench --total "${xwarm}K" --chunk 4M --duration 0 >/dev/null 2>&1 ||
+	END { print kb + 1024 }' /proc/zoneinfo)
+xfree=$(puma_meminfo MemFree)
+if [ "${xfree:-0}" -gt $((xkeep + 65536)) ]; then
+	mallocbench --total "${xfree}K" --chunk 1M --duration 0 --keep-free "${xkeep}K" >/run/warmup.out 2>&1 ||
 		echo "exp-server: warning: the warm-up allocation failed" >&2
+	xbytes=$(sed -n 's/^bytes=//p' /run/warmup.out)
+	puma_result warmup_kb "$((${xbytes:-0} / 1024))"
+	rm -f /run/warmup.out
 fi
+# After the warm-up, which goes down to the high watermark this raises.
+# ex_wsf: how far ahead of allocations kswapd frees memory, in 1/10000
+# of it (the kernel's default 10; experiment 1 runs with 100).
+if [ -n "${ex_wsf:-}" ]; then
+	echo "$ex_wsf" >/proc/sys/vm/watermark_scale_factor ||
+		puma_fail "cannot set vm.watermark_scale_factor=$ex_wsf"
+fi
+puma_result wsf "$(cat /proc/sys/vm/watermark_scale_factor)"
 puma_result up_s "$(puma_uptime)"
 echo "PUMA-MARK server-ready"
 
