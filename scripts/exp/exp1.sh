@@ -41,12 +41,13 @@
 #           [--wsf N|default] [--trace US|sched] [--no-assert]
 #           [--report-only] [--verbose]
 # (--wsf: the server's vm.watermark_scale_factor, default 100, "default"
-# for the kernel's; --report-only: only the report of an earlier run in OUTDIR; --trace:
-# record the server's kernel calls slower than US microseconds on the
-# allocation and reclaim paths, function graph tracer, benchmark kernel
-# only; --trace sched: record scheduler, interrupt and reclaim events,
-# and break every allocation of 20 ms or more down by what had the CPU,
-# in report/sched-{nohost,host}.txt (scripts/exp/sched-breakdown.awk);
+# for the kernel's; --report-only: only the report of an earlier run in
+# OUTDIR; --trace: record the server's kernel calls slower than US
+# microseconds on the allocation and reclaim paths, function graph
+# tracer, benchmark kernel only; --trace sched: record scheduler,
+# interrupt and reclaim events, and break every allocation of 20 ms or
+# more down by what had the CPU, in report/sched-{nohost,host}.txt
+# (scripts/exp/sched-breakdown.awk);
 # either slows what it watches, so the figures of such a run are not
 # comparable)
 #
