@@ -13,7 +13,7 @@ SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test clean help \
 	summary-reset blockcheck mallocbench tcpbench tools vm-smoke vm-selftest vm-puma-loop \
-	demo vm-pair-e2e vm-pair-kill vm-victim
+	demo vm-pair-e2e vm-pair-kill vm-victim vm-stress soak
 
 all: modules
 
@@ -46,7 +46,7 @@ test: summary-reset
 	$(MAKE) --no-print-directory check || rc=1; \
 	scripts/kunit.sh --arch um --summary $(SUMMARY) || rc=1; \
 	scripts/kunit.sh --arch x86_64 --summary $(SUMMARY) || rc=1; \
-	for t in puma-loop pair-e2e pair-kill victim; do \
+	for t in puma-loop pair-e2e pair-kill victim stress; do \
 		rm -rf $(OUT)/$$t; \
 		if scripts/vm/$$t.sh --outdir $(OUT)/$$t; then \
 			echo "vm-$$t 1 0" >> $(SUMMARY); \
@@ -104,6 +104,17 @@ vm-pair-kill:
 	rm -rf $(OUT)/pair-kill
 	scripts/vm/pair-kill.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-kill
 
+# Concurrent coherency stress: ccstress on ext4 with PUMA over loopback and
+# TCP, both strategies, a negative control and fault injection
+# (Documentation/vm-rig.rst).  soak: the same for 10^7 verified reads.
+vm-stress:
+	rm -rf $(OUT)/stress
+	scripts/vm/stress.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/stress
+
+soak:
+	rm -rf $(OUT)/soak
+	scripts/vm/stress.sh --soak $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/soak
+
 # The local victim cache example in one QEMU VM (Documentation/examples.rst).
 vm-victim:
 	scripts/vm/victim.sh --outdir $(OUT)/victim $(if $(KDIR),--kdir $(KDIR))
@@ -115,12 +126,14 @@ clean:
 
 help:
 	@echo 'Targets:'
-	@echo '  test        check + kunit + kunit-qemu + VM tests: puma-loop, pair-e2e, pair-kill, victim; exp1 and exp4 --short (what CI runs)'
+	@echo '  test        check + kunit + kunit-qemu + VM tests: puma-loop, pair-e2e, pair-kill, victim, stress; exp1 and exp4 --short (what CI runs)'
 	@echo '  vm-puma-loop PUMA client and server in one QEMU VM, ext4, verified'
 	@echo '  demo        the paper base scenario: two QEMU VMs over TCP, table and plots'
 	@echo '  vm-pair-e2e two VMs over TCP, short scenario, speed-up floor (KDIR=...)'
 	@echo '  vm-pair-kill two VMs over TCP, server VM killed mid-run (KDIR=...)'
 	@echo '  vm-victim   the local victim cache example in one QEMU VM, verified'
+	@echo '  vm-stress   concurrent coherency stress (ccstress): loop and TCP, both strategies, negative control, fault injection'
+	@echo '  soak        the coherency stress until 10^7 verified reads (long)'
 	@echo '  exp1..exp4, experiments  the paper experiments on two VMs (EXP_ARGS=--short; Documentation/experiments.rst)'
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
 	@echo '  tools       static user-space tools: blockcheck, mallocbench, tcpbench'

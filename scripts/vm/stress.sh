@@ -1,0 +1,220 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Concurrent coherency stress: PUMA must never serve stale data.  One QEMU
+# VM (2 CPUs) per transport, each with puma.ko and its transport loaded at
+# boot; the guest (scripts/vm/guest/stress.sh) loads puma_backend role=both
+# for each phase and runs tools/ccstress on ext4 in a memory cgroup smaller
+# than its files: buffered, O_DIRECT and mmap writers, verifying readers,
+# hole punches, truncates, extends, FADV_DONTNEED evictions and re-creates,
+# all at once on the same blocks.
+#
+# Phases (--phases-loop, --phases-tcp; comma-separated):
+#   excl, incl  the stress with the exclusive / inclusive strategy
+#   hotdio      the negative control's workload with the guard on
+#   noguard     the kernel's direct-write guard off (debugfs
+#               cleancache/dio_guard = 0): stale reads must be seen
+#   fault       the stress with failslab and fail_page_alloc confined to the
+#               PUMA modules (require-start/-end over their .text)
+#
+# Asserts: every VM passes (no splat, PUMA-DONE, status=pass), nproc >= 2
+# in the guest (unless --allow-1cpu), zero stale and zero corrupt reads and
+# no I/O error in every phase but noguard, PUMA hits > 0 in excl and incl,
+# stale reads > 0 in noguard, at least --min-reads verified reads in all,
+# at least --fault-min ENOMEM events counted by PUMA (enomem_* counters of
+# puma and puma_tcp) in the fault phases, every module unloaded, and a
+# clean e2fsck of each disk.
+#
+#   stress.sh [--transports "loop tcp"] [--phases-loop LIST] [--phases-tcp LIST]
+#             [--seconds N] [--neg-seconds N] [--reads N] [--files N]
+#             [--blocks N] [--limit SIZE] [--mem SIZE] [--cpus N]
+#             [--min-reads N] [--fault-min N] [--fault-pct N]
+#             [--allow-1cpu] [--soak] [--timeout SEC] [--outdir DIR]
+#             [--kdir DIR] [--verbose]
+#
+#   --reads N     stop each stress phase after N verified reads (it stops
+#                 at --seconds otherwise)
+#   --soak        long run: excl and incl on both transports until at least
+#                 10^7 verified reads in all (make soak)
+#
+# Exit: 0 pass, 1 fail, 2 usage.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+die() { echo "stress: error: $*" >&2; exit 2; }
+
+transports="loop tcp"
+phases_loop=excl,incl,hotdio,noguard,fault
+phases_tcp=excl,incl,fault
+seconds=40
+neg_seconds=30
+reads=0
+files=4
+blocks=2048
+limit=16M
+mem=384M
+cpus=2
+min_reads=200000
+fault_min=1000
+fault_pct=15
+allow_1cpu=0
+soak=
+timeout=
+outdir=
+kdir=
+verbose=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--transports) transports=$2; shift 2 ;;
+	--phases-loop) phases_loop=$2; shift 2 ;;
+	--phases-tcp) phases_tcp=$2; shift 2 ;;
+	--seconds) seconds=$2; shift 2 ;;
+	--neg-seconds) neg_seconds=$2; shift 2 ;;
+	--reads) reads=$2; shift 2 ;;
+	--files) files=$2; shift 2 ;;
+	--blocks) blocks=$2; shift 2 ;;
+	--limit) limit=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
+	--min-reads) min_reads=$2; shift 2 ;;
+	--fault-min) fault_min=$2; shift 2 ;;
+	--fault-pct) fault_pct=$2; shift 2 ;;
+	--allow-1cpu) allow_1cpu=1; shift ;;
+	--soak) soak=1; shift ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--outdir) outdir=$2; shift 2 ;;
+	--kdir) kdir=$2; shift 2 ;;
+	--verbose) verbose=--verbose; shift ;;
+	-h|--help) sed -n '3,41s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) die "unknown argument '$1' (see --help)" ;;
+	esac
+done
+for v in seconds neg_seconds reads files blocks cpus min_reads fault_min fault_pct; do
+	[[ "${!v}" =~ ^[0-9]+$ ]] || die "--${v//_/-} wants a number"
+done
+if [ -n "$soak" ]; then
+	# 10^7 verified reads over excl and incl on both transports: each
+	# phase stops at its share, or after an hour.
+	phases_loop=excl,incl
+	phases_tcp=excl,incl
+	[ "$min_reads" -ge 10000000 ] || min_reads=10000000
+	reads=$(( (min_reads + 3) / 4 + 1000 ))
+	seconds=3600
+fi
+
+nphases() { local p=$1; echo $(( $(tr -cd , <<<"$p" | wc -c) + 1 )); }
+
+[ -n "$kdir" ] || kdir=$("$root/scripts/puma-kernel.sh" modtree)
+grep -q '^CONFIG_CLEANCACHE=y' "$kdir/.config" ||
+	die "the VM kernel has no CONFIG_CLEANCACHE (hook series missing?)"
+make -s -C "$kdir" M="$root" modules >&2
+for m in puma puma_loop puma_tcp puma_backend; do
+	[ -e "$root/$m.ko" ] || die "$m.ko was not built"
+done
+
+if [ -z "$outdir" ]; then
+	outdir=$(mktemp -d "${TMPDIR:-/tmp}/stress.XXXXXX")
+fi
+mkdir -p "$outdir"
+t_start=$(date +%s)
+make -s -C "$root/tools/ccstress" O="$outdir/bin" >&2
+
+bad=0
+fail() { echo "stress: FAIL: $*" >&2; bad=1; }
+total_verified=0
+summary=()
+
+for tr in $transports; do
+	case "$tr" in
+	loop) tmod=puma_loop; phases=$phases_loop ;;
+	tcp) tmod=puma_tcp; phases=$phases_tcp ;;
+	*) die "--transports: loop or tcp, not '$tr'" ;;
+	esac
+	[ -n "$phases" ] || continue
+	vdir=$outdir/$tr
+	mkdir -p "$vdir"
+	initrd=$("$here/mkinitramfs.sh" --guest "$here/guest/stress.sh" \
+		--bin "$outdir/bin/ccstress" \
+		--modules "$root/puma.ko $root/$tmod.ko" \
+		--file "$root/puma_backend.ko:/lib/modules/puma/puma_backend.ko")
+	disk=$vdir/disk.img
+	"$here/mkdisk.sh" --size "$(( files * blocks * 4 / 1024 + 128 ))M" "$disk" >/dev/null
+	n=$(nphases "$phases")
+	vm_timeout=$timeout
+	if [ -z "$vm_timeout" ]; then
+		# each phase: its run, the final verify, module load/unload and
+		# mount, at most 90 s; boot 30 s; then 2x for a slow host
+		vm_timeout=$(( 2 * (30 + n * (90 + (seconds > neg_seconds ? seconds : neg_seconds))) ))
+	fi
+	echo "stress: $tr: phases $phases, ${seconds}s each (negative control ${neg_seconds}s), timeout ${vm_timeout}s" >&2
+	rc=0
+	"$here/run-vm.sh" --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" \
+		--mem "$mem" --cpus "$cpus" --disk "$disk" --timeout "$vm_timeout" \
+		--outdir "$vdir" \
+		--append "st_transport=$tr st_phases=$phases st_seconds=$seconds st_reads=$reads st_files=$files st_blocks=$blocks st_limit=$limit st_neg_seconds=$neg_seconds st_fault_pct=$fault_pct st_allow_1cpu=$allow_1cpu" \
+		$verbose || rc=$?
+	[ "$rc" -eq 0 ] || fail "$tr: the VM run failed (see $vdir/console.log)"
+	res=$vdir/results.txt
+	get() { sed -n "s/^$1=//p" "$res" | tail -1; }
+	num() { local v; v=$(get "$1"); echo "${v:-0}"; }
+	for ph in ${phases//,/ }; do
+		p=$tr.$ph
+		if [ -z "$(get "$ph.verdict")" ]; then
+			fail "$p: no ccstress summary"
+			continue
+		fi
+		v=$(num "$ph.verified") st=$(num "$ph.stale") co=$(num "$ph.corrupt")
+		summary+=("$(printf '%-14s %10s %7s %7s %6s %8s %9s %8s' "$p" "$v" "$st" \
+			"$co" "$(num "$ph.torn")" "$(num "$ph.elapsed_s")" \
+			"$(num "$ph.reads_per_s")" "$(num "$ph.puma_hits_total")")")
+		[ "$(num "$ph.io_errors")" -eq 0 ] || fail "$p: $(num "$ph.io_errors") I/O errors"
+		case "$ph" in
+		noguard)
+			[ "$st" -gt 0 ] || fail "$p: no stale read with the guard off"
+			echo "stress: $p: negative control: $st stale reads in $(num "$ph.reads") reads ($(num "$ph.dio_writes") O_DIRECT writes, $(num "$ph.evicts") evictions)"
+			;;
+		*)
+			if [ "$st" -ne 0 ] || [ "$co" -ne 0 ]; then
+				fail "$p: $st stale, $co corrupt reads"
+			fi
+			total_verified=$((total_verified + v))
+			;;
+		esac
+		case "$ph" in
+		excl|incl) [ "$(num "$ph.puma_hits")" -gt 0 ] || fail "$p: no PUMA hit" ;;
+		fault)
+			en=$(num fault.enomem_total)
+			echo "stress: $p: ENOMEM events counted by PUMA: $en;" \
+				"injected: failslab $(get fault.failslab_injected)," \
+				"fail_page_alloc $(get fault.fail_page_alloc_injected)"
+			grep -E '^fault\.(tcp\.)?enomem_' "$res" | sed 's/^/    /'
+			[ "$en" -ge "$fault_min" ] ||
+				fail "$p: only $en ENOMEM events in PUMA code (want >= $fault_min)"
+			;;
+		esac
+	done
+	[ "$(num nproc)" -ge 2 ] || [ "$allow_1cpu" = 1 ] || fail "$tr: guest nproc $(num nproc)"
+	[ "$(get modules_left)" = 0 ] || fail "$tr: modules left loaded"
+	if e2fsck -fn "$disk" >"$vdir/e2fsck.log" 2>&1; then
+		echo "e2fsck=clean" >>"$res"
+	else
+		fail "$tr: e2fsck found errors (see $vdir/e2fsck.log)"
+	fi
+	rm -f "$disk"
+	echo "stress: $tr: VM $(get vm_wall_s)s, guest nproc $(get nproc)," \
+		"Page cache invalidation failures on direct I/O: $(num dio_invalidation_failures)"
+done
+
+echo "stress: phase          verified   stale corrupt   torn  time_s   reads/s puma_hits"
+printf 'stress: %s\n' ${summary[@]+"${summary[@]}"}
+echo "stress: verified reads in the phases that must be clean: $total_verified (want >= $min_reads)"
+[ "$total_verified" -ge "$min_reads" ] || fail "only $total_verified verified reads (want >= $min_reads)"
+echo "stress: outputs in $outdir; total host time $(($(date +%s) - t_start))s"
+if [ "$bad" -ne 0 ]; then
+	echo "stress: FAIL" >&2
+	exit 1
+fi
+echo "stress: PASS"
