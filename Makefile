@@ -12,7 +12,7 @@ OUT		:= $(CURDIR)/out
 SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test clean help \
-	summary-reset blockcheck mallocbench tcpbench tools vm-smoke vm-selftest vm-puma-loop \
+	summary-reset blockcheck mallocbench tcpbench ccstress tools vm-smoke vm-selftest vm-puma-loop \
 	demo vm-pair-e2e vm-pair-kill vm-victim vm-stress soak
 
 all: modules
@@ -74,8 +74,11 @@ mallocbench:
 tcpbench:
 	$(MAKE) -C tools/tcpbench
 
+ccstress:
+	$(MAKE) -C tools/ccstress
+
 # The static user-space workload tools (Documentation/bench-tools.rst).
-tools: blockcheck mallocbench tcpbench
+tools: blockcheck mallocbench tcpbench ccstress
 
 # The QEMU rig (scripts/vm/, Documentation/vm-rig.rst) on its own.
 vm-smoke: modules blockcheck
@@ -136,7 +139,7 @@ help:
 	@echo '  soak        the coherency stress until 10^7 verified reads (long)'
 	@echo '  exp1..exp4, experiments  the paper experiments on two VMs (EXP_ARGS=--short; Documentation/experiments.rst)'
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
-	@echo '  tools       static user-space tools: blockcheck, mallocbench, tcpbench'
+	@echo '  tools       static user-space tools: blockcheck, mallocbench, tcpbench, ccstress'
 	@echo '  kunit       KUnit suites under UML (lockdep, KASAN, DEBUG_LIST)'
 	@echo '  kunit-qemu  KUnit suites under QEMU x86_64 (same debug options)'
 	@echo '  bench       benchmarks under UML, no debug options'
