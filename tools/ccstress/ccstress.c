@@ -91,6 +91,7 @@ struct blk {
 	atomic_int busy;
 	uint64_t started;	/* gen of the last op started */
 	uint64_t zstarted;	/* gen of the last zeroing op started */
+	int64_t zstarted_t0;	/* and when */
 	uint64_t done;		/* gen of the last op completed */
 	int done_kind;
 	int64_t done_t0, done_t1;
@@ -268,8 +269,10 @@ static uint64_t op_start(struct cfile *f, uint32_t b0, uint32_t n, int kind,
 		o->kind = kind == K_ZERO ? 'Z' : 'D';
 		o->how = how;
 		k->started = g;
-		if (kind == K_ZERO)
+		if (kind == K_ZERO) {
 			k->zstarted = g;
+			k->zstarted_t0 = *t0;
+		}
 		pthread_mutex_unlock(&k->mu);
 	}
 	return g;
@@ -422,6 +425,7 @@ static bool create_file(struct cfile *f, uint32_t inc, uint32_t size)
 
 struct snap {
 	uint64_t fgen, s2, z2;
+	int64_t z_t0;
 	int fkind;
 	int64_t ft0, ft1;
 	struct op hist[HIST];
@@ -478,8 +482,10 @@ static enum verdict check(struct cfile *f, uint32_t inc, uint32_t block,
 {
 	const uint64_t *w = buf;
 	bool overlap = s->s2 > s->fgen;
-	bool zero_ok = s->fkind == K_ZERO || s->z2 > s->fgen;
+	/* A zeroing op that overlapped: started after F, before the read ended. */
+	bool zero_ok = s->fkind == K_ZERO || (s->z2 > s->fgen && s->z_t0 <= r1);
 	const char *detail;
+	unsigned int i;
 
 	if (n == 0 || (n == BS && all_zero(buf, BS))) {
 		if (zero_ok)
@@ -526,6 +532,13 @@ static enum verdict check(struct cfile *f, uint32_t inc, uint32_t block,
 	if (w[H_GEN] == s->fgen && s->fkind == K_DATA)
 		return V_DATA;
 	if (w[H_GEN] > s->fgen && w[H_GEN] <= s->s2) {
+		/* The write must have started before the read ended. */
+		for (i = 0; i < HIST; i++)
+			if (s->hist[i].gen == w[H_GEN] && s->hist[i].t0 > r1) {
+				report("corrupt", "from-the-future", f, inc, block,
+				       s, r0, r1, w, n);
+				return V_CORRUPT;
+			}
 		INC(newer_reads);
 		return V_DATA;
 	}
@@ -589,6 +602,7 @@ static enum verdict read_one(struct cfile *f, uint32_t block, void *buf,
 	pthread_mutex_lock(&k->mu);
 	s.s2 = k->started;
 	s.z2 = k->zstarted;
+	s.z_t0 = k->zstarted_t0;
 	memcpy(s.hist, k->hist, sizeof(s.hist));
 	s.nh = k->nh;
 	pthread_mutex_unlock(&k->mu);
