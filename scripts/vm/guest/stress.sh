@@ -257,13 +257,16 @@ run_fault() {
 	backend_up fault exclusive || return 1
 	# The module area holds only PUMA (everything else is built in):
 	# from the lowest .text to the highest .text + module size.
-	lo= hi=
+	lo=
+	hi=
 	for m in /sys/module/puma*; do
 		_n=${m##*/}
 		_t=$(cat "$m/sections/.text" 2>/dev/null) || continue
 		_sz=$(awk -v n="$_n" '$1 == n { print $2 }' /proc/modules)
-		[ -n "$_t" ] && [ -n "$_sz" ] || continue
-		_s=$(printf '%d' "$_t")
+		{ [ -n "$_t" ] && [ -n "$_sz" ]; } || continue
+		# ash arithmetic is signed 64-bit: kernel addresses are negative,
+		# which keeps their order; printf '0x%x' prints them back
+		_s=$((_t))
 		_e=$((_s + _sz))
 		puma_result "fault.text.$_n" "$_t+$_sz"
 		{ [ -z "$lo" ] || [ "$_s" -lt "$lo" ]; } && lo=$_s
@@ -274,11 +277,7 @@ run_fault() {
 		backend_down fault
 		return 1
 	fi
-	puma_result fault.require_start "$(printf '0x%x' "$lo")"
-	puma_result fault.require_end "$(printf '0x%x' "$hi")"
-	fault_setup failslab "$lo" "$hi"
-	echo "$fault_wait" >"$fs/ignore-gfp-wait"
-	fault_setup fail_page_alloc "$lo" "$hi"
+
 	echo N >"$fp/ignore-gfp-wait"
 	echo N >"$fp/ignore-gfp-highmem"
 	echo 0 >"$fp/min-order"
