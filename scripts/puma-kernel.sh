@@ -167,7 +167,7 @@ build_modtree() {
 	local c=$PUMA_ROOT/kernel/configs
 
 	build_x86 x86_64 "$c/base-x86_64.config" "$c/debug.config" \
-		"$c/kasan.config" "$c/hooks.config"
+		"$c/faults.config" "$c/kasan.config" "$c/hooks.config"
 }
 
 # The experiments' kernel: the same without the debug options.
