@@ -123,6 +123,7 @@ static struct {
 	unsigned int inject_every;
 	unsigned int max_report;
 	unsigned int min_size;
+	unsigned int lock_blocks;
 	bool expect_stale, final_check, no_readahead, evict_whole;
 	uint64_t seed;
 } cfg = {
@@ -131,6 +132,7 @@ static struct {
 	.extent = 8, .dio_extent = 16, .write_delay_us = 1000,
 	.shape_delay_us = 20000, .evict_delay_us = 5000, .recreate_ms = 3000,
 	.msync_pct = 25, .max_report = 10, .final_check = true, .seed = 1,
+	.lock_blocks = 1,
 };
 
 static struct cfile *files;
@@ -300,16 +302,21 @@ static void op_done(struct cfile *f, uint32_t b0, uint32_t n, int kind,
 	}
 }
 
+/*
+ * Mutations are serialised per group of --lock-blocks aligned blocks (1 by
+ * default); group g's flag is f->b[g].busy.
+ */
 static bool busy_acquire(struct cfile *f, uint32_t b0, uint32_t n)
 {
-	uint32_t b;
+	uint32_t g0 = b0 / cfg.lock_blocks, g1 = (b0 + n - 1) / cfg.lock_blocks;
+	uint32_t g;
 
-	for (b = b0; b < b0 + n; b++) {
+	for (g = g0; g <= g1; g++) {
 		int z = 0;
 
-		if (!atomic_compare_exchange_strong(&f->b[b].busy, &z, 1)) {
-			while (b-- > b0)
-				atomic_store(&f->b[b].busy, 0);
+		if (!atomic_compare_exchange_strong(&f->b[g].busy, &z, 1)) {
+			while (g-- > g0)
+				atomic_store(&f->b[g].busy, 0);
 			INC(busy_retries);
 			return false;
 		}
@@ -319,10 +326,11 @@ static bool busy_acquire(struct cfile *f, uint32_t b0, uint32_t n)
 
 static void busy_release(struct cfile *f, uint32_t b0, uint32_t n)
 {
-	uint32_t b;
+	uint32_t g0 = b0 / cfg.lock_blocks, g1 = (b0 + n - 1) / cfg.lock_blocks;
+	uint32_t g;
 
-	for (b = b0; b < b0 + n; b++)
-		atomic_store(&f->b[b].busy, 0);
+	for (g = g0; g <= g1; g++)
+		atomic_store(&f->b[g].busy, 0);
 }
 
 /* ---- files ------------------------------------------------------------ */
@@ -936,6 +944,9 @@ static void usage(FILE *o)
 "  --dio-extent N     blocks per O_DIRECT write, at most (16)\n"
 "  --hot N            writers, punches, evictions and reads on blocks < N\n"
 "  --min-size N       truncate never below N blocks (default blocks/4)\n"
+"  --lock-blocks N    serialise mutations per aligned group of N blocks\n"
+"                     (default 1: per block; a kernel whose page cache has\n"
+"                     large folios needs the folio size, see test-host.sh)\n"
 "  --write-delay-us N pause between writes of one writer (1000)\n"
 "  --shape-delay-us N pause between punch/truncate/extend (20000)\n"
 "  --evict-delay-us N pause between evictions (5000)\n"
@@ -1023,6 +1034,7 @@ static void parse(int argc, char **argv)
 		U("--evict-delay-us", evict_delay_us);
 		U("--recreate-ms", recreate_ms); U("--msync-pct", msync_pct);
 		U("--inject-stale", inject_every); U("--max-report", max_report);
+		U("--lock-blocks", lock_blocks);
 		else {
 			fprintf(stderr, "ccstress: unknown option '%s' (see --help)\n", a);
 			exit(2);
@@ -1045,8 +1057,8 @@ static void parse(int argc, char **argv)
 	}
 	if (!cfg.files || !cfg.blocks || cfg.blocks > (1u << 24))
 		die("--files and --blocks must be >= 1 (blocks <= 2^24)");
-	if (!cfg.extent || !cfg.dio_extent)
-		die("--extent and --dio-extent must be >= 1");
+	if (!cfg.extent || !cfg.dio_extent || !cfg.lock_blocks)
+		die("--extent, --dio-extent and --lock-blocks must be >= 1");
 	if (!cfg.readers)
 		die("--readers must be >= 1: nothing would be checked");
 	if (cfg.min_size == UINT_MAX)
