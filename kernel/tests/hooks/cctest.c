@@ -24,6 +24,9 @@ static bool exclusive;
 module_param(exclusive, bool, 0644);
 static bool accept_puts = true;
 module_param(accept_puts, bool, 0644);
+/* Puts and gets of this inode number are also counted apart. */
+static ulong watch_ino;
+module_param(watch_ino, ulong, 0644);
 
 struct cc_entry {
 	struct hlist_node node;
@@ -40,12 +43,13 @@ static int cc_next_pool;
 
 enum { S_INIT, S_PUT, S_PUT_STORED, S_GET, S_GET_HIT, S_INV_FOLIO,
 	S_INV_RANGE, S_INV_INODE, S_INV_FS, S_REFAULT, S_REFAULT_PAGES,
-	S_DEACT, S_DEACT_PAGES, S_LOW_Q, S_DROPPED, S_NR };
+	S_DEACT, S_DEACT_PAGES, S_LOW_Q, S_DROPPED, S_PUT_WATCH, S_GET_WATCH,
+	S_NR };
 static const char * const cc_names[S_NR] = {
 	"init_fs", "put", "put_stored", "get", "get_hit", "inv_folio",
 	"inv_range", "inv_inode", "inv_fs", "refault", "refault_pages",
 	"deactivate", "deactivate_pages", "inactive_is_low_queries",
-	"dropped_entries",
+	"dropped_entries", "put_watch", "get_watch",
 };
 static atomic_long_t cc_stats[S_NR];
 
@@ -94,10 +98,13 @@ static void cc_put(int pool, u64 ino, pgoff_t index, struct folio *folio)
 	void *src, *dst;
 
 	atomic_long_inc(&cc_stats[S_PUT]);
+	if (ino == READ_ONCE(watch_ino))
+		atomic_long_inc(&cc_stats[S_PUT_WATCH]);
 	lockdep_assert_irqs_disabled();
 	if (!READ_ONCE(accept_puts))
 		return;
-	page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+	/* Reclaim calls this with PF_MEMALLOC: stay out of the reserves. */
+	page = alloc_page(GFP_NOWAIT | __GFP_NOMEMALLOC | __GFP_NOWARN);
 	if (!page)
 		return;
 	src = kmap_local_folio(folio, 0);
@@ -112,7 +119,8 @@ static void cc_put(int pool, u64 ino, pgoff_t index, struct folio *folio)
 		__free_page(e->page);
 		e->page = page;
 	} else if (cc_nr < max_pages) {
-		e = kmalloc(sizeof(*e), GFP_ATOMIC | __GFP_NOWARN);
+		e = kmalloc(sizeof(*e),
+			    GFP_NOWAIT | __GFP_NOMEMALLOC | __GFP_NOWARN);
 		if (e) {
 			e->pool = pool;
 			e->ino = ino;
@@ -136,6 +144,8 @@ static int cc_get(int pool, u64 ino, pgoff_t index, struct folio *folio)
 	int ret = -ENOENT;
 
 	atomic_long_inc(&cc_stats[S_GET]);
+	if (ino == READ_ONCE(watch_ino))
+		atomic_long_inc(&cc_stats[S_GET_WATCH]);
 	might_sleep();
 	spin_lock_irq(&cc_lock);
 	e = cc_find(pool, ino, index);

@@ -22,6 +22,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PG 4096
@@ -60,6 +63,14 @@ static void drop(void)
 static void puts_on(int on)
 {
 	wfile("/sys/module/cctest/parameters/accept_puts", on ? "Y" : "N");
+}
+
+static void watch(unsigned long ino)
+{
+	char v[32];
+
+	sprintf(v, "%lu", ino);
+	wfile("/sys/module/cctest/parameters/watch_ino", v);
 }
 
 static long stat_of(const char *name)
@@ -144,6 +155,289 @@ static void result(const char *test, int bad, long hits0)
 	printf("%s %s (get hits during check: %ld)\n", bad ? "FAIL" : "PASS",
 	       test, stat_of("get_hit") - hits0);
 	failures += !!bad;
+}
+
+/*
+ * T12: no put and no get of an inode while a direct write is in flight.
+ * A child writes DIO_NP pages with one O_DIRECT pwritev() (a DIO_BUF-page
+ * buffer, repeated: page i is stamped i % DIO_BUF); meanwhile the
+ * parent reads pages of the same file (misses: gets), drops them with
+ * POSIX_FADV_DONTNEED (puts) and reads them again, and counts the puts and
+ * gets that reached the backend for this inode while the write was in
+ * flight.  With /sys/kernel/debug/cleancache/dio_guard set to 0
+ * (CONFIG_CLEANCACHE_DEBUG) the same run is a negative control: puts and
+ * gets must then reach the backend.  Returns the number of failures, or
+ * -1 if the write ended before the first round.
+ */
+#define DIO_NP 16384
+#define DIO_BUF 4096
+#define GUARD "/sys/kernel/debug/cleancache/dio_guard"
+
+static int dio_round(const char *path, unsigned long ino, int guard_on,
+		     unsigned int tag)
+{
+	volatile int *state = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	long puts0, gets0, puts, gets;
+	struct iovec iov[DIO_NP / DIO_BUF];
+	uint64_t *wbuf, rbuf[PG / 8];
+	int fd, st, bad = 0;
+	unsigned long it = 0;
+	pid_t pid;
+
+	if (state == MAP_FAILED)
+		die("mmap");
+	wbuf = mmap(NULL, (size_t)DIO_BUF * PG, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (wbuf == MAP_FAILED)
+		die("mmap");
+	for (unsigned long i = 0; i < DIO_BUF; i++)
+		fill(wbuf + i * (PG / 8), tag, i);
+	for (int i = 0; i < DIO_NP / DIO_BUF; i++) {
+		iov[i].iov_base = wbuf;
+		iov[i].iov_len = (size_t)DIO_BUF * PG;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die(path);
+	watch(ino);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		int dfd = open(path, O_WRONLY | O_DIRECT);
+
+		if (dfd < 0)
+			_exit(2);
+		state[0] = 1;
+		if (pwritev(dfd, iov, DIO_NP / DIO_BUF, 0) !=
+		    (ssize_t)DIO_NP * PG)
+			_exit(3);
+		state[0] = 2;
+		_exit(0);
+	}
+	while (state[0] == 0)
+		;
+	usleep(50000);	/* past inode_dio_begin() */
+	puts0 = stat_of("put_watch");
+	gets0 = stat_of("get_watch");
+	while (state[0] == 1 && it < 100000) {
+		off_t off = (off_t)((it * 97) % DIO_NP) * PG;
+
+		if (pread(fd, rbuf, PG, off) != PG)
+			die("pread");
+		posix_fadvise(fd, off, PG, POSIX_FADV_DONTNEED);
+		if (pread(fd, rbuf, PG, off) != PG)
+			die("pread");
+		posix_fadvise(fd, off, PG, POSIX_FADV_DONTNEED);
+		it++;
+	}
+	puts = stat_of("put_watch") - puts0;
+	gets = stat_of("get_watch") - gets0;
+	if (state[0] != 1)
+		it = 0;	/* the write ended during the loop: count nothing */
+	while (state[0] == 1)
+		;
+	puts = it ? puts : -1;
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		die("dio child");
+	watch(0);
+	printf("  t12: dio_guard %d: %lu rounds while the write was in flight, %ld puts, %ld gets reached the backend\n",
+	       guard_on, it, puts, gets);
+	if (guard_on && it && (puts || gets))
+		bad++;
+	if (!guard_on && it && puts + gets == 0)
+		bad++;	/* the negative control did not show the race window */
+	if (!it) {
+		printf("  t12: inconclusive: the write ended before the first round\n");
+		bad = -1;
+	}
+	close(fd);
+	munmap(wbuf, (size_t)DIO_BUF * PG);
+	munmap((void *)state, PG);
+	return bad;
+}
+
+static void t12_dio_guard(void)
+{
+	char path[256], g[4] = "";
+	unsigned int *e = calloc(DIO_NP, sizeof(*e));
+	unsigned long *ix = calloc(DIO_NP, sizeof(*ix));
+	struct stat sta;
+	int fd, bad = 0, gfd, r, tries;
+	long hits0;
+
+	sprintf(path, "%s/t12", dir);
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT, 0644);
+	if (fd < 0 || !e || !ix)
+		die(path);
+	write_pages(fd, 0, DIO_NP, 1);
+	fsync(fd);
+	fstat(fd, &sta);
+	puts_on(1);
+	drop();
+	for (tries = 0; (r = dio_round(path, sta.st_ino, 1, 2)) < 0 &&
+	     ++tries < 3;)
+		;
+	bad += r < 0 ? 1 : r;
+	drop();
+	hits0 = stat_of("get_hit");
+	for (unsigned long i = 0; i < DIO_NP; i++) {
+		e[i] = 2;
+		ix[i] = i % DIO_BUF;
+	}
+	bad += check("t12", fd, DIO_NP, e, ix);
+	result("t12 no put or get while a direct write is in flight", bad,
+	       hits0);
+
+	gfd = open(GUARD, O_RDONLY);
+	if (gfd < 0 || read(gfd, g, 1) != 1) {
+		printf("SKIP t12n negative control (no " GUARD ")\n");
+	} else {
+		wfile(GUARD, "0");
+		for (tries = 0; (r = dio_round(path, sta.st_ino, 0, 3)) < 0 &&
+		     ++tries < 3;)
+			;
+		wfile(GUARD, "1");
+		bad = r < 0 ? 1 : r;
+		result("t12n negative control: dio_guard=0 lets puts and gets through",
+		       bad, stat_of("get_hit"));
+	}
+	if (gfd >= 0)
+		close(gfd);
+	close(fd);
+	unlink(path);
+	free(e);
+	free(ix);
+}
+
+/*
+ * T13: EXT4_IOC_MOVE_EXT.  The original holds version 1, the donor version
+ * 5, both put.  After the extents are swapped the donor's blocks hold the
+ * original's data: its old copies must be gone.
+ */
+struct move_extent {
+	uint32_t reserved;
+	uint32_t donor_fd;
+	uint64_t orig_start;
+	uint64_t donor_start;
+	uint64_t len;
+	uint64_t moved_len;
+};
+
+#define EXT4_IOC_MOVE_EXT _IOWR('f', 15, struct move_extent)
+
+static void t13_move_ext(void)
+{
+	char opath[256], dpath[256];
+	struct move_extent me = { 0 };
+	unsigned int exp[NP];
+	int ofd, dfd, bad;
+	long hits0;
+
+	ofd = mkfile("t13o", 1, opath);
+	dfd = mkfile("t13d", 5, dpath);
+	fsync(ofd);
+	fsync(dfd);
+	puts_on(1);
+	drop();
+	puts_on(0);
+	me.donor_fd = dfd;
+	me.len = NP;	/* 4 KiB blocks */
+	if (ioctl(ofd, EXT4_IOC_MOVE_EXT, &me) || me.moved_len != NP) {
+		printf("SKIP t13 EXT4_IOC_MOVE_EXT: %s (moved %llu)\n",
+		       strerror(errno), (unsigned long long)me.moved_len);
+		goto out;
+	}
+	drop();
+	hits0 = stat_of("get_hit");
+	for (int i = 0; i < NP; i++)
+		exp[i] = 1;
+	bad = check("t13-orig", ofd, NP, exp, NULL);
+	bad += check("t13-donor", dfd, NP, exp, NULL);
+	result("t13 EXT4_IOC_MOVE_EXT: donor and original", bad, hits0);
+out:
+	close(ofd);
+	close(dfd);
+	unlink(opath);
+	unlink(dpath);
+}
+
+/*
+ * T14: a swap file.  Version 1 is put; the file becomes swap, anonymous
+ * pages stamped 9 are paged out into it (MADV_PAGEOUT) and back in at
+ * swapoff.  Read afterwards, every page must be what is on disk: a swapped
+ * page where a slot was used, version 1 elsewhere (page 0: the header).
+ */
+#define SWAP_ANON 32
+
+static void t14_swapfile(void)
+{
+	char path[256];
+	uint64_t got[PG / 8], want[PG / 8];
+	uint64_t *anon;
+	int fd, bad = 0, swapped = 0;
+	long hits0;
+
+	fd = mkfile("t14", 1, path);
+	fsync(fd);
+	puts_on(1);
+	drop();
+	puts_on(0);
+	/* mkswap: version 1, last page, no bad pages, magic at the end */
+	memset(got, 0, PG);
+	((uint32_t *)got)[256] = 1;
+	((uint32_t *)got)[257] = NP - 1;
+	memcpy((char *)got + PG - 10, "SWAPSPACE2", 10);
+	if (pwrite(fd, got, PG, 0) != PG || fsync(fd))
+		die("t14 header");
+	if (swapon(path, 0)) {
+		printf("SKIP t14 swap file: swapon: %s\n", strerror(errno));
+		goto out;
+	}
+	anon = mmap(NULL, SWAP_ANON * PG, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (anon == MAP_FAILED)
+		die("mmap");
+	for (int i = 0; i < SWAP_ANON; i++)
+		fill(anon + i * (PG / 8), 9, i);
+	if (madvise(anon, SWAP_ANON * PG, MADV_PAGEOUT))
+		printf("  t14: MADV_PAGEOUT: %s\n", strerror(errno));
+	/* reading the active swap file must neither get nor put */
+	drop();
+	if (swapoff(path))
+		die("swapoff");
+	for (int i = 0; i < SWAP_ANON; i++) {
+		fill(want, 9, i);
+		bad += !!memcmp(anon + i * (PG / 8), want, PG);
+	}
+	munmap(anon, SWAP_ANON * PG);
+	drop();
+	hits0 = stat_of("get_hit");
+	for (int i = 1; i < NP; i++) {
+		int ok = 0;
+
+		if (pread(fd, got, PG, (off_t)i * PG) != PG)
+			die("pread");
+		fill(want, 1, i);
+		ok = !memcmp(got, want, PG);
+		for (int j = 0; !ok && j < SWAP_ANON; j++) {
+			fill(want, 9, j);
+			if (!memcmp(got, want, PG))
+				ok = 1, swapped++;
+		}
+		bad += !ok;
+	}
+	printf("  t14: %d page(s) of the file hold swapped-out data\n",
+	       swapped);
+	if (!swapped)
+		bad++;	/* nothing went to swap, or copies hid it */
+	result("t14 swap file: copies dropped at swapon and swapoff", bad,
+	       hits0);
+out:
+	close(fd);
+	unlink(path);
 }
 
 int main(int argc, char **argv)
@@ -416,6 +710,10 @@ int main(int argc, char **argv)
 		}
 		close(fd);
 	}
+
+	t12_dio_guard();
+	t13_move_ext();
+	t14_swapfile();
 
 	puts_on(1);
 	printf("%d failure(s)\n", failures);
