@@ -129,6 +129,9 @@ fi
 mkdir -p "$outdir"
 t_start=$(date +%s)
 make -s -C "$root/tools/ccstress" O="$outdir/bin" >&2
+# Loaded by the guest for each phase, not by /init: without debug info,
+# as mkinitramfs.sh does for the modules it loads.
+strip --strip-debug -o "$outdir/bin/puma_backend.ko" "$root/puma_backend.ko"
 
 bad=0
 fail() { echo "stress: FAIL: $*" >&2; bad=1; }
@@ -147,7 +150,7 @@ for tr in $transports; do
 	initrd=$("$here/mkinitramfs.sh" --guest "$here/guest/stress.sh" \
 		--bin "$outdir/bin/ccstress" \
 		--modules "$root/puma.ko $root/$tmod.ko" \
-		--file "$root/puma_backend.ko:/lib/modules/puma/puma_backend.ko")
+		--file "$outdir/bin/puma_backend.ko:/lib/modules/puma/puma_backend.ko")
 	disk=$vdir/disk.img
 	"$here/mkdisk.sh" --size "$(( files * blocks * 4 / 1024 + 128 ))M" "$disk" >/dev/null
 	n=$(nphases "$phases")

@@ -320,20 +320,16 @@ run_fault() {
 	fault_stop fail_page_alloc
 	snap /run/after.fault
 	report_delta fault /run/before.fault /run/after.fault
-	# Every enomem_ counter of the backend and the transport, and their sum.
-	_sum=0
-	for _f in "$stats" "$tstats"; do
-		[ -r "$_f" ] || continue
-		_pre=
-		[ "$_f" = "$tstats" ] && _pre=tcp.
-		while read -r _k _v; do
-			case "$_k" in
-			enomem_*)
-				puma_result "fault.$_pre$_k" "$_v"
-				_sum=$((_sum + _v)) ;;
-			esac
-		done <"$_f"
-	done
+	# Every enomem_ counter of the backend and the transport (tcp.*): what
+	# the phase added (the transport's counters outlive the backend's
+	# reloads), and their sum.
+	_sum=$(awk 'NR == FNR { b[$1] = $2; next }
+		$1 ~ /^(tcp\.)?enomem_/ {
+			d = $2 - b[$1]; s += d
+			printf "PUMA-RESULT fault.%s=%d\n", $1, d > "/dev/stderr"
+		}
+		END { print s + 0 }' /run/before.fault /run/after.fault 2>/run/enomem.txt)
+	cat /run/enomem.txt
 	puma_result fault.enomem_total "$_sum"
 	backend_down fault
 }
