@@ -44,6 +44,7 @@
  *
  * Output: CCSTRESS-FAIL lines (first --max-report), then one summary line
  *   CCSTRESS reads=... verified=... stale=... corrupt=... writes=... ...
+ * (first_stale_s: when the first stale read was seen, -1 if none).
  * Exit: 0 pass, 1 stale/corrupt/I/O error (with --expect-stale: 0 iff
  * stale > 0 and no I/O error), 2 usage or setup error.
  */
@@ -141,6 +142,7 @@ static atomic_int stop;
 static struct timespec t_origin;
 static pthread_mutex_t print_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool dio_ok = true, punch_ok = true;
+static atomic_llong first_stale_ns = -1;
 
 #define COUNTERS(X) X(reads) X(verified) X(data_ok) X(zero_ok) X(eof_reads) \
 	X(overlap_reads) X(newer_reads) X(torn) X(stale) X(corrupt) \
@@ -569,7 +571,13 @@ static void count(enum verdict v, bool overlap)
 	case V_ZERO: INC(verified); INC(zero_ok); break;
 	case V_EOF: INC(verified); INC(eof_reads); break;
 	case V_TORN: INC(torn); break;
-	case V_STALE: INC(stale); break;
+	case V_STALE: {
+		long long none = -1;
+
+		INC(stale);
+		atomic_compare_exchange_strong(&first_stale_ns, &none, now_ns());
+		break;
+	}
 	case V_CORRUPT: INC(corrupt); break;
 	}
 }
@@ -1250,7 +1258,8 @@ int main(int argc, char **argv)
 	       " punches=%" PRIuFAST64 " truncs=%" PRIuFAST64 " extends=%" PRIuFAST64
 	       " evicts=%" PRIuFAST64 " recreates=%" PRIuFAST64
 	       " busy_retries=%" PRIuFAST64 " files=%u blocks=%u threads=%u"
-	       " dio=%d punch=%d elapsed_s=%.2f reads_per_s=%.0f expect_stale=%d"
+	       " dio=%d punch=%d elapsed_s=%.2f reads_per_s=%.0f"
+	       " first_stale_s=%.2f expect_stale=%d"
 	       " verdict=%s\n",
 	       GET(reads), GET(verified), GET(stale), GET(corrupt), GET(torn),
 	       GET(io_errors), GET(injected), GET(data_ok), GET(zero_ok),
@@ -1262,6 +1271,8 @@ int main(int argc, char **argv)
 	       GET(evicts), GET(recreates), GET(busy_retries), cfg.files,
 	       cfg.blocks, nthr, (int)atomic_load(&dio_ok),
 	       (int)atomic_load(&punch_ok), el, el > 0 ? GET(reads) / el : 0,
+	       atomic_load(&first_stale_ns) < 0 ? -1.0 :
+	       atomic_load(&first_stale_ns) / 1e9,
 	       cfg.expect_stale, fail ? "fail" : "pass");
 	return fail ? 1 : 0;
 }
