@@ -185,7 +185,7 @@ for tr in $transports; do
 		case "$ph" in
 		noguard)
 			[ "$(num noguard.rounds_with_stale)" -gt 0 ] || fail "$p: no stale read with the guard off"
-			echo "stress: $p: negative control: $st stale reads in $(num "$ph.reads") reads ($(num "$ph.dio_writes") O_DIRECT writes, $(num "$ph.evicts") evictions, last round);" \
+			echo "stress: $p: negative control: $st stale reads in $(num "$ph.reads") reads ($(num "$ph.dio_writes") O_DIRECT writes, $(num "$ph.evicts") evictions, first stale after $(get "$ph.first_stale_s") s, last round);" \
 				"$(num noguard.rounds_with_stale) of $(num noguard.rounds) rounds saw stale reads:" \
 				"$(grep -o '^noguard\.round[0-9]*\.stale=[0-9]*' "$res" | sed 's/^noguard\.//' | tr '\n' ' ')"
 			;;
