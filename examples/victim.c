@@ -758,7 +758,7 @@ static void victim_apply_inv(struct victim *v, struct victim_item *o)
 	switch (o->kind) {
 	case VICTIM_INV_RANGE:
 		for (;; key.index++) {
-			n += puma_rlru_remove(v->rlru, &key);
+			n += !puma_rlru_remove(v->rlru, &key);
 			if (key.index == o->end)
 				break;
 		}

@@ -7,7 +7,10 @@
 #include <kunit/test.h>
 #include <linux/bitmap.h>
 #include <linux/fs.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/fs_context.h>
+#include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
@@ -18,6 +21,8 @@
 #include <linux/vmalloc.h>
 
 #include <puma/rlru.h>
+
+#include "../lib/internal.h"
 
 struct rlru_test {
 	struct puma_rlru *rlru;
@@ -238,13 +243,87 @@ static void puma_rlru_remove_inode_and_pool_drop_pages(struct kunit *test)
 						       GFP_KERNEL), 0);
 		folio_put(folio);
 	}
-	KUNIT_EXPECT_TRUE(test, puma_rlru_remove(t->rlru, &k));
-	KUNIT_EXPECT_FALSE(test, puma_rlru_remove(t->rlru, &k));
+	KUNIT_EXPECT_EQ(test, puma_rlru_remove(t->rlru, &k), 0);
+	KUNIT_EXPECT_EQ(test, puma_rlru_remove(t->rlru, &k), -ENOENT);
 	KUNIT_EXPECT_EQ(test, puma_rlru_remove_inode(t->rlru, 1, 7), 31UL);
 	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), 8UL);
 	KUNIT_EXPECT_EQ(test, puma_rlru_remove_pool(t->rlru, 2), 8UL);
 	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), 0UL);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->reports), 0L);
+	rlru_teardown(t);
+}
+
+struct drain_ctx {
+	struct puma_rlru *rlru;
+	unsigned long removed;
+	struct completion done;
+};
+
+static int drain_inode_thread(void *arg)
+{
+	struct drain_ctx *d = arg;
+
+	d->removed = puma_rlru_remove_inode(d->rlru, 1, 7);
+	complete(&d->done);
+	return 0;
+}
+
+/*
+ * Reclaim frees hosted folios whose entries an inode erase has already
+ * taken out of the index but not yet dropped.  The erase is held on the
+ * lock of the first folio, the others are freed as reclaim frees them
+ * (invalidate_mapping_pages(), the drop_caches path), and RCU callbacks
+ * are flushed before the erase resumes: an entry freed by reclaim behind
+ * the erase's back shows up as a KASAN use-after-free.
+ */
+static void puma_rlru_remove_inode_survives_racing_reclaim(struct kunit *test)
+{
+	struct rlru_test *t = rlru_setup(test, SMALL);
+	struct puma_index_key first_key = rkey(0), last_key = rkey(15);
+	struct address_space *mapping;
+	struct task_struct *task;
+	struct drain_ctx d = { .rlru = t->rlru };
+	struct folio *first;
+	struct page *page;
+	unsigned long freed;
+	int i;
+
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	host(test, t, 0, 16, NULL);
+	first = puma_rlru_test_folio(t->rlru, &first_key);
+	KUNIT_ASSERT_NOT_NULL(test, first);
+	folio_lock(first);
+	mapping = first->mapping;
+
+	init_completion(&d.done);
+	task = kthread_run(drain_inode_thread, &d, "puma-rlru-drain");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	/* Wait until the erase has emptied the index and blocked. */
+	for (i = 0; i < 5000; i++) {
+		if (puma_rlru_copy(t->rlru, &last_key, page) == -ENOENT)
+			break;
+		msleep(1);
+	}
+	KUNIT_EXPECT_LT(test, i, 5000);
+	msleep(50);
+	KUNIT_EXPECT_FALSE(test, completion_done(&d.done));
+
+	/* The per-CPU LRU batches hold references reclaim would not see. */
+	lru_add_drain_all();
+	freed = invalidate_mapping_pages(mapping, 0, ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, freed, 15UL);
+	kvfree_rcu_barrier();
+	rcu_barrier();
+
+	folio_unlock(first);
+	folio_put(first);
+	wait_for_completion(&d.done);
+	KUNIT_EXPECT_EQ(test, d.removed, 16UL);
+	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), 0UL);
+	/* The erase owned these pages: reclaim does not report them. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->reports), 0L);
+	__free_page(page);
 	rlru_teardown(t);
 }
 
@@ -372,6 +451,7 @@ static struct kunit_case puma_rlru_test_cases[] = {
 	KUNIT_CASE(puma_rlru_insert_duplicate_returns_eexist),
 	KUNIT_CASE(puma_rlru_take_hands_over_folio_silently),
 	KUNIT_CASE(puma_rlru_remove_inode_and_pool_drop_pages),
+	KUNIT_CASE(puma_rlru_remove_inode_survives_racing_reclaim),
 	KUNIT_CASE_SLOW(puma_rlru_reclaim_takes_hosted_before_active_local),
 	{}
 };
@@ -386,3 +466,4 @@ kunit_test_suite(puma_rlru_test_suite);
 MODULE_DESCRIPTION("KUnit tests for the PUMA remote-LRU integration");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PUMA);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -5,7 +5,14 @@
 #ifndef _PUMA_LIB_INTERNAL_H
 #define _PUMA_LIB_INTERNAL_H
 
+#include <puma/rlru.h>
+
 int puma_rlru_init(void);
 void puma_rlru_exit(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+struct folio *puma_rlru_test_folio(struct puma_rlru *rlru,
+				   const struct puma_index_key *key);
+#endif
 
 #endif /* _PUMA_LIB_INTERNAL_H */

@@ -14,12 +14,18 @@
  * never through a cached pointer, so compaction may migrate hosted folios
  * freely.
  *
- * Lifetime: an entry is created by puma_rlru_insert() and freed (after an
- * RCU grace period, as index lookups may still see it) by ->free_folio()
- * alone, whoever removed the folio: reclaim, puma_rlru_take() and the
- * removal functions, or the final truncation in puma_rlru_destroy().  The
- * owner counts its entries and destroy waits for that count to reach zero,
- * so a ->free_folio() running late never finds its owner gone.
+ * Lifetime: an entry has two references, one held by its folio and one by
+ * the page index.  ->free_folio() drops the folio's, whoever removed the
+ * folio: reclaim, puma_rlru_take() and the removal functions, or the final
+ * truncation in puma_rlru_destroy().  The index's goes with the index
+ * entry: ->free_folio() erases it and drops both, unless an inode or pool
+ * erase took the entry out of the index first; that erase then holds the
+ * index's reference while it works on the entry without the index's
+ * locks, so a folio that reclaim frees meanwhile cannot free the entry
+ * under it.  The last reference frees the entry after an RCU grace
+ * period, as index lookups may still see it.  The owner counts its
+ * entries and destroy waits for that count to reach zero, so a
+ * ->free_folio() running late never finds its owner gone.
  *
  * Lock ordering: none of our own.  The functions nest the page index's
  * locks (taken and released inside its calls), the folio lock and the
@@ -35,6 +41,8 @@
 #include <linux/pseudo_fs.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
+
+#include <kunit/visibility.h>
 
 #include <puma/rlru.h>
 
@@ -54,6 +62,8 @@ struct puma_rlru_entry {
 	struct puma_index_key key;
 	struct puma_rlru *owner;
 	u32 slot;
+	/* The folio's and the page index's, see "Lifetime" above. */
+	refcount_t ref;
 	/* Set by the owner before it removes the folio: do not report it. */
 	bool removed_by_owner;
 	struct rcu_head rcu;
@@ -62,6 +72,17 @@ struct puma_rlru_entry {
 static DEFINE_XARRAY_ALLOC(puma_rlru_slots);
 static atomic_long_t puma_rlru_hosted[MAX_NUMNODES];
 static struct vfsmount *puma_rlru_mnt;
+
+static void puma_rlru_entry_put(struct puma_rlru_entry *entry)
+{
+	struct puma_rlru *owner = entry->owner;
+
+	if (!refcount_dec_and_test(&entry->ref))
+		return;
+	kfree_rcu(entry, rcu);
+	if (atomic_long_dec_and_test(&owner->nr_entries))
+		wake_up_var(&owner->nr_entries);
+}
 
 static void puma_rlru_free_folio(struct folio *folio)
 {
@@ -72,14 +93,18 @@ static void puma_rlru_free_folio(struct folio *folio)
 	if (WARN_ON_ONCE(!entry))
 		return;
 	owner = entry->owner;
-	puma_index_erase_entry(&owner->index, &entry->key, entry);
 	atomic_long_dec(&puma_rlru_hosted[folio_nid(folio)]);
-	if (!READ_ONCE(entry->removed_by_owner) && owner->ops &&
-	    owner->ops->reclaimed)
-		owner->ops->reclaimed(owner, &entry->key);
-	kfree_rcu(entry, rcu);
-	if (atomic_long_dec_and_test(&owner->nr_entries))
-		wake_up_var(&owner->nr_entries);
+	/*
+	 * Otherwise an inode or pool erase has taken the entry: it drops the
+	 * index's reference, and the owner asked for the page to go.
+	 */
+	if (puma_index_erase_entry(&owner->index, &entry->key, entry)) {
+		if (!READ_ONCE(entry->removed_by_owner) && owner->ops &&
+		    owner->ops->reclaimed)
+			owner->ops->reclaimed(owner, &entry->key);
+		puma_rlru_entry_put(entry);
+	}
+	puma_rlru_entry_put(entry);
 }
 
 /* Hosted folios are copies of clean pages: nothing may dirty them. */
@@ -213,32 +238,38 @@ int puma_rlru_insert(struct puma_rlru *rlru, const struct puma_index_key *key,
 	entry->key = *key;
 	entry->owner = rlru;
 	entry->removed_by_owner = false;
+	refcount_set(&entry->ref, 2);
 
 	err = xa_alloc(&puma_rlru_slots, &slot, entry, xa_limit_32b, gfp);
 	if (err)
 		goto free;
 	entry->slot = slot;
-	err = puma_index_insert(&rlru->index, key, entry, gfp);
-	if (err)
-		goto free_slot;
-
-	/* Counted before it can be freed, so destroy waits for it. */
+	/* Counted before it is published, so destroy waits for it. */
 	atomic_long_inc(&rlru->nr_entries);
+	err = puma_index_insert(&rlru->index, key, entry, gfp);
+	if (err) {
+		xa_erase(&puma_rlru_slots, slot);
+		atomic_long_dec(&rlru->nr_entries);
+		goto free;
+	}
+
 	err = filemap_add_folio(rlru->inode->i_mapping, folio, slot, gfp);
 	if (err) {
-		puma_index_erase_entry(&rlru->index, key, entry);
-		atomic_long_dec(&rlru->nr_entries);
-		goto free_slot;
+		xa_erase(&puma_rlru_slots, slot);
+		/* Unless a racing inode or pool erase holds it. */
+		if (puma_index_erase_entry(&rlru->index, key, entry))
+			puma_rlru_entry_put(entry);
+		/* The reference a folio would have held. */
+		puma_rlru_entry_put(entry);
+		return err;
 	}
 	atomic_long_inc(&puma_rlru_hosted[folio_nid(folio)]);
 	folio_mark_uptodate(folio);
 	folio_unlock(folio);
 	return 0;
 
-free_slot:
-	xa_erase(&puma_rlru_slots, slot);
 free:
-	/* Never published in the page cache: no reader can hold it. */
+	/* Never published: no reader can hold it. */
 	kfree(entry);
 	return err;
 }
@@ -273,14 +304,28 @@ static struct folio *puma_rlru_get(struct puma_rlru *rlru,
 	return IS_ERR(folio) ? NULL : folio;
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For the KUnit suite: the hosted folio of @key, referenced, or NULL. */
+struct folio *puma_rlru_test_folio(struct puma_rlru *rlru,
+				   const struct puma_index_key *key)
+{
+	return puma_rlru_get(rlru, key);
+}
+EXPORT_SYMBOL_IF_KUNIT(puma_rlru_test_folio);
+#endif
+
 /*
  * Remove a referenced folio from the page cache without reporting it, if
- * it still hosts @key.  Returns false if reclaim or another remover got
- * there first.  While the folio is locked and in our mapping, its entry
- * cannot be freed: only ->free_folio() frees entries.
+ * it still hosts @key, or if it is @match's folio when @match is not NULL.
+ * While the folio is locked and in our mapping, its entry cannot be freed:
+ * it holds a reference.
+ *
+ * Return: 0 if removed, -ENOENT if reclaim or another remover got there
+ * first, -EBUSY if the folio could not be removed and stays hosted.
  */
-static bool puma_rlru_evict(struct puma_rlru *rlru, struct folio *folio,
-			    const struct puma_index_key *key)
+static int puma_rlru_evict(struct puma_rlru *rlru, struct folio *folio,
+			   const struct puma_index_key *key,
+			   const struct puma_rlru_entry *match)
 {
 	struct address_space *mapping = rlru->inode->i_mapping;
 	struct puma_rlru_entry *entry;
@@ -290,15 +335,18 @@ static bool puma_rlru_evict(struct puma_rlru *rlru, struct folio *folio,
 	folio_lock(folio);
 	if (folio->mapping == mapping) {
 		entry = xa_load(&puma_rlru_slots, slot);
-		ours = entry && puma_rlru_key_equal(&entry->key, key);
+		if (match)
+			ours = entry == match;
+		else
+			ours = entry && puma_rlru_key_equal(&entry->key, key);
 		if (ours)
 			WRITE_ONCE(entry->removed_by_owner, true);
 	}
 	folio_unlock(folio);
 	if (!ours)
-		return false;
+		return -ENOENT;
 	/* Clean and unmapped: this removes it and calls ->free_folio(). */
-	return !invalidate_inode_pages2_range(mapping, slot, slot);
+	return invalidate_inode_pages2_range(mapping, slot, slot) ? -EBUSY : 0;
 }
 
 /*
@@ -375,7 +423,7 @@ struct folio *puma_rlru_take(struct puma_rlru *rlru,
 	folio = puma_rlru_get(rlru, key);
 	if (!folio)
 		return NULL;
-	if (!puma_rlru_evict(rlru, folio, key)) {
+	if (puma_rlru_evict(rlru, folio, key, NULL)) {
 		folio_put(folio);
 		return NULL;
 	}
@@ -389,22 +437,32 @@ EXPORT_SYMBOL_NS_GPL(puma_rlru_take, PUMA);
  * @key: Identity of the page.
  *
  * Context: Process context.  May sleep.
- * Return: %true if the page was hosted and this call removed it.
+ * Return: 0 if the page was hosted and this call removed it, -ENOENT if it
+ * was not hosted (or reclaim took it first), -EBUSY if it could not be
+ * removed and is still hosted: an owner that must not serve it any more
+ * has to stop using @rlru.
  */
-bool puma_rlru_remove(struct puma_rlru *rlru, const struct puma_index_key *key)
+int puma_rlru_remove(struct puma_rlru *rlru, const struct puma_index_key *key)
 {
 	struct folio *folio;
-	bool removed;
+	int err;
 
 	folio = puma_rlru_get(rlru, key);
 	if (!folio)
-		return false;
-	removed = puma_rlru_evict(rlru, folio, key);
+		return -ENOENT;
+	err = puma_rlru_evict(rlru, folio, key, NULL);
 	folio_put(folio);
-	return removed;
+	return err;
 }
 EXPORT_SYMBOL_NS_GPL(puma_rlru_remove, PUMA);
 
+/*
+ * An inode or pool erase took @data out of the index; we hold the index's
+ * reference on it, which keeps it alive even if reclaim frees its folio
+ * meanwhile (and the slot then goes to another page: only @data's folio
+ * is removed).  A folio that cannot be removed is no longer in the index,
+ * so it is never served; reclaim or destroy frees it.
+ */
 static void puma_rlru_drop(const struct puma_index_key *key, void *data,
 			   void *arg)
 {
@@ -413,10 +471,11 @@ static void puma_rlru_drop(const struct puma_index_key *key, void *data,
 	struct folio *folio;
 
 	folio = filemap_get_folio(rlru->inode->i_mapping, entry->slot);
-	if (IS_ERR(folio))
-		return;
-	puma_rlru_evict(rlru, folio, key);
-	folio_put(folio);
+	if (!IS_ERR(folio)) {
+		puma_rlru_evict(rlru, folio, key, entry);
+		folio_put(folio);
+	}
+	puma_rlru_entry_put(entry);
 }
 
 /**

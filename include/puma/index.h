@@ -76,7 +76,11 @@ struct puma_index {
  * @arg: The caller's argument.
  *
  * Called without index locks held; may sleep if the erase function's
- * caller may.
+ * caller may.  Once out of the index, @entry is the erase's alone only if
+ * the owner frees entries solely on removal from the index: an owner that
+ * may also free it from elsewhere (another erase by key racing with this
+ * one, say) must keep it alive for this call, for instance with a
+ * reference that the index's copy holds.
  */
 typedef void (*puma_index_drop_fn)(const struct puma_index_key *key,
 				   void *entry, void *arg);

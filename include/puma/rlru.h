@@ -57,7 +57,7 @@ int puma_rlru_copy(struct puma_rlru *rlru, const struct puma_index_key *key,
 		   struct page *dst);
 struct folio *puma_rlru_take(struct puma_rlru *rlru,
 			     const struct puma_index_key *key);
-bool puma_rlru_remove(struct puma_rlru *rlru, const struct puma_index_key *key);
+int puma_rlru_remove(struct puma_rlru *rlru, const struct puma_index_key *key);
 unsigned long puma_rlru_remove_inode(struct puma_rlru *rlru, u32 pool,
 				     u64 ino);
 unsigned long puma_rlru_remove_pool(struct puma_rlru *rlru, u32 pool);
