@@ -63,6 +63,8 @@ struct tt_end {
 	struct completion gate_entered;
 	struct completion gate_open;
 	wait_queue_head_t recv_wait;
+	/* Messages that came without their pages (no memory for them). */
+	unsigned int nr_pages_dropped;
 	/* Written by disconnected. */
 	atomic_t nr_disconnected;
 	int reason;
@@ -81,6 +83,8 @@ struct tt {
 	wait_queue_head_t accepted;
 	struct tt_end client[TT_ENDS];
 	struct tt_end server[TT_ENDS];
+	/* Send a message on each accepted connection from accept itself. */
+	bool send_on_accept;
 	struct socket *raw;
 };
 
@@ -140,7 +144,14 @@ static void tt_recv(struct puma_transport_conn *conn,
 		e->recv_after_disconnect = true;
 	if (msg->head_len == sizeof(head))
 		memcpy(&head, msg->head, sizeof(head));
-	if (head.magic != TT_MAGIC || head.nr_pages != msg->nr_pages)
+	if (msg->flags & PUMA_TRANSPORT_MSG_PAGES_DROPPED) {
+		e->nr_pages_dropped++;
+		if (msg->nr_pages || !head.nr_pages)
+			e->bad_content = true;
+	} else if (head.nr_pages != msg->nr_pages) {
+		e->bad_content = true;
+	}
+	if (head.magic != TT_MAGIC)
 		e->bad_content = true;
 	if (head.seq != e->next_seq)
 		e->disorder = true;
@@ -174,6 +185,9 @@ static const struct puma_transport_conn_ops tt_conn_ops = {
 	.disconnected	= tt_disconnected,
 };
 
+static int tt_send(struct tt_end *from, u32 seq, u32 nr_pages,
+		   unsigned int flags);
+
 static int tt_accept(struct puma_transport_listener *listener,
 		     struct puma_transport_conn *conn)
 {
@@ -187,6 +201,8 @@ static int tt_accept(struct puma_transport_listener *listener,
 	e->conn = conn;
 	/* Echo mode is set by the case before it connects. */
 	err = puma_transport_conn_set_ops(conn, &tt_conn_ops, e);
+	if (!err && tt->send_on_accept)
+		tt_send(e, 0, 1, PUMA_TRANSPORT_NONBLOCK);
 	if (!err) {
 		WRITE_ONCE(tt->nr_servers, tt->nr_servers + 1);
 		wake_up(&tt->accepted);
@@ -604,6 +620,54 @@ static void puma_tcp_garbage_closes_only_that_conn(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&c->nr_disconnected), 0);
 }
 
+/*
+ * Without memory for a message's pages, the receiver reads past them and
+ * delivers the head alone; the stream stays in step and the connection up.
+ */
+static void puma_tcp_rx_pages_without_memory_deliver_head(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c, *s;
+
+	c = tt_connect(test, tt);
+	s = &tt->server[0];
+	set_bit(PUMA_TCP_FAULT_RX_PAGES, &puma_tcp_test_faults);
+	KUNIT_ASSERT_EQ(test, tt_send(c, 0, 4, 0), 0);
+	KUNIT_ASSERT_EQ(test, tt_send(c, 1, 2, 0), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_recv(s, 2));
+	KUNIT_EXPECT_EQ(test, s->nr_pages_dropped, 1U);
+	KUNIT_EXPECT_EQ(test, s->nr_pages, 2U);
+	KUNIT_EXPECT_FALSE(test, s->bad_content);
+	KUNIT_EXPECT_FALSE(test, s->disorder);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->nr_disconnected), 0);
+	KUNIT_EXPECT_FALSE(test, test_bit(PUMA_TCP_FAULT_RX_PAGES,
+					  &puma_tcp_test_faults));
+}
+
+/*
+ * An accepted connection whose receive thread does not start is torn
+ * down after the work its user queued on it (a send from accept) is done
+ * with the socket: KASAN reports it otherwise.
+ */
+static void puma_tcp_accept_rx_start_failure_waits_for_work(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c;
+
+	tt->send_on_accept = true;
+	set_bit(PUMA_TCP_FAULT_ACCEPT_START, &puma_tcp_test_faults);
+	c = &tt->client[tt->nr_clients];
+	c->conn = puma_transport_connect(tt->t, tt->addr, &tt_conn_ops, c);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c->conn));
+	tt->nr_clients++;
+	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
+	/* The server end is told it is gone; the client sees the close. */
+	KUNIT_EXPECT_TRUE(test, tt_wait_disconnected(&tt->server[0]));
+	KUNIT_EXPECT_TRUE(test, tt_wait_disconnected(c));
+	KUNIT_EXPECT_FALSE(test, test_bit(PUMA_TCP_FAULT_ACCEPT_START,
+					  &puma_tcp_test_faults));
+}
+
 /* Well-formed frames that break a limit are refused the same way. */
 static void puma_tcp_oversized_frame_closes_conn(struct kunit *test)
 {
@@ -738,6 +802,8 @@ static struct kunit_case puma_transport_tcp_cases[] = {
 	KUNIT_CASE(puma_tcp_peer_close_mid_message_disconnects),
 	KUNIT_CASE(puma_tcp_garbage_closes_only_that_conn),
 	KUNIT_CASE(puma_tcp_oversized_frame_closes_conn),
+	KUNIT_CASE(puma_tcp_rx_pages_without_memory_deliver_head),
+	KUNIT_CASE(puma_tcp_accept_rx_start_failure_waits_for_work),
 	KUNIT_CASE_SLOW(puma_tcp_silent_peer_gets_ping_then_timeout),
 	KUNIT_CASE_SLOW(puma_tcp_idle_conn_stays_up),
 	KUNIT_CASE(puma_tcp_listener_close_keeps_conns),
@@ -755,5 +821,6 @@ static struct kunit_suite puma_transport_tcp_suite = {
 kunit_test_suite(puma_transport_tcp_suite);
 
 MODULE_IMPORT_NS(PUMA);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_DESCRIPTION("KUnit tests for the PUMA TCP transport");
 MODULE_LICENSE("GPL");

@@ -192,6 +192,7 @@ struct puma_transport_msg *puma_transport_msg_alloc(size_t head_len,
 	if (!msg)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&msg->list);
+	msg->flags = 0;
 	msg->head_len = head_len;
 	msg->nr_pages = 0;
 	memset(msg->pages, 0, sizeof(msg->pages));

@@ -62,6 +62,7 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include <kunit/visibility.h>
 #include <puma/transport.h>
 
 #include "tcp_frame.h"
@@ -71,7 +72,11 @@
 #define PUMA_TCP_BACKLOG		64
 /* Period the listener thread checks whether it must stop. */
 #define PUMA_TCP_ACCEPT_POLL		(HZ / 4)
-/* Attempts, 10 ms apart, to allocate a received message before giving up. */
+/*
+ * Attempts, 10 ms apart, to allocate a received message's head before
+ * giving up on the connection.  Its pages get one attempt: without memory
+ * for them they are skipped and the head delivered alone.
+ */
 #define PUMA_TCP_RX_ALLOC_TRIES		100
 
 /* Module parameters; each connection reads them when it is created. */
@@ -145,7 +150,8 @@ enum puma_tcp_stat {
 	PUMA_TCP_STAT_BAD_FRAMES,		/* connections closed for a bad frame */
 	PUMA_TCP_STAT_KEEPALIVE_TIMEOUTS,	/* connections closed: peer silent */
 	PUMA_TCP_STAT_SEND_ERRORS,
-	PUMA_TCP_STAT_RX_ALLOC_FAILURES,
+	PUMA_TCP_STAT_ENOMEM_RX_PAGES,	/* payloads skipped: no memory */
+	PUMA_TCP_STAT_ENOMEM_RX_HEAD,	/* connections closed: no memory */
 	PUMA_TCP_STAT_NR,
 };
 
@@ -165,10 +171,26 @@ static const char * const puma_tcp_stat_names[PUMA_TCP_STAT_NR] = {
 	[PUMA_TCP_STAT_BAD_FRAMES]		= "bad_frames",
 	[PUMA_TCP_STAT_KEEPALIVE_TIMEOUTS]	= "keepalive_timeouts",
 	[PUMA_TCP_STAT_SEND_ERRORS]		= "send_errors",
-	[PUMA_TCP_STAT_RX_ALLOC_FAILURES]	= "rx_alloc_failures",
+	[PUMA_TCP_STAT_ENOMEM_RX_PAGES]	= "enomem_rx_pages",
+	[PUMA_TCP_STAT_ENOMEM_RX_HEAD]	= "enomem_rx_head",
 };
 
 static atomic_long_t puma_tcp_stats[PUMA_TCP_STAT_NR];
+
+#if IS_ENABLED(CONFIG_KUNIT)
+unsigned long puma_tcp_test_faults;
+EXPORT_SYMBOL_IF_KUNIT(puma_tcp_test_faults);
+
+static bool puma_tcp_fault(enum puma_tcp_fault fault)
+{
+	return test_and_clear_bit(fault, &puma_tcp_test_faults);
+}
+#else
+static bool puma_tcp_fault(enum puma_tcp_fault fault)
+{
+	return false;
+}
+#endif
 
 static void puma_tcp_count(enum puma_tcp_stat stat, long n)
 {
@@ -550,8 +572,12 @@ static int puma_tcp_check_frame(struct puma_tcp_conn *c, const struct puma_tcp_f
 }
 
 /*
- * Allocate a received message, waiting a little for memory rather than
- * ending a connection whose peer may hold many pages on our behalf.
+ * Allocate a received message.  Without memory for its pages, the message
+ * comes without them (%PUMA_TRANSPORT_MSG_PAGES_DROPPED): pages are data
+ * the peer can do without, while ending the connection would make it
+ * drop every page the peer holds for us, just when memory is tight.  The
+ * head may say what must not be lost (an invalidation): wait a little for
+ * memory for it, and end the connection only if there is none.
  */
 static struct puma_transport_msg *
 puma_tcp_rx_alloc(struct puma_tcp_conn *c, u32 head_len, u16 nr_pages)
@@ -559,16 +585,28 @@ puma_tcp_rx_alloc(struct puma_tcp_conn *c, u32 head_len, u16 nr_pages)
 	struct puma_transport_msg *msg;
 	int tries = PUMA_TCP_RX_ALLOC_TRIES;
 
+	msg = puma_tcp_fault(PUMA_TCP_FAULT_RX_PAGES) && nr_pages ?
+	      ERR_PTR(-ENOMEM) :
+	      puma_transport_msg_alloc(head_len, nr_pages,
+				       GFP_KERNEL | __GFP_NOWARN);
+	if (!IS_ERR(msg) || PTR_ERR(msg) != -ENOMEM)
+		return msg;
+	if (nr_pages)
+		puma_tcp_count(PUMA_TCP_STAT_ENOMEM_RX_PAGES, 1);
 	for (;;) {
-		msg = puma_transport_msg_alloc(head_len, nr_pages,
+		msg = puma_transport_msg_alloc(head_len, 0,
 					       GFP_KERNEL | __GFP_NOWARN);
 		if (!IS_ERR(msg) || PTR_ERR(msg) != -ENOMEM || !--tries ||
 		    READ_ONCE(c->dead))
 			break;
 		usleep_range(10000, 20000);
 	}
-	if (IS_ERR(msg))
-		puma_tcp_count(PUMA_TCP_STAT_RX_ALLOC_FAILURES, 1);
+	if (IS_ERR(msg)) {
+		puma_tcp_count(PUMA_TCP_STAT_ENOMEM_RX_HEAD, 1);
+		return msg;
+	}
+	if (nr_pages)
+		msg->flags |= PUMA_TRANSPORT_MSG_PAGES_DROPPED;
 	return msg;
 }
 
@@ -615,7 +653,13 @@ static int puma_tcp_rx_one(struct puma_tcp_conn *c)
 		iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, head_len);
 		err = puma_tcp_recv_full(c, &msg);
 	}
-	if (!err && nr_pages) {
+	if (!err && nr_pages &&
+	    (pmsg->flags & PUMA_TRANSPORT_MSG_PAGES_DROPPED)) {
+		/* Read past the pages we have no memory for. */
+		iov_iter_discard(&msg.msg_iter, ITER_DEST,
+				 (size_t)nr_pages * PAGE_SIZE);
+		err = puma_tcp_recv_full(c, &msg);
+	} else if (!err && nr_pages) {
 		for (i = 0; i < nr_pages; i++)
 			bvec_set_page(&bvec[i], pmsg->pages[i], PAGE_SIZE, 0);
 		iov_iter_bvec(&msg.msg_iter, ITER_DEST, bvec, nr_pages,
@@ -689,12 +733,17 @@ puma_tcp_conn_alloc(struct socket *sock,
 }
 
 /*
- * Tear down a connection whose receive thread never ran: no callbacks,
- * nothing queued.  Drops the transport's reference.
+ * Tear down a connection whose receive thread never ran.  Its user may
+ * have been told of it already (an accepted end) and sent on it, so work
+ * items may be queued or running: once the connection is dead nothing
+ * queues more, and they are waited for before the socket goes.  Drops
+ * the transport's reference.
  */
 static void puma_tcp_conn_abort(struct puma_tcp_conn *c)
 {
-	c->dead = true;
+	puma_tcp_conn_fail(c, -ECONNABORTED);
+	flush_work(&c->tx_work);
+	flush_work(&c->close_work);
 	sock_release(c->sock);
 	c->sock = NULL;
 	puma_tcp_count(PUMA_TCP_STAT_CONNS, -1);
@@ -826,7 +875,8 @@ static void puma_tcp_accept_one(struct puma_tcp_listener *l, struct socket *sock
 	/* The user sees no message before accept returns. */
 	err = puma_transport_accept(&l->listener, &c->conn);
 	if (!err)
-		err = puma_tcp_conn_start(c);
+		err = puma_tcp_fault(PUMA_TCP_FAULT_ACCEPT_START) ? -ENOMEM :
+		      puma_tcp_conn_start(c);
 	if (err) {
 		/*
 		 * A refused end got no callbacks.  An accepted one whose

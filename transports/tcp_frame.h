@@ -11,6 +11,16 @@
 
 #define PUMA_TCP_FRAME_MAGIC	0x50435450U	/* "PTCP" */
 
+/* Failures the KUnit suite injects, each armed for one hit. */
+enum puma_tcp_fault {
+	PUMA_TCP_FAULT_ACCEPT_START,	/* an accepted end's thread fails */
+	PUMA_TCP_FAULT_RX_PAGES,	/* no memory for a message's pages */
+};
+
+#if IS_ENABLED(CONFIG_KUNIT)
+extern unsigned long puma_tcp_test_faults;
+#endif
+
 enum puma_tcp_frame_type {
 	PUMA_TCP_FRAME_MSG = 1,
 	PUMA_TCP_FRAME_PING,

@@ -66,6 +66,13 @@
 /* puma_transport_send() flag: fail with -EAGAIN instead of waiting. */
 #define PUMA_TRANSPORT_NONBLOCK		0x1u
 
+/*
+ * Received message flag: the receiver had no memory for the payload pages,
+ * skipped them and delivers the head alone, with @nr_pages 0.  The peer's
+ * page data is lost, its message is not: a transport never drops a head.
+ */
+#define PUMA_TRANSPORT_MSG_PAGES_DROPPED	0x1u
+
 struct module;
 struct page;
 struct puma_transport;
@@ -75,6 +82,7 @@ struct puma_transport_listener;
 /**
  * struct puma_transport_msg - a message: encoded head bytes and payload pages
  * @list: for the transport's use while it owns the message (queueing)
+ * @flags: %PUMA_TRANSPORT_MSG_* flags set by the receiving transport
  * @head_len: number of valid bytes in @head; a sender may lower it after
  *	encoding, never raise it above the length it allocated
  * @nr_pages: number of payload pages, each at @pages[0 .. @nr_pages - 1]
@@ -84,6 +92,7 @@ struct puma_transport_listener;
  */
 struct puma_transport_msg {
 	struct list_head list;
+	u32 flags;
 	u32 head_len;
 	u32 nr_pages;
 	struct page *pages[PUMA_TRANSPORT_MAX_PAGES];
