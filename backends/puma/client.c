@@ -13,11 +13,36 @@
  * the client drops the session, which makes the server forget everything
  * it hosts for it.
  *
+ * Invalidations from atomic context (a folio being dirtied) take items
+ * from a preallocated pool.  When a burst of writes empties it, the page's
+ * inode is marked in a small overflow table instead, reads of that inode
+ * miss, and the send work queues one inode invalidation for it: a burst
+ * costs that file's remote copies, not the session.  Only a full table
+ * resets the session.
+ *
  * Two bitmaps hash the keys: "sent" (a PUT may have reached the server in
  * this session; only cleared when the session ends, so it never hides an
  * invalidation that is needed) and "present" (worth a round trip; cleared
  * by invalidations, served pages and the server's reclaim reports, so it
  * may only cost a miss).
+ *
+ * Connection states (c->state, under c->lock):
+ *
+ *   IDLE --connect_work--> CONNECTING --connected--> UP --disconnected--> IDLE
+ *                               |                                     ^
+ *                               +--- failed, or died meanwhile -------+
+ *   any --puma_client_stop()--> STOPPED
+ *
+ * connect_work publishes c->conn while CONNECTING, before it sends HELLO,
+ * so a disconnect callback either finds its connection current or arrives
+ * before it was published, which connect_work then sees (connect_died)
+ * and gives the connection up.  It goes UP once HELLO is queued: only
+ * then may anything else be sent.  Every way back to IDLE queues
+ * connect_work after the backoff, which doubles when a connection fails
+ * or dies within PUMA_STABLE_UP of coming up.
+ *
+ * A SUSPEND from the server is a lease: PUTs start again when it runs
+ * out unless the server renewed it, so a lost RESUME costs only time.
  *
  * Lock ordering:
  *   puma_client.lock (spinlock, IRQ-safe: put runs with IRQs off)
@@ -29,6 +54,7 @@
 
 #include <linux/cleancache.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/hash.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
@@ -45,9 +71,13 @@
 #include "trace.h"
 
 #define PUMA_FILTER_ORDER	20
-#define PUMA_INV_ITEMS		1024
+#define PUMA_INV_ITEMS		4096
+/* Inodes whose page invalidations overflowed, awaiting an inode one. */
+#define PUMA_INV_OVERFLOW	64
 #define PUMA_RECONNECT_MIN	(HZ / 10)
 #define PUMA_RECONNECT_MAX	(10 * HZ)
+/* A connection that lived this long resets the backoff when it ends. */
+#define PUMA_STABLE_UP		(10 * HZ)
 /*
  * GETs in a row that got no answer in time, with nothing at all heard from
  * the server for PUMA_SILENCE_MIN (or 4 GET timeouts if longer), before the
@@ -83,14 +113,34 @@ struct puma_get_req {
 	struct completion done;
 };
 
+enum puma_client_state {
+	PUMA_CLIENT_IDLE,
+	PUMA_CLIENT_CONNECTING,
+	PUMA_CLIENT_UP,
+	PUMA_CLIENT_STOPPED,
+};
+
+/* An inode whose page invalidations did not fit in the pool. */
+struct puma_inv_overflow {
+	bool used;
+	int pool;
+	u64 ino;
+};
+
 struct puma_client {
 	spinlock_t lock;	/* everything below but the works and ida */
 	struct puma_transport *transport;
 	const char *addr;
-	struct puma_transport_conn *conn;	/* NULL when not connected */
+	enum puma_client_state state;
+	struct puma_transport_conn *conn;	/* set in UP only */
+	bool connect_died;	/* CONNECTING: its connection already ended */
+	unsigned long up_since;	/* jiffies the connection came up */
 	bool must_reset;
 	bool stopping;
 	bool suspended;		/* the server asked for no PUTs for now */
+	unsigned long suspended_until;	/* jiffies; when @suspended ends */
+	unsigned int nr_overflow;
+	struct puma_inv_overflow overflow[PUMA_INV_OVERFLOW];
 	struct list_head outbox;
 	struct list_head sending;
 	unsigned int nr_outbox;
@@ -198,7 +248,56 @@ static void __puma_client_reset(struct puma_client *c)
 
 static bool __puma_client_usable(struct puma_client *c)
 {
-	return c->conn && !c->must_reset && !c->stopping;
+	return c->state == PUMA_CLIENT_UP && !c->must_reset && !c->stopping;
+}
+
+/* Whether the server's SUSPEND still holds; it may expire here. */
+static bool __puma_client_suspended(struct puma_client *c)
+{
+	lockdep_assert_held(&c->lock);
+	if (c->suspended && time_after_eq(jiffies, c->suspended_until)) {
+		c->suspended = false;
+		puma_count(PUMA_STAT_SUSPEND_EXPIRIES, 1);
+	}
+	return c->suspended;
+}
+
+static struct puma_inv_overflow *
+__puma_overflow_find(struct puma_client *c, int pool, u64 ino)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&c->lock);
+	if (!c->nr_overflow)
+		return NULL;
+	for (i = 0; i < PUMA_INV_OVERFLOW; i++)
+		if (c->overflow[i].used && c->overflow[i].pool == pool &&
+		    c->overflow[i].ino == ino)
+			return &c->overflow[i];
+	return NULL;
+}
+
+/*
+ * Note that @pool/@ino has a page invalidation that found no item.
+ * Return: false if the table is full.
+ */
+static bool __puma_overflow_add(struct puma_client *c, int pool, u64 ino)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&c->lock);
+	if (__puma_overflow_find(c, pool, ino))
+		return true;
+	for (i = 0; i < PUMA_INV_OVERFLOW; i++) {
+		if (c->overflow[i].used)
+			continue;
+		c->overflow[i].used = true;
+		c->overflow[i].pool = pool;
+		c->overflow[i].ino = ino;
+		c->nr_overflow++;
+		return true;
+	}
+	return false;
 }
 
 /* cleancache ops */
@@ -217,7 +316,8 @@ static void puma_client_put_folio(int pool, u64 ino, pgoff_t index,
 	bool kick;
 
 	spin_lock_irqsave(&c->lock, flags);
-	if (!__puma_client_usable(c) || c->suspended) {
+	if (!__puma_client_usable(c) || __puma_client_suspended(c) ||
+	    __puma_overflow_find(c, pool, ino)) {
 		spin_unlock_irqrestore(&c->lock, flags);
 		puma_count(PUMA_STAT_PUT_SKIPS, 1);
 		trace_puma_put(pool, ino, index, -EAGAIN);
@@ -256,6 +356,8 @@ static void puma_client_queue_inv(struct puma_client *c, enum puma_out_kind kind
 		o = kmalloc(sizeof(*o), GFP_NOFS | __GFP_NOWARN);
 		if (o)
 			o->pooled = false;
+		else
+			puma_count(PUMA_STAT_ENOMEM_CLIENT_INV, 1);
 	}
 	spin_lock_irqsave(&c->lock, flags);
 	if (!__puma_client_usable(c))
@@ -266,6 +368,14 @@ static void puma_client_queue_inv(struct puma_client *c, enum puma_out_kind kind
 	if (!o) {
 		o = list_first_entry_or_null(&c->free_invs, struct puma_out,
 					     list);
+		if (!o && kind == PUMA_OUT_INV_PAGE &&
+		    __puma_overflow_add(c, pool, ino)) {
+			/* The send work invalidates the whole inode. */
+			puma_count(PUMA_STAT_INV_OVERFLOWS, 1);
+			clear_bit(puma_key_hash(&key), c->present);
+			queue_work(system_unbound_wq, &c->send_work);
+			goto unlock;
+		}
 		if (!o) {
 			/* Cannot tell the server: make it forget everything. */
 			__puma_client_reset(c);
@@ -360,6 +470,12 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 		err = -ENOTCONN;
 		goto unlock_error;
 	}
+	if (__puma_overflow_find(c, pool, ino)) {
+		/* An invalidation of the inode is due: nothing there is valid. */
+		spin_unlock_irqrestore(&c->lock, flags);
+		puma_count(PUMA_STAT_MISSES, 1);
+		return -ENODATA;
+	}
 	o = __puma_outbox_find(c, &req.key);
 	if (o) {
 		err = -ENODATA;
@@ -388,7 +504,9 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 		wm.hdr.flags = PUMA_WIRE_F_EXCLUSIVE;
 	wm.batch.count = 1;
 	wm.batch.keys[0] = req.key;
-	msg = puma_msg_build(&wm, NULL, 0, GFP_NOIO);
+	msg = puma_msg_build(&wm, NULL, 0, GFP_NOIO | __GFP_NOWARN);
+	if (IS_ERR(msg))
+		puma_count(PUMA_STAT_ENOMEM_CLIENT_GET, 1);
 	err = IS_ERR(msg) ? PTR_ERR(msg) :
 	      puma_transport_send(conn, msg, PUMA_TRANSPORT_NONBLOCK);
 	if (!err)
@@ -530,6 +648,7 @@ static int puma_client_send_batch(struct puma_client *c,
 
 			pages[n] = alloc_page(GFP_NOIO | __GFP_NOWARN);
 			if (!pages[n]) {
+				puma_count(PUMA_STAT_ENOMEM_CLIENT_PUT, 1);
 				err = -ENOMEM;
 				break;
 			}
@@ -546,7 +665,8 @@ static int puma_client_send_batch(struct puma_client *c,
 	}
 	wm.hdr.seq = atomic64_inc_return(&c->seq);
 	if (!err) {
-		msg = puma_msg_build(&wm, pages, wm.hdr.nr_pages, GFP_NOIO);
+		msg = puma_msg_build(&wm, pages, wm.hdr.nr_pages,
+				     GFP_NOIO | __GFP_NOWARN);
 		if (!IS_ERR(msg)) {
 			/* Sending consumes the message and its pages. */
 			err = puma_transport_send(conn, msg, 0);
@@ -555,11 +675,58 @@ static int puma_client_send_batch(struct puma_client *c,
 			return err;
 		}
 		err = PTR_ERR(msg);
+		puma_count(wm.hdr.type == PUMA_WIRE_PUT ?
+			   PUMA_STAT_ENOMEM_CLIENT_PUT :
+			   PUMA_STAT_ENOMEM_CLIENT_INV_MSG, 1);
 	}
 	/* The pages allocated so far never reached a message. */
 	for (i = 0; wm.hdr.type == PUMA_WIRE_PUT && i < n; i++)
 		put_page(pages[i]);
 	return err;
+}
+
+/*
+ * Queue an inode invalidation for each inode in the overflow table.  Once
+ * it is in the outbox, it decides for the inode's pages as any item does.
+ */
+static void puma_client_flush_overflow(struct puma_client *c)
+{
+	struct puma_out *o;
+	unsigned int i;
+
+	for (i = 0; i < PUMA_INV_OVERFLOW; i++) {
+		if (!READ_ONCE(c->overflow[i].used))
+			continue;
+		o = kmalloc(sizeof(*o), GFP_NOIO | __GFP_NOWARN);
+		if (!o)
+			puma_count(PUMA_STAT_ENOMEM_CLIENT_INV, 1);
+		spin_lock_irq(&c->lock);
+		if (!c->overflow[i].used) {
+			spin_unlock_irq(&c->lock);
+			kfree(o);
+			continue;
+		}
+		if (!o) {
+			o = list_first_entry_or_null(&c->free_invs,
+						     struct puma_out, list);
+			if (!o) {
+				/* Nothing left to say it with. */
+				__puma_client_reset(c);
+				spin_unlock_irq(&c->lock);
+				return;
+			}
+			list_del(&o->list);
+		} else {
+			o->pooled = false;
+		}
+		o->kind = PUMA_OUT_INV_INODE;
+		puma_wire_key_set(&o->key, c->overflow[i].pool,
+				  c->overflow[i].ino, 0);
+		__puma_outbox_queue(c, o);
+		c->overflow[i].used = false;
+		c->nr_overflow--;
+		spin_unlock_irq(&c->lock);
+	}
 }
 
 static void puma_client_send_work(struct work_struct *work)
@@ -572,11 +739,13 @@ static void puma_client_send_work(struct work_struct *work)
 	int err;
 
 	reset = false;
+	if (READ_ONCE(c->nr_overflow))
+		puma_client_flush_overflow(c);
 
 	for (;;) {
 		spin_lock_irq(&c->lock);
 		conn = c->conn;
-		if (!conn) {
+		if (!conn || c->state != PUMA_CLIENT_UP) {
 			spin_unlock_irq(&c->lock);
 			return;
 		}
@@ -658,8 +827,17 @@ static void puma_client_recv(struct puma_transport_conn *conn,
 	unsigned int i;
 
 	WRITE_ONCE(c->last_rx, jiffies);
-	wm = kmalloc(sizeof(*wm), GFP_NOIO);
-	if (!wm || puma_msg_parse(msg, wm))
+	wm = kmalloc(sizeof(*wm), GFP_NOIO | __GFP_NOWARN);
+	if (!wm) {
+		/*
+		 * Nothing the server says changes what we may serve: a lost
+		 * response times out, a lost report or lending state costs a
+		 * miss or a lease.
+		 */
+		puma_count(PUMA_STAT_ENOMEM_CLIENT_RX, 1);
+		goto out;
+	}
+	if (puma_msg_parse(msg, wm))
 		goto out;
 	switch (wm->hdr.type) {
 	case PUMA_WIRE_GET_RESPONSE:
@@ -677,6 +855,10 @@ static void puma_client_recv(struct puma_transport_conn *conn,
 		/* Reads keep using what is hosted; only PUTs stop. */
 		spin_lock_irq(&c->lock);
 		c->suspended = wm->hdr.type == PUMA_WIRE_SUSPEND;
+		/* 0: until RESUME, as the protocol allows; renewed otherwise. */
+		c->suspended_until = jiffies +
+			(wm->suspend_ms ? msecs_to_jiffies(wm->suspend_ms) :
+			 MAX_JIFFY_OFFSET);
 		spin_unlock_irq(&c->lock);
 		if (wm->hdr.type == PUMA_WIRE_SUSPEND) {
 			puma_count(PUMA_STAT_SUSPENDS, 1);
@@ -712,10 +894,21 @@ static void puma_client_disconnected(struct puma_transport_conn *conn,
 	bool was_current;
 
 	spin_lock_irq(&c->lock);
-	was_current = c->conn == conn;
+	was_current = c->conn && c->conn == conn;
+	if (!was_current && c->state == PUMA_CLIENT_CONNECTING)
+		/* Before connect_work could publish it: it will see this. */
+		c->connect_died = true;
 	if (was_current) {
 		c->conn = NULL;
+		c->state = PUMA_CLIENT_IDLE;
+		if (time_before(jiffies, c->up_since + PUMA_STABLE_UP))
+			c->backoff = min(c->backoff * 2,
+					 (unsigned long)PUMA_RECONNECT_MAX);
+		else
+			c->backoff = PUMA_RECONNECT_MIN;
 		c->must_reset = false;
+		memset(c->overflow, 0, sizeof(c->overflow));
+		c->nr_overflow = 0;
 		/* A new server, or the same one restarted, starts resumed. */
 		c->suspended = false;
 		/* The server forgets this session's pages. */
@@ -748,6 +941,17 @@ static const struct puma_transport_conn_ops puma_client_conn_ops = {
 	.disconnected	= puma_client_disconnected,
 };
 
+/* Back to IDLE without a connection: try again after a longer wait. */
+static void __puma_client_retry(struct puma_client *c)
+{
+	lockdep_assert_held(&c->lock);
+	c->state = PUMA_CLIENT_IDLE;
+	c->backoff = min(c->backoff * 2, (unsigned long)PUMA_RECONNECT_MAX);
+	if (!c->stopping)
+		queue_delayed_work(system_unbound_wq, &c->connect_work,
+				   c->backoff);
+}
+
 static void puma_client_connect_work(struct work_struct *work)
 {
 	struct puma_client *c = container_of(to_delayed_work(work),
@@ -755,39 +959,107 @@ static void puma_client_connect_work(struct work_struct *work)
 	struct puma_transport_conn *conn;
 	struct puma_transport_msg *msg;
 	struct puma_wire_msg wm = {};
+	bool abandon, up;
 	int err;
 
-	conn = puma_transport_connect(c->transport, c->addr,
-				      &puma_client_conn_ops, c);
-	if (IS_ERR(conn)) {
-		c->backoff = min(c->backoff * 2, (unsigned long)PUMA_RECONNECT_MAX);
-		if (!READ_ONCE(c->stopping))
-			queue_delayed_work(system_unbound_wq, &c->connect_work,
-					   c->backoff);
+	spin_lock_irq(&c->lock);
+	if (c->stopping || c->state != PUMA_CLIENT_IDLE) {
+		spin_unlock_irq(&c->lock);
 		return;
 	}
+	c->state = PUMA_CLIENT_CONNECTING;
+	c->connect_died = false;
+	spin_unlock_irq(&c->lock);
+
+	conn = puma_fault(PUMA_FAULT_CONNECT) ? ERR_PTR(-ENOMEM) :
+	       puma_transport_connect(c->transport, c->addr,
+				      &puma_client_conn_ops, c);
+	if (!IS_ERR(conn) && puma_fault(PUMA_FAULT_EARLY_DEATH)) {
+		/* The callback comes before we could publish the connection. */
+		puma_transport_disconnect(conn, -ECONNRESET);
+		msleep(100);
+	}
+
+	spin_lock_irq(&c->lock);
+	if (IS_ERR(conn)) {
+		__puma_client_retry(c);
+		spin_unlock_irq(&c->lock);
+		return;
+	}
+	/* Its callback came already, or never will be waited for. */
+	abandon = c->connect_died || c->stopping;
+	if (abandon) {
+		__puma_client_retry(c);
+	} else {
+		/* From here its disconnect callback finds it current. */
+		reinit_completion(&c->disconnected);
+		c->conn = conn;
+	}
+	spin_unlock_irq(&c->lock);
+	if (abandon) {
+		puma_transport_disconnect(conn, -ECONNABORTED);
+		puma_transport_conn_put(conn);
+		return;
+	}
+
+	/* HELLO first: nothing else is sent before the state is UP. */
 	wm.hdr.type = PUMA_WIRE_HELLO;
 	wm.hello.node_id = puma_node_id();
 	wm.hello.caps = PUMA_WIRE_CAP_CLIENT;
 	wm.hello.page_size = PUMA_WIRE_PAGE_SIZE;
 	wm.hello.max_batch = PUMA_WIRE_MAX_BATCH;
-	msg = puma_msg_build(&wm, NULL, 0, GFP_KERNEL);
+	msg = puma_fault(PUMA_FAULT_HELLO) ? ERR_PTR(-ENOMEM) :
+	      puma_msg_build(&wm, NULL, 0, GFP_KERNEL);
 	err = IS_ERR(msg) ? PTR_ERR(msg) : puma_transport_send(conn, msg, 0);
 	if (err) {
+		/* The disconnect callback takes it back to IDLE. */
+		pr_warn_ratelimited("%s: cannot send HELLO (%d)\n", c->addr, err);
 		puma_transport_disconnect(conn, err);
-		puma_transport_conn_put(conn);
 		return;
 	}
-	reinit_completion(&c->disconnected);
+
 	spin_lock_irq(&c->lock);
-	c->conn = conn;
-	c->must_reset = false;
-	c->backoff = PUMA_RECONNECT_MIN;
-	atomic_set(&c->get_timeouts, 0);
-	WRITE_ONCE(c->last_rx, jiffies);
+	up = c->conn == conn;
+	if (up) {
+		c->state = PUMA_CLIENT_UP;
+		c->up_since = jiffies;
+		c->must_reset = false;
+		c->suspended = false;
+		atomic_set(&c->get_timeouts, 0);
+		WRITE_ONCE(c->last_rx, jiffies);
+	}
 	spin_unlock_irq(&c->lock);
+	if (!up)
+		return;
+	puma_count(PUMA_STAT_CONNECTS, 1);
 	pr_info("connected to %s\n", c->addr);
 }
+
+#if IS_ENABLED(CONFIG_PUMA_BACKEND_KUNIT_TEST)
+int puma_client_test_state(void)
+{
+	struct puma_client *c = puma_client;
+	int state;
+
+	if (!c)
+		return -ENODEV;
+	spin_lock_irq(&c->lock);
+	state = c->state;
+	spin_unlock_irq(&c->lock);
+	return state;
+}
+
+bool puma_client_test_suspended(void)
+{
+	struct puma_client *c = puma_client;
+	bool suspended;
+
+	spin_lock_irq(&c->lock);
+	suspended = __puma_client_suspended(c);
+	spin_unlock_irq(&c->lock);
+	return suspended;
+}
+#endif
 
 static void puma_client_free(struct puma_client *c)
 {
@@ -870,7 +1142,10 @@ void puma_client_stop(void)
 	struct puma_transport_conn *conn;
 
 	cleancache_unregister_ops(&puma_cleancache_ops);
-	WRITE_ONCE(c->stopping, true);
+	spin_lock_irq(&c->lock);
+	c->stopping = true;
+	spin_unlock_irq(&c->lock);
+	/* Connect work seen stopping: it publishes nothing more. */
 	cancel_delayed_work_sync(&c->connect_work);
 	spin_lock_irq(&c->lock);
 	conn = c->conn;

@@ -64,6 +64,10 @@ MODULE_PARM_DESC(max_hosted_pct, "most RAM the server lends, in percent (default
 
 bool puma_exclusive = true;
 
+#if IS_ENABLED(CONFIG_PUMA_BACKEND_KUNIT_TEST)
+unsigned long puma_faults;
+#endif
+
 struct percpu_counter puma_stats[PUMA_STAT_NR];
 static u64 puma_node;
 static struct puma_transport *puma_transport;
@@ -100,6 +104,20 @@ static const char *const puma_stat_names[PUMA_STAT_NR] = {
 	[PUMA_STAT_SRV_PUT_SUSPENDED]	= "server_put_suspended",
 	[PUMA_STAT_SRV_SUSPENDS]	= "server_suspends",
 	[PUMA_STAT_SRV_RESUMES]		= "server_resumes",
+	[PUMA_STAT_CONNECTS]		= "connects",
+	[PUMA_STAT_SRV_SESSION_ABORTS]	= "server_session_aborts",
+	[PUMA_STAT_SRV_LENDING_RETRIES]	= "server_lending_retries",
+	[PUMA_STAT_INV_OVERFLOWS]	= "invalidate_overflows",
+	[PUMA_STAT_SUSPEND_EXPIRIES]	= "suspend_expiries",
+	[PUMA_STAT_RX_PAGES_DROPPED]	= "rx_pages_dropped",
+	[PUMA_STAT_ENOMEM_CLIENT_INV]	= "enomem_client_inv",
+	[PUMA_STAT_ENOMEM_CLIENT_PUT]	= "enomem_client_put",
+	[PUMA_STAT_ENOMEM_CLIENT_GET]	= "enomem_client_get",
+	[PUMA_STAT_ENOMEM_CLIENT_RX]	= "enomem_client_rx",
+	[PUMA_STAT_ENOMEM_CLIENT_INV_MSG] = "enomem_client_inv_msg",
+	[PUMA_STAT_ENOMEM_SERVER_PUT]	= "enomem_server_put",
+	[PUMA_STAT_ENOMEM_SERVER_GET]	= "enomem_server_get",
+	[PUMA_STAT_ENOMEM_SERVER_MSG]	= "enomem_server_msg",
 	[PUMA_STAT_BAD_MSGS]		= "bad_messages",
 	[PUMA_STAT_BYTES_SENT]		= "bytes_sent",
 	[PUMA_STAT_BYTES_RECEIVED]	= "bytes_received",
@@ -154,6 +172,19 @@ int puma_msg_parse(const struct puma_transport_msg *msg,
 	if (err)
 		goto bad;
 	err = -EBADMSG;
+	if (msg->flags & PUMA_TRANSPORT_MSG_PAGES_DROPPED) {
+		/*
+		 * The transport had no memory for the pages and skipped them:
+		 * the message stands without them.  Callers of a type that
+		 * carries pages check the flag; a response is all misses.
+		 */
+		if (!wm->hdr.nr_pages || msg->nr_pages)
+			goto bad;
+		puma_count(PUMA_STAT_RX_PAGES_DROPPED, 1);
+		if (wm->hdr.type == PUMA_WIRE_GET_RESPONSE)
+			wm->batch.hits = 0;
+		return 0;
+	}
 	if (wm->hdr.nr_pages != msg->nr_pages)
 		goto bad;
 	for (i = 0; i < msg->nr_pages; i++) {
@@ -271,6 +302,28 @@ static int __init puma_parse_params(void)
 	return 0;
 }
 
+#if IS_ENABLED(CONFIG_PUMA_BACKEND_KUNIT_TEST)
+/* Both roles over the module's transport at "puma0", for the suite. */
+int puma_test_roles_start(void)
+{
+	int err;
+
+	err = puma_server_start(puma_transport, "puma0");
+	if (err)
+		return err;
+	err = puma_client_start(puma_transport, "puma0");
+	if (err)
+		puma_server_stop();
+	return err;
+}
+
+void puma_test_roles_stop(void)
+{
+	puma_client_stop();
+	puma_server_stop();
+}
+#endif
+
 static int __init puma_init(void)
 {
 	int i, err;
@@ -292,6 +345,11 @@ static int __init puma_init(void)
 		goto free_stats;
 	}
 	puma_debugfs = debugfs_create_dir("puma", NULL);
+	if (IS_ENABLED(CONFIG_PUMA_BACKEND_KUNIT_TEST)) {
+		/* The suite starts and stops the roles around its cases. */
+		puma_client_on = false;
+		puma_server_on = false;
+	}
 	if (puma_server_on) {
 		err = puma_server_start(puma_transport, listen_addr);
 		if (err)

@@ -6,6 +6,7 @@
 #define _PUMA_BACKEND_H
 
 #include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/percpu_counter.h>
 #include <linux/types.h>
 
@@ -45,6 +46,21 @@ enum puma_stat {
 	PUMA_STAT_SRV_PUT_SUSPENDED,	/* server: pages dropped, suspended */
 	PUMA_STAT_SRV_SUSPENDS,		/* server: lending suspended */
 	PUMA_STAT_SRV_RESUMES,		/* server: lending resumed */
+	PUMA_STAT_CONNECTS,		/* client: connections that came up */
+	PUMA_STAT_SRV_SESSION_ABORTS,	/* server: sessions closed to stay correct */
+	PUMA_STAT_SRV_LENDING_RETRIES,	/* server: lending state sends retried */
+	PUMA_STAT_INV_OVERFLOWS,	/* client: page invalidations escalated */
+	PUMA_STAT_SUSPEND_EXPIRIES,	/* client: SUSPEND leases run out */
+	PUMA_STAT_RX_PAGES_DROPPED,	/* messages whose pages had no memory */
+	/* Allocation failures, by path (each costs speed, never data). */
+	PUMA_STAT_ENOMEM_CLIENT_INV,	/* invalidation item: pool used */
+	PUMA_STAT_ENOMEM_CLIENT_PUT,	/* PUT batch pages or message */
+	PUMA_STAT_ENOMEM_CLIENT_GET,	/* GET request */
+	PUMA_STAT_ENOMEM_CLIENT_RX,	/* decoding a received message */
+	PUMA_STAT_ENOMEM_CLIENT_INV_MSG,	/* invalidation message: reset */
+	PUMA_STAT_ENOMEM_SERVER_PUT,	/* hosting a page */
+	PUMA_STAT_ENOMEM_SERVER_GET,	/* copying a page for a GET */
+	PUMA_STAT_ENOMEM_SERVER_MSG,	/* responses, reports, lending */
 	PUMA_STAT_BAD_MSGS,		/* malformed or unexpected messages */
 	PUMA_STAT_BYTES_SENT,
 	PUMA_STAT_BYTES_RECEIVED,
@@ -58,11 +74,45 @@ static inline void puma_count(enum puma_stat stat, s64 n)
 	percpu_counter_add(&puma_stats[stat], n);
 }
 
+/*
+ * Failures the KUnit suite injects (kunit/backend_kunit.c), each armed for
+ * one hit; compiled out of other builds.
+ */
+enum puma_fault {
+	PUMA_FAULT_CONNECT,		/* client: the connection fails */
+	PUMA_FAULT_EARLY_DEATH,		/* client: it dies while connecting */
+	PUMA_FAULT_HELLO,		/* client: HELLO cannot be built */
+	PUMA_FAULT_LENDING_SEND,	/* server: a lending send fails */
+	PUMA_FAULT_LENDING_LOST,	/* server: a lending message is lost */
+	PUMA_FAULT_NR,
+};
+
+#if IS_ENABLED(CONFIG_PUMA_BACKEND_KUNIT_TEST)
+extern unsigned long puma_faults;
+
+static inline bool puma_fault(enum puma_fault fault)
+{
+	return test_and_clear_bit(fault, &puma_faults);
+}
+
+/* Test access to the client's and server's state. */
+int puma_client_test_state(void);
+bool puma_client_test_suspended(void);
+int puma_test_roles_start(void);
+void puma_test_roles_stop(void);
+#else
+static inline bool puma_fault(enum puma_fault fault)
+{
+	return false;
+}
+#endif
+
 /* Module parameters, validated by main.c. */
 extern unsigned int puma_get_timeout_us;
 extern unsigned int puma_staging_pages;
 extern unsigned int puma_max_hosted_pct;
 extern bool puma_exclusive;
+extern unsigned int puma_suspend_lease_ms;
 
 /* Helpers shared by both roles (main.c). */
 struct puma_transport_msg *puma_msg_build(const struct puma_wire_msg *wm,

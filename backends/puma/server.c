@@ -20,7 +20,20 @@
  * Lending can be suspended (puma_server_set_lending()): every client gets
  * SUSPEND and stops sending PUTs, PUTs already on their way are dropped,
  * and reclaim takes hosted pages as it needs; GETs are still served from
- * what is left.  Resuming sends RESUME.
+ * what is left.  Resuming sends RESUME.  The state reaches each client
+ * through one work item per session that sends the state current when it
+ * runs, so messages cannot overtake each other and the last one sent is
+ * the last state set; a send that fails is retried.  A SUSPEND is a lease
+ * (&struct puma_wire_msg.suspend_ms) that the work renews while lending
+ * stays suspended: a client that misses the RESUME starts sending PUTs
+ * again when the lease runs out.
+ *
+ * Failing closed.  A session whose message cannot be decoded, or whose
+ * state change (a PUT replacing a copy, an invalidation) cannot be
+ * applied, is closed: the server then forgets everything it hosts for
+ * that client, which is what the client's ordering relies on.  The
+ * receive path allocates nothing it needs to apply a state change; its
+ * buffers are preallocated per session.
  *
  * Lock ordering:
  *   puma_server.lock (mutex: the session list)
@@ -51,16 +64,25 @@
 #define PUMA_REPORT_RING	4096
 /* Reports go out this long after the first key queued. */
 #define PUMA_REPORT_DELAY	msecs_to_jiffies(10)
+/* A lending message that could not be queued is tried again after this. */
+#define PUMA_LENDING_RETRY	msecs_to_jiffies(50)
 
 struct puma_session {
 	struct list_head list;
 	bool closing;
+	/* Receive context only: the session is being closed, ignore input. */
+	bool failed;
 	struct puma_transport_conn *conn;
 	struct puma_rlru *rlru;
+	/* Receive context only: decoded request, GET response. */
+	struct puma_wire_msg *rx_wm;
+	struct puma_wire_msg *tx_wm;
 	spinlock_t report_lock;		/* nr_reports, reports */
 	unsigned int nr_reports;
 	struct puma_wire_key *reports;	/* PUMA_REPORT_RING keys */
+	struct puma_wire_msg *report_wm;	/* report work only */
 	struct kthread_delayed_work report_work;
+	struct delayed_work lending_work;
 };
 
 /*
@@ -97,6 +119,15 @@ module_param_cb(hosted_lru, &puma_hosted_lru_ops, NULL, 0644);
 MODULE_PARM_DESC(hosted_lru,
 		 "server: hosted pages join the inactive list (inactive, default) or the active one (full)");
 
+/*
+ * A SUSPEND lasts this long unless renewed, every third of it: the longest
+ * a client goes without PUTs after a RESUME it never got.
+ */
+unsigned int puma_suspend_lease_ms = 6000;
+module_param_named(suspend_lease_ms, puma_suspend_lease_ms, uint, 0644);
+MODULE_PARM_DESC(suspend_lease_ms,
+		 "server: a SUSPEND holds this long unless renewed, in ms (default 6000, at least 30)");
+
 static struct {
 	struct mutex lock;		/* sessions, closing, suspended */
 	struct list_head sessions;
@@ -129,6 +160,7 @@ static void puma_session_send(struct puma_session *s, struct puma_wire_msg *wm,
 
 	msg = puma_msg_build(wm, pages, nr_pages, GFP_KERNEL);
 	if (IS_ERR(msg)) {
+		puma_count(PUMA_STAT_ENOMEM_SERVER_MSG, 1);
 		while (nr_pages--)
 			put_page(pages[nr_pages]);
 		return;
@@ -136,17 +168,76 @@ static void puma_session_send(struct puma_session *s, struct puma_wire_msg *wm,
 	puma_transport_send(s->conn, msg, 0);
 }
 
-static void puma_session_send_lending(struct puma_session *s, bool lend)
+/*
+ * Close a session that cannot go on correctly: the disconnect makes the
+ * server drop everything it hosts for the client.  Receive context.
+ */
+static void puma_session_fail(struct puma_session *s, const char *why,
+			      int err)
 {
-	struct puma_wire_msg wm = {
-		.hdr.type = lend ? PUMA_WIRE_RESUME : PUMA_WIRE_SUSPEND,
-	};
-	struct puma_transport_msg *msg;
+	if (s->failed)
+		return;
+	s->failed = true;
+	puma_count(PUMA_STAT_SRV_SESSION_ABORTS, 1);
+	pr_warn_ratelimited("closing a client session: %s (%d)\n", why, err);
+	puma_transport_disconnect(s->conn, err);
+}
 
-	msg = puma_msg_build(&wm, NULL, 0, GFP_KERNEL);
-	/* Not waiting: this may run in another session's receive context. */
-	if (!IS_ERR(msg))
-		puma_transport_send(s->conn, msg, PUMA_TRANSPORT_NONBLOCK);
+/* Have the lending state sent to @s, now. */
+static void puma_session_kick_lending(struct puma_session *s)
+{
+	mod_delayed_work(system_wq, &s->lending_work, 0);
+}
+
+/*
+ * Send the lending state current now; renew a SUSPEND's lease while
+ * suspended, retry what could not be queued.  Runs one at a time per
+ * session, so what the client hears last is the last state set.
+ */
+static void puma_session_lending_work(struct work_struct *work)
+{
+	struct puma_session *s = container_of(to_delayed_work(work),
+					      struct puma_session,
+					      lending_work);
+	struct puma_wire_msg wm = {};
+	struct puma_transport_msg *msg;
+	unsigned int lease_ms;
+	bool suspended;
+	int err;
+
+	mutex_lock(&puma_server.lock);
+	suspended = puma_server.suspended;
+	mutex_unlock(&puma_server.lock);
+
+	lease_ms = max(READ_ONCE(puma_suspend_lease_ms), 30U);
+	if (suspended) {
+		wm.hdr.type = PUMA_WIRE_SUSPEND;
+		wm.suspend_ms = lease_ms;
+	} else {
+		wm.hdr.type = PUMA_WIRE_RESUME;
+	}
+	msg = puma_fault(PUMA_FAULT_LENDING_SEND) ? ERR_PTR(-ENOMEM) :
+	      puma_msg_build(&wm, NULL, 0, GFP_KERNEL | __GFP_NOWARN);
+	if (IS_ERR(msg)) {
+		puma_count(PUMA_STAT_ENOMEM_SERVER_MSG, 1);
+		err = PTR_ERR(msg);
+	} else if (puma_fault(PUMA_FAULT_LENDING_LOST)) {
+		puma_transport_msg_free(msg);
+		err = 0;
+	} else {
+		/* Never wait on one client's full queue here. */
+		err = puma_transport_send(s->conn, msg, PUMA_TRANSPORT_NONBLOCK);
+	}
+	if (err == -ENOTCONN)
+		return;
+	if (err) {
+		puma_count(PUMA_STAT_SRV_LENDING_RETRIES, 1);
+		queue_delayed_work(system_wq, &s->lending_work,
+				   PUMA_LENDING_RETRY);
+	} else if (suspended) {
+		queue_delayed_work(system_wq, &s->lending_work,
+				   msecs_to_jiffies(lease_ms / 3));
+	}
 }
 
 /**
@@ -169,7 +260,7 @@ bool puma_server_set_lending(bool lend, const char *reason)
 	WRITE_ONCE(puma_server.suspended, !lend);
 	list_for_each_entry(s, &puma_server.sessions, list)
 		if (!s->closing)
-			puma_session_send_lending(s, lend);
+			puma_session_kick_lending(s);
 	mutex_unlock(&puma_server.lock);
 	if (lend) {
 		puma_count(PUMA_STAT_SRV_RESUMES, 1);
@@ -224,16 +315,9 @@ static void puma_session_report_work(struct kthread_work *work)
 {
 	struct puma_session *s = container_of(work, struct puma_session,
 					      report_work.work);
-	struct puma_wire_msg *wm;
+	struct puma_wire_msg *wm = s->report_wm;
 	unsigned int n;
 
-	wm = kzalloc(sizeof(*wm), GFP_KERNEL);
-	if (!wm) {
-		/* Nothing else would send what is queued: try again later. */
-		kthread_queue_delayed_work(puma_server.reporter,
-					   &s->report_work, PUMA_REPORT_DELAY);
-		return;
-	}
 	for (;;) {
 		spin_lock_irq(&s->report_lock);
 		n = min_t(unsigned int, s->nr_reports, PUMA_WIRE_MAX_BATCH);
@@ -243,11 +327,12 @@ static void puma_session_report_work(struct kthread_work *work)
 		spin_unlock_irq(&s->report_lock);
 		if (!n)
 			break;
+		memset(&wm->hdr, 0, sizeof(wm->hdr));
 		wm->hdr.type = PUMA_WIRE_INVALIDATE_PAGE;
 		wm->batch.count = n;
+		/* Lost to a failed allocation: the client just misses. */
 		puma_session_send(s, wm, NULL, 0);
 	}
-	kfree(wm);
 }
 
 static void puma_key_from_wire(struct puma_index_key *key,
@@ -266,6 +351,12 @@ static void puma_session_put(struct puma_session *s,
 	struct folio *folio;
 	unsigned int i;
 	int err;
+
+	if (msg->flags & PUMA_TRANSPORT_MSG_PAGES_DROPPED) {
+		/* The transport had no memory for the pages: a cache offer lost. */
+		puma_count(PUMA_STAT_SRV_PUT_DROPS, wm->batch.count);
+		return;
+	}
 
 	if (READ_ONCE(puma_server.suspended)) {
 		/* Sent before the client saw SUSPEND: drop, it is clean. */
@@ -286,10 +377,18 @@ static void puma_session_put(struct puma_session *s,
 				       GFP_KERNEL | __GFP_NOWARN);
 		if (err == -EEXIST) {
 			/* A newer copy of a page we host: replace it. */
-			puma_rlru_remove(s->rlru, &key);
+			err = puma_rlru_remove(s->rlru, &key);
+			if (err == -EBUSY) {
+				/* The old copy would stay: never serve it. */
+				folio_put(folio);
+				puma_session_fail(s, "cannot replace a page", err);
+				return;
+			}
 			err = puma_rlru_insert(s->rlru, &key, folio,
 					       GFP_KERNEL | __GFP_NOWARN);
 		}
+		if (err == -ENOMEM)
+			puma_count(PUMA_STAT_ENOMEM_SERVER_PUT, 1);
 		/* Twice, like a page cache page read twice: it goes active. */
 		if (!err && READ_ONCE(puma_hosted_active)) {
 			folio_mark_accessed(folio);
@@ -306,15 +405,13 @@ static void puma_session_get(struct puma_session *s,
 {
 	struct page *pages[PUMA_WIRE_MAX_BATCH];
 	struct puma_index_key key;
-	struct puma_wire_msg *wm;
+	struct puma_wire_msg *wm = s->tx_wm;
 	unsigned int i, n = 0;
 	struct folio *folio;
 	u32 crc = 0;
 	void *p;
 
-	wm = kzalloc(sizeof(*wm), GFP_KERNEL);
-	if (!wm)
-		return;	/* the client times out and reads its disk */
+	memset(wm, 0, sizeof(*wm));
 	wm->hdr.type = PUMA_WIRE_GET_RESPONSE;
 	wm->batch.ref_seq = req->hdr.seq;
 	wm->batch.count = req->batch.count;
@@ -327,6 +424,8 @@ static void puma_session_get(struct puma_session *s,
 			pages[n] = folio ? folio_page(folio, 0) : NULL;
 		} else {
 			pages[n] = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+			if (!pages[n])
+				puma_count(PUMA_STAT_ENOMEM_SERVER_GET, 1);
 			if (pages[n] && puma_rlru_copy(s->rlru, &key, pages[n])) {
 				__free_page(pages[n]);
 				pages[n] = NULL;
@@ -345,21 +444,27 @@ static void puma_session_get(struct puma_session *s,
 	}
 	wm->hdr.nr_pages = n;
 	wm->hdr.data_crc = crc;
+	/* A response lost to a failed allocation: the client times out. */
 	puma_session_send(s, wm, pages, n);
-	kfree(wm);
 }
 
 static void puma_session_recv(struct puma_transport_conn *conn,
 			      struct puma_transport_msg *msg)
 {
 	struct puma_session *s = conn->priv;
+	struct puma_wire_msg *wm = s->rx_wm;
 	struct puma_index_key key;
-	struct puma_wire_msg *wm;
 	unsigned int i;
+	int err;
 
-	wm = kmalloc(sizeof(*wm), GFP_KERNEL);
-	if (!wm || puma_msg_parse(msg, wm))
+	if (s->failed)
 		goto out;
+	err = puma_msg_parse(msg, wm);
+	if (err) {
+		/* It may have been an invalidation: never carry on without it. */
+		puma_session_fail(s, "undecodable message", err);
+		goto out;
+	}
 	switch (wm->hdr.type) {
 	case PUMA_WIRE_HELLO:
 		wm->hdr = (struct puma_wire_hdr){ .type = PUMA_WIRE_HELLO };
@@ -368,9 +473,8 @@ static void puma_session_recv(struct puma_transport_conn *conn,
 		wm->hello.page_size = PUMA_WIRE_PAGE_SIZE;
 		wm->hello.max_batch = PUMA_WIRE_MAX_BATCH;
 		puma_session_send(s, wm, NULL, 0);
-		/* A client that arrives while lending is suspended learns it. */
-		if (READ_ONCE(puma_server.suspended))
-			puma_session_send_lending(s, false);
+		/* Then the lending state, by the path that orders it. */
+		puma_session_kick_lending(s);
 		break;
 	case PUMA_WIRE_PUT:
 		puma_session_put(s, msg, wm);
@@ -381,8 +485,13 @@ static void puma_session_recv(struct puma_transport_conn *conn,
 	case PUMA_WIRE_INVALIDATE_PAGE:
 		for (i = 0; i < wm->batch.count; i++) {
 			puma_key_from_wire(&key, &wm->batch.keys[i]);
-			if (puma_rlru_remove(s->rlru, &key))
+			err = puma_rlru_remove(s->rlru, &key);
+			if (!err) {
 				puma_count(PUMA_STAT_SRV_INVALIDATED, 1);
+			} else if (err != -ENOENT) {
+				puma_session_fail(s, "cannot invalidate", err);
+				break;
+			}
 		}
 		break;
 	case PUMA_WIRE_INVALIDATE_INODE:
@@ -404,8 +513,17 @@ static void puma_session_recv(struct puma_transport_conn *conn,
 				    puma_wire_type_name(wm->hdr.type));
 	}
 out:
-	kfree(wm);
 	puma_transport_msg_free(msg);
+}
+
+/* Free a session's buffers; NULL ones are fine. */
+static void puma_session_free_bufs(struct puma_session *s)
+{
+	kfree(s->rx_wm);
+	kfree(s->tx_wm);
+	kfree(s->report_wm);
+	kvfree(s->reports);
+	kfree(s);
 }
 
 static void puma_session_free(struct puma_session *s)
@@ -413,9 +531,10 @@ static void puma_session_free(struct puma_session *s)
 	/* No reclaim report can run once the owner is gone. */
 	puma_rlru_destroy(s->rlru);
 	kthread_cancel_delayed_work_sync(&s->report_work);
+	/* Unlisted: nothing queues it again but itself, which sees ENOTCONN. */
+	cancel_delayed_work_sync(&s->lending_work);
 	puma_transport_conn_put(s->conn);
-	kvfree(s->reports);
-	kfree(s);
+	puma_session_free_bufs(s);
 }
 
 static void puma_session_disconnected(struct puma_transport_conn *conn,
@@ -448,33 +567,35 @@ static int puma_server_accept(struct puma_transport_listener *listener,
 		return -ENOMEM;
 	s->reports = kvcalloc(PUMA_REPORT_RING, sizeof(*s->reports),
 			      GFP_KERNEL);
-	if (!s->reports) {
+	s->rx_wm = kmalloc(sizeof(*s->rx_wm), GFP_KERNEL);
+	s->tx_wm = kmalloc(sizeof(*s->tx_wm), GFP_KERNEL);
+	s->report_wm = kzalloc(sizeof(*s->report_wm), GFP_KERNEL);
+	if (!s->reports || !s->rx_wm || !s->tx_wm || !s->report_wm) {
 		err = -ENOMEM;
 		goto free;
 	}
 	spin_lock_init(&s->report_lock);
 	kthread_init_delayed_work(&s->report_work, puma_session_report_work);
+	INIT_DELAYED_WORK(&s->lending_work, puma_session_lending_work);
 	s->rlru = puma_rlru_create(&puma_session_rlru_ops, s);
 	if (IS_ERR(s->rlru)) {
 		err = PTR_ERR(s->rlru);
-		goto free_reports;
+		goto free;
 	}
 	/* Accepting gives us the connection's reference. */
 	s->conn = conn;
 	err = puma_transport_conn_set_ops(conn, &puma_session_conn_ops, s);
 	if (err) {
 		puma_rlru_destroy(s->rlru);
-		goto free_reports;
+		goto free;
 	}
 	mutex_lock(&puma_server.lock);
 	list_add(&s->list, &puma_server.sessions);
 	mutex_unlock(&puma_server.lock);
 	return 0;
 
-free_reports:
-	kvfree(s->reports);
 free:
-	kfree(s);
+	puma_session_free_bufs(s);
 	return err;
 }
 

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the PUMA backend's failure paths: a session that cannot
+ * apply a message is closed, the lending state reaches clients through
+ * failed and lost sends, and the client's connection state machine goes
+ * through every transition under injected failures.
+ *
+ * Built into puma_backend, whose init then leaves the roles to the suite:
+ * it starts both over the loopback transport at "puma0" for its cases
+ * only, so the other suites run on an mm without PUMA's policy.  A case
+ * acts as a bare client where it must send what the real client never
+ * would.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include <puma/transport.h>
+#include <puma/wire.h>
+
+#include "../backends/puma/puma.h"
+
+#define KT_ADDR		"puma0"
+#define KT_WAIT		(2 * HZ)
+
+static s64 kt_stat(enum puma_stat s)
+{
+	return percpu_counter_sum(&puma_stats[s]);
+}
+
+/* Poll @cond for up to @timeout jiffies; its last value. */
+#define kt_wait_for(cond, timeout) ({					\
+	unsigned long __end = jiffies + (timeout);			\
+	bool __ok = (cond);						\
+									\
+	while (!__ok && time_before(jiffies, __end)) {			\
+		msleep(10);						\
+		__ok = (cond);						\
+	}								\
+	__ok;								\
+})
+
+struct bare_client {
+	struct puma_transport *transport;
+	struct puma_transport_conn *conn;
+	struct completion hello;
+	struct completion gone;
+	spinlock_t lock;		/* the lending fields */
+	int last_lending;		/* SUSPEND or RESUME, 0 before any */
+	unsigned int nr_lending;
+};
+
+static void bare_recv(struct puma_transport_conn *conn,
+		      struct puma_transport_msg *msg)
+{
+	struct bare_client *bc = conn->priv;
+	struct puma_wire_msg *wm = kmalloc(sizeof(*wm), GFP_KERNEL);
+
+	if (wm && !puma_wire_decode(msg->head, msg->head_len, wm, NULL)) {
+		switch (wm->hdr.type) {
+		case PUMA_WIRE_HELLO:
+			complete(&bc->hello);
+			break;
+		case PUMA_WIRE_SUSPEND:
+		case PUMA_WIRE_RESUME:
+			spin_lock(&bc->lock);
+			bc->last_lending = wm->hdr.type;
+			bc->nr_lending++;
+			spin_unlock(&bc->lock);
+			break;
+		default:
+			break;
+		}
+	}
+	kfree(wm);
+	puma_transport_msg_free(msg);
+}
+
+static void bare_disconnected(struct puma_transport_conn *conn, int reason)
+{
+	struct bare_client *bc = conn->priv;
+
+	complete_all(&bc->gone);
+}
+
+static const struct puma_transport_conn_ops bare_ops = {
+	.recv		= bare_recv,
+	.disconnected	= bare_disconnected,
+};
+
+static int bare_last_lending(struct bare_client *bc)
+{
+	int type;
+
+	spin_lock(&bc->lock);
+	type = bc->last_lending;
+	spin_unlock(&bc->lock);
+	return type;
+}
+
+static int bare_send(struct bare_client *bc, const struct puma_wire_msg *wm,
+		     void (*mangle)(struct puma_transport_msg *msg))
+{
+	struct puma_transport_msg *msg;
+
+	msg = puma_msg_build(wm, NULL, 0, GFP_KERNEL);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	if (mangle)
+		mangle(msg);
+	return puma_transport_send(bc->conn, msg, 0);
+}
+
+static int bare_send_hello(struct bare_client *bc)
+{
+	struct puma_wire_msg *wm = kzalloc(sizeof(*wm), GFP_KERNEL);
+	int err;
+
+	if (!wm)
+		return -ENOMEM;
+	wm->hdr.type = PUMA_WIRE_HELLO;
+	wm->hello.caps = PUMA_WIRE_CAP_CLIENT;
+	wm->hello.page_size = PUMA_WIRE_PAGE_SIZE;
+	wm->hello.max_batch = PUMA_WIRE_MAX_BATCH;
+	reinit_completion(&bc->hello);
+	err = bare_send(bc, wm, NULL);
+	kfree(wm);
+	return err;
+}
+
+/* Connect to the server and exchange HELLOs. */
+static struct bare_client *bare_connect(struct kunit *test)
+{
+	struct bare_client *bc = kunit_kzalloc(test, sizeof(*bc), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, bc);
+	init_completion(&bc->hello);
+	init_completion(&bc->gone);
+	spin_lock_init(&bc->lock);
+	bc->transport = puma_transport_get("loop");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bc->transport));
+	bc->conn = puma_transport_connect(bc->transport, KT_ADDR, &bare_ops,
+					  bc);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bc->conn));
+	KUNIT_ASSERT_EQ(test, bare_send_hello(bc), 0);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&bc->hello, KT_WAIT),
+			0UL);
+	return bc;
+}
+
+static void bare_close(struct bare_client *bc)
+{
+	puma_transport_disconnect(bc->conn, -ESHUTDOWN);
+	wait_for_completion(&bc->gone);
+	puma_transport_conn_put(bc->conn);
+	puma_transport_put(bc->transport);
+}
+
+static void corrupt_body(struct puma_transport_msg *msg)
+{
+	msg->head[msg->head_len - 1] ^= 0x5a;
+}
+
+static void puma_session_recv_undecodable_invalidation_closes_session(struct kunit *test)
+{
+	struct puma_wire_msg wm = {
+		.hdr.type = PUMA_WIRE_INVALIDATE_INODE,
+		.inode = { .pool = 1, .ino = 42 },
+	};
+	struct bare_client *bc = bare_connect(test);
+	s64 aborts = kt_stat(PUMA_STAT_SRV_SESSION_ABORTS);
+
+	KUNIT_ASSERT_EQ(test, bare_send(bc, &wm, corrupt_body), 0);
+	/* The server ends the session rather than carry on without it. */
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&bc->gone, KT_WAIT),
+			0UL);
+	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_SRV_SESSION_ABORTS), aborts + 1);
+	bare_close(bc);
+}
+
+static void puma_session_recv_valid_invalidation_keeps_session(struct kunit *test)
+{
+	struct puma_wire_msg wm = {
+		.hdr.type = PUMA_WIRE_INVALIDATE_INODE,
+		.inode = { .pool = 1, .ino = 42 },
+	};
+	struct bare_client *bc = bare_connect(test);
+	s64 aborts = kt_stat(PUMA_STAT_SRV_SESSION_ABORTS);
+
+	/* The control: the same message, intact, is applied. */
+	KUNIT_ASSERT_EQ(test, bare_send(bc, &wm, NULL), 0);
+	KUNIT_ASSERT_EQ(test, bare_send_hello(bc), 0);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&bc->hello, KT_WAIT),
+			0UL);
+	KUNIT_EXPECT_FALSE(test, completion_done(&bc->gone));
+	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_SRV_SESSION_ABORTS), aborts);
+	bare_close(bc);
+}
+
+static void drop_pages(struct puma_transport_msg *msg)
+{
+	while (msg->nr_pages)
+		put_page(msg->pages[--msg->nr_pages]);
+	msg->flags |= PUMA_TRANSPORT_MSG_PAGES_DROPPED;
+}
+
+static void puma_session_recv_put_without_pages_keeps_session(struct kunit *test)
+{
+	struct puma_wire_msg wm = {
+		.hdr.type = PUMA_WIRE_PUT,
+		.hdr.nr_pages = 1,
+		.batch = { .count = 1, .keys = { { .pool = 1, .ino = 7 } } },
+	};
+	struct bare_client *bc = bare_connect(test);
+	s64 aborts = kt_stat(PUMA_STAT_SRV_SESSION_ABORTS);
+	s64 dropped = kt_stat(PUMA_STAT_RX_PAGES_DROPPED);
+
+	/* As a transport delivers a PUT whose pages it had no memory for. */
+	KUNIT_ASSERT_EQ(test, bare_send(bc, &wm, drop_pages), 0);
+	KUNIT_ASSERT_EQ(test, bare_send_hello(bc), 0);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&bc->hello, KT_WAIT),
+			0UL);
+	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_SRV_SESSION_ABORTS), aborts);
+	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_RX_PAGES_DROPPED), dropped + 1);
+	bare_close(bc);
+}
+
+static void puma_server_set_lending_retries_failed_send(struct kunit *test)
+{
+	struct bare_client *bc = bare_connect(test);
+	s64 retries;
+
+	/* The state follows the HELLO answer. */
+	KUNIT_ASSERT_TRUE(test, kt_wait_for(bare_last_lending(bc) ==
+					    PUMA_WIRE_RESUME, KT_WAIT));
+	retries = kt_stat(PUMA_STAT_SRV_LENDING_RETRIES);
+	set_bit(PUMA_FAULT_LENDING_SEND, &puma_faults);
+	KUNIT_EXPECT_TRUE(test, puma_server_set_lending(false, "kunit"));
+	KUNIT_EXPECT_TRUE(test, kt_wait_for(bare_last_lending(bc) ==
+					    PUMA_WIRE_SUSPEND, KT_WAIT));
+	KUNIT_EXPECT_GE(test, kt_stat(PUMA_STAT_SRV_LENDING_RETRIES), retries + 1);
+	KUNIT_EXPECT_TRUE(test, puma_server_set_lending(true, "kunit"));
+	KUNIT_EXPECT_TRUE(test, kt_wait_for(bare_last_lending(bc) ==
+					    PUMA_WIRE_RESUME, KT_WAIT));
+	clear_bit(PUMA_FAULT_LENDING_SEND, &puma_faults);
+	bare_close(bc);
+}
+
+static void puma_server_set_lending_last_state_wins(struct kunit *test)
+{
+	struct bare_client *bc = bare_connect(test);
+	int i;
+
+	KUNIT_ASSERT_TRUE(test, kt_wait_for(bare_last_lending(bc) ==
+					    PUMA_WIRE_RESUME, KT_WAIT));
+	/* Flapping: whatever is sent, the last state must arrive last. */
+	for (i = 0; i < 50; i++) {
+		puma_server_set_lending(false, "kunit");
+		puma_server_set_lending(true, "kunit");
+	}
+	puma_server_set_lending(false, "kunit");
+	msleep(200);
+	KUNIT_EXPECT_EQ(test, bare_last_lending(bc), (int)PUMA_WIRE_SUSPEND);
+	puma_server_set_lending(true, "kunit");
+	KUNIT_EXPECT_TRUE(test, kt_wait_for(bare_last_lending(bc) ==
+					    PUMA_WIRE_RESUME, KT_WAIT));
+	bare_close(bc);
+}
+
+static bool client_up(void)
+{
+	return puma_client_test_state() == 2;	/* PUMA_CLIENT_UP */
+}
+
+static void puma_client_suspend_lease_expires_after_lost_resume(struct kunit *test)
+{
+	unsigned int lease = puma_suspend_lease_ms;
+	s64 expiries = kt_stat(PUMA_STAT_SUSPEND_EXPIRIES);
+
+	KUNIT_ASSERT_TRUE(test, kt_wait_for(client_up(), KT_WAIT));
+	puma_suspend_lease_ms = 400;
+	puma_server_set_lending(false, "kunit");
+	KUNIT_EXPECT_TRUE(test, kt_wait_for(puma_client_test_suspended(),
+					    KT_WAIT));
+	set_bit(PUMA_FAULT_LENDING_LOST, &puma_faults);
+	puma_server_set_lending(true, "kunit");
+	/* The RESUME never arrives; the lease, not renewed, runs out. */
+	KUNIT_EXPECT_TRUE(test, kt_wait_for(!puma_client_test_suspended(),
+					    KT_WAIT));
+	KUNIT_EXPECT_FALSE(test, test_bit(PUMA_FAULT_LENDING_LOST,
+					  &puma_faults));
+	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_SUSPEND_EXPIRIES), expiries + 1);
+	puma_suspend_lease_ms = lease;
+}
+
+/*
+ * Restart the client with @fault armed for its first connection, and
+ * check it comes up with one connection counted, then stops and starts.
+ */
+static void restart_client_with(struct kunit *test, enum puma_fault fault)
+{
+	struct puma_transport *t = puma_transport_get("loop");
+	s64 connects;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_ASSERT_TRUE(test, kt_wait_for(client_up(), KT_WAIT));
+	puma_client_stop();
+	connects = kt_stat(PUMA_STAT_CONNECTS);
+	set_bit(fault, &puma_faults);
+	KUNIT_ASSERT_EQ(test, puma_client_start(t, KT_ADDR), 0);
+	KUNIT_EXPECT_FALSE(test, test_bit(fault, &puma_faults));
+	KUNIT_EXPECT_TRUE(test, kt_wait_for(client_up(), 3 * KT_WAIT));
+	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_CONNECTS), connects + 1);
+	/* What the old bugs left: stop would wait forever. */
+	puma_client_stop();
+	KUNIT_ASSERT_EQ(test, puma_client_start(t, KT_ADDR), 0);
+	KUNIT_EXPECT_TRUE(test, kt_wait_for(client_up(), KT_WAIT));
+	/* The module holds its own reference, which the client uses. */
+	puma_transport_put(t);
+}
+
+static void puma_client_connect_failure_retries(struct kunit *test)
+{
+	restart_client_with(test, PUMA_FAULT_CONNECT);
+}
+
+static void puma_client_hello_failure_reconnects(struct kunit *test)
+{
+	restart_client_with(test, PUMA_FAULT_HELLO);
+}
+
+static void puma_client_death_while_connecting_reconnects(struct kunit *test)
+{
+	restart_client_with(test, PUMA_FAULT_EARLY_DEATH);
+}
+
+static struct kunit_case puma_backend_test_cases[] = {
+	KUNIT_CASE(puma_session_recv_undecodable_invalidation_closes_session),
+	KUNIT_CASE(puma_session_recv_valid_invalidation_keeps_session),
+	KUNIT_CASE(puma_session_recv_put_without_pages_keeps_session),
+	KUNIT_CASE(puma_server_set_lending_retries_failed_send),
+	KUNIT_CASE(puma_server_set_lending_last_state_wins),
+	KUNIT_CASE(puma_client_suspend_lease_expires_after_lost_resume),
+	KUNIT_CASE(puma_client_connect_failure_retries),
+	KUNIT_CASE(puma_client_hello_failure_reconnects),
+	KUNIT_CASE(puma_client_death_while_connecting_reconnects),
+	{}
+};
+
+static int puma_backend_suite_init(struct kunit_suite *suite)
+{
+	return puma_test_roles_start();
+}
+
+static void puma_backend_suite_exit(struct kunit_suite *suite)
+{
+	puma_test_roles_stop();
+}
+
+static struct kunit_suite puma_backend_test_suite = {
+	.name = "puma_backend",
+	.suite_init = puma_backend_suite_init,
+	.suite_exit = puma_backend_suite_exit,
+	.test_cases = puma_backend_test_cases,
+};
+
+kunit_test_suite(puma_backend_test_suite);
