@@ -39,6 +39,7 @@ done
 
 cfgdir=$PUMA_ROOT/kernel/configs
 archcfg=()
+archargs=()
 case "$arch" in
 um)
 	timeout=600
@@ -46,6 +47,8 @@ um)
 	;;
 x86_64)
 	timeout=1800
+	# Two CPUs: the concurrency cases must run on two at once.
+	archargs=(--qemu_args='-smp 2')
 	command -v qemu-system-x86_64 >/dev/null ||
 		"$PUMA_ROOT/scripts/puma-kernel.sh" deps
 	if ! command -v qemu-system-x86_64 >/dev/null; then
@@ -89,7 +92,7 @@ flock 7
 rc=0
 (cd "$tree" && python3 tools/testing/kunit/kunit.py run --arch="$arch" \
 	--build_dir="$build" --jobs="$PUMA_JOBS" --timeout="$timeout" \
-	--raw_output=all "${kargs[@]}") >"$log" 2>&1 || rc=$?
+	--raw_output=all "${archargs[@]}" "${kargs[@]}") >"$log" 2>&1 || rc=$?
 
 if ! grep -q "KTAP version" "$log"; then
 	tail -n 60 "$log" >&2
@@ -108,6 +111,11 @@ splats='BUG: |WARNING: |Kernel panic|possible circular locking|possible recursiv
 if grep -Eq "$splats" "$log"; then
 	echo "kunit.sh: $label: kernel reported problems:" >&2
 	grep -En -A20 "$splats" "$log" | head -n 120 >&2
+	prc=1
+fi
+
+if [ "$arch" = x86_64 ] && ! grep -q 'smp: Brought up .* 2 CPUs' "$log"; then
+	echo "kunit.sh: $label: the guest did not bring up 2 CPUs" >&2
 	prc=1
 fi
 
