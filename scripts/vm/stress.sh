@@ -30,6 +30,7 @@
 #             [--blocks N] [--limit SIZE] [--mem SIZE] [--cpus N]
 #             [--min-reads N] [--fault-min N] [--fault-pct N]
 #             [--neg-args "CCSTRESS OPTIONS"] [--neg-rounds N]
+#             [--stress-args "CCSTRESS OPTIONS"]
 #             [--allow-1cpu] [--soak] [--timeout SEC] [--outdir DIR]
 #             [--kdir DIR] [--verbose]
 #
@@ -38,6 +39,7 @@
 #   --neg-args    ccstress options of hotdio and noguard instead of the
 #                 built-in shape (guest/stress.sh)
 #   --neg-rounds  run noguard N times: how reliably it sees stale reads
+#   --stress-args more ccstress options for excl, incl and fault
 #   --soak        long run: excl and incl on both transports until at least
 #                 10^7 verified reads in all (make soak)
 #
@@ -65,6 +67,7 @@ min_reads=200000
 fault_min=1000
 fault_pct=15
 neg_args=
+stress_args=
 neg_rounds=1
 allow_1cpu=0
 soak=
@@ -89,6 +92,7 @@ while [ $# -gt 0 ]; do
 	--fault-min) fault_min=$2; shift 2 ;;
 	--fault-pct) fault_pct=$2; shift 2 ;;
 	--neg-args) neg_args=$2; shift 2 ;;
+	--stress-args) stress_args=$2; shift 2 ;;
 	--neg-rounds) neg_rounds=$2; shift 2 ;;
 	--allow-1cpu) allow_1cpu=1; shift ;;
 	--soak) soak=1; shift ;;
@@ -96,7 +100,7 @@ while [ $# -gt 0 ]; do
 	--outdir) outdir=$2; shift 2 ;;
 	--kdir) kdir=$2; shift 2 ;;
 	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,44s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,47s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -165,7 +169,7 @@ for tr in $transports; do
 	"$here/run-vm.sh" --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" \
 		--mem "$mem" --cpus "$cpus" --disk "$disk" --timeout "$vm_timeout" \
 		--outdir "$vdir" \
-		--append "st_transport=$tr st_phases=$phases st_seconds=$seconds st_reads=$reads st_files=$files st_blocks=$blocks st_limit=$limit st_neg_seconds=$neg_seconds st_fault_pct=$fault_pct st_allow_1cpu=$allow_1cpu st_neg_rounds=$neg_rounds${neg_args:+ st_neg_args=${neg_args// /,}}" \
+		--append "st_transport=$tr st_phases=$phases st_seconds=$seconds st_reads=$reads st_files=$files st_blocks=$blocks st_limit=$limit st_neg_seconds=$neg_seconds st_fault_pct=$fault_pct st_allow_1cpu=$allow_1cpu st_neg_rounds=$neg_rounds${neg_args:+ st_neg_args=${neg_args// /,}}${stress_args:+ st_args=${stress_args// /,}}" \
 		$verbose || rc=$?
 	[ "$rc" -eq 0 ] || fail "$tr: the VM run failed (see $vdir/console.log)"
 	res=$vdir/results.txt

@@ -28,6 +28,7 @@
 #   st_limit=S              memory.max of the stress's cgroup (16M)
 #   st_neg_seconds=N        duration of hotdio and noguard (30)
 #   st_neg_args=A,B,...     their ccstress options (commas for spaces)
+#   st_args=A,B,...         more ccstress options for excl, incl, fault
 #   st_neg_rounds=N         noguard runs N times (1), rounds_with_stale
 #   st_fault_pct=N          fault probability in percent (15)
 #   st_fault_wait=Y|N       failslab ignore-gfp-wait (N: sleeping
@@ -158,8 +159,13 @@ ccs() {
 	return $_rc
 }
 
-# The regular stress: every operation, every file, all blocks.
-stress_args="--files $nfiles --blocks $nblocks --duration $secs --seed $$"
+# The regular stress: every operation, every file, all blocks.  The
+# evictors pause 20 ms: with no pause nearly every read misses and waits
+# for PUMA or the disk (about 900 reads/s in all under TCG); st_args adds
+# or overrides ccstress options (commas for spaces).
+stress_args="--files $nfiles --blocks $nblocks --duration $secs --seed $$
+	--evict-delay-us 20000"
+[ -n "${st_args:-}" ] && stress_args="$stress_args $(echo "$st_args" | tr ',' ' ')"
 [ "$reads" -gt 0 ] && stress_args="$stress_args --reads $reads"
 
 # run_stress PHASE STRATEGY [EXTRA ARGS]: zero stale/corrupt, PUMA hits.
