@@ -33,17 +33,18 @@ static s64 kt_stat(enum puma_stat s)
 	return percpu_counter_sum(&puma_stats[s]);
 }
 
-/* Poll @cond for up to @timeout jiffies; its last value. */
-#define kt_wait_for(cond, timeout) ({					\
-	unsigned long __end = jiffies + (timeout);			\
-	bool __ok = (cond);						\
-									\
-	while (!__ok && time_before(jiffies, __end)) {			\
-		msleep(10);						\
-		__ok = (cond);						\
-	}								\
-	__ok;								\
-})
+/* Poll @cond(@arg) for up to @timeout jiffies; its last value. */
+static bool kt_wait(bool (*cond)(void *arg), void *arg, unsigned long timeout)
+{
+	unsigned long end = jiffies + timeout;
+	bool ok = cond(arg);
+
+	while (!ok && time_before(jiffies, end)) {
+		msleep(20);
+		ok = cond(arg);
+	}
+	return ok;
+}
 
 struct bare_client {
 	struct puma_transport *transport;
@@ -101,6 +102,16 @@ static int bare_last_lending(struct bare_client *bc)
 	type = bc->last_lending;
 	spin_unlock(&bc->lock);
 	return type;
+}
+
+static bool bare_resumed(void *bc)
+{
+	return bare_last_lending(bc) == PUMA_WIRE_RESUME;
+}
+
+static bool bare_suspended(void *bc)
+{
+	return bare_last_lending(bc) == PUMA_WIRE_SUSPEND;
 }
 
 static int bare_send(struct bare_client *bc, const struct puma_wire_msg *wm,
@@ -236,17 +247,14 @@ static void puma_server_set_lending_retries_failed_send(struct kunit *test)
 	s64 retries;
 
 	/* The state follows the HELLO answer. */
-	KUNIT_ASSERT_TRUE(test, kt_wait_for(bare_last_lending(bc) ==
-					    PUMA_WIRE_RESUME, KT_WAIT));
+	KUNIT_ASSERT_TRUE(test, kt_wait(bare_resumed, bc, KT_WAIT));
 	retries = kt_stat(PUMA_STAT_SRV_LENDING_RETRIES);
 	set_bit(PUMA_FAULT_LENDING_SEND, &puma_faults);
 	KUNIT_EXPECT_TRUE(test, puma_server_set_lending(false, "kunit"));
-	KUNIT_EXPECT_TRUE(test, kt_wait_for(bare_last_lending(bc) ==
-					    PUMA_WIRE_SUSPEND, KT_WAIT));
+	KUNIT_EXPECT_TRUE(test, kt_wait(bare_suspended, bc, KT_WAIT));
 	KUNIT_EXPECT_GE(test, kt_stat(PUMA_STAT_SRV_LENDING_RETRIES), retries + 1);
 	KUNIT_EXPECT_TRUE(test, puma_server_set_lending(true, "kunit"));
-	KUNIT_EXPECT_TRUE(test, kt_wait_for(bare_last_lending(bc) ==
-					    PUMA_WIRE_RESUME, KT_WAIT));
+	KUNIT_EXPECT_TRUE(test, kt_wait(bare_resumed, bc, KT_WAIT));
 	clear_bit(PUMA_FAULT_LENDING_SEND, &puma_faults);
 	bare_close(bc);
 }
@@ -256,8 +264,7 @@ static void puma_server_set_lending_last_state_wins(struct kunit *test)
 	struct bare_client *bc = bare_connect(test);
 	int i;
 
-	KUNIT_ASSERT_TRUE(test, kt_wait_for(bare_last_lending(bc) ==
-					    PUMA_WIRE_RESUME, KT_WAIT));
+	KUNIT_ASSERT_TRUE(test, kt_wait(bare_resumed, bc, KT_WAIT));
 	/* Flapping: whatever is sent, the last state must arrive last. */
 	for (i = 0; i < 50; i++) {
 		puma_server_set_lending(false, "kunit");
@@ -267,14 +274,23 @@ static void puma_server_set_lending_last_state_wins(struct kunit *test)
 	msleep(200);
 	KUNIT_EXPECT_EQ(test, bare_last_lending(bc), (int)PUMA_WIRE_SUSPEND);
 	puma_server_set_lending(true, "kunit");
-	KUNIT_EXPECT_TRUE(test, kt_wait_for(bare_last_lending(bc) ==
-					    PUMA_WIRE_RESUME, KT_WAIT));
+	KUNIT_EXPECT_TRUE(test, kt_wait(bare_resumed, bc, KT_WAIT));
 	bare_close(bc);
 }
 
-static bool client_up(void)
+static bool client_up(void *unused)
 {
 	return puma_client_test_state() == 2;	/* PUMA_CLIENT_UP */
+}
+
+static bool client_suspended(void *unused)
+{
+	return puma_client_test_suspended();
+}
+
+static bool client_putting(void *unused)
+{
+	return !puma_client_test_suspended();
 }
 
 static void puma_client_suspend_lease_expires_after_lost_resume(struct kunit *test)
@@ -282,16 +298,14 @@ static void puma_client_suspend_lease_expires_after_lost_resume(struct kunit *te
 	unsigned int lease = puma_suspend_lease_ms;
 	s64 expiries = kt_stat(PUMA_STAT_SUSPEND_EXPIRIES);
 
-	KUNIT_ASSERT_TRUE(test, kt_wait_for(client_up(), KT_WAIT));
+	KUNIT_ASSERT_TRUE(test, kt_wait(client_up, NULL, KT_WAIT));
 	puma_suspend_lease_ms = 400;
 	puma_server_set_lending(false, "kunit");
-	KUNIT_EXPECT_TRUE(test, kt_wait_for(puma_client_test_suspended(),
-					    KT_WAIT));
+	KUNIT_EXPECT_TRUE(test, kt_wait(client_suspended, NULL, KT_WAIT));
 	set_bit(PUMA_FAULT_LENDING_LOST, &puma_faults);
 	puma_server_set_lending(true, "kunit");
 	/* The RESUME never arrives; the lease, not renewed, runs out. */
-	KUNIT_EXPECT_TRUE(test, kt_wait_for(!puma_client_test_suspended(),
-					    KT_WAIT));
+	KUNIT_EXPECT_TRUE(test, kt_wait(client_putting, NULL, KT_WAIT));
 	KUNIT_EXPECT_FALSE(test, test_bit(PUMA_FAULT_LENDING_LOST,
 					  &puma_faults));
 	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_SUSPEND_EXPIRIES), expiries + 1);
@@ -308,18 +322,18 @@ static void restart_client_with(struct kunit *test, enum puma_fault fault)
 	s64 connects;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	KUNIT_ASSERT_TRUE(test, kt_wait_for(client_up(), KT_WAIT));
+	KUNIT_ASSERT_TRUE(test, kt_wait(client_up, NULL, KT_WAIT));
 	puma_client_stop();
 	connects = kt_stat(PUMA_STAT_CONNECTS);
 	set_bit(fault, &puma_faults);
 	KUNIT_ASSERT_EQ(test, puma_client_start(t, KT_ADDR), 0);
 	KUNIT_EXPECT_FALSE(test, test_bit(fault, &puma_faults));
-	KUNIT_EXPECT_TRUE(test, kt_wait_for(client_up(), 3 * KT_WAIT));
+	KUNIT_EXPECT_TRUE(test, kt_wait(client_up, NULL, 3 * KT_WAIT));
 	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_CONNECTS), connects + 1);
 	/* What the old bugs left: stop would wait forever. */
 	puma_client_stop();
 	KUNIT_ASSERT_EQ(test, puma_client_start(t, KT_ADDR), 0);
-	KUNIT_EXPECT_TRUE(test, kt_wait_for(client_up(), KT_WAIT));
+	KUNIT_EXPECT_TRUE(test, kt_wait(client_up, NULL, KT_WAIT));
 	/* The module holds its own reference, which the client uses. */
 	puma_transport_put(t);
 }

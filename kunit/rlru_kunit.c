@@ -303,7 +303,7 @@ static void puma_rlru_remove_inode_survives_racing_reclaim(struct kunit *test)
 	for (i = 0; i < 5000; i++) {
 		if (puma_rlru_copy(t->rlru, &last_key, page) == -ENOENT)
 			break;
-		msleep(1);
+		usleep_range(1000, 2000);
 	}
 	KUNIT_EXPECT_LT(test, i, 5000);
 	msleep(50);
