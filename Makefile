@@ -141,7 +141,7 @@ help:
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
 	@echo '  tools       static user-space tools: blockcheck, mallocbench, tcpbench, ccstress'
 	@echo '  kunit       KUnit suites under UML (lockdep, KASAN, DEBUG_LIST)'
-	@echo '  kunit-qemu  KUnit suites under QEMU x86_64 (same debug options)'
+	@echo '  kunit-qemu  KUnit modules in a 2-CPU QEMU x86_64 guest on the VM kernel (same debug options)'
 	@echo '  bench       benchmarks under UML, no debug options'
 	@echo '  modules     build the modules out of tree (KDIR=<kernel build>)'
 	@echo '  vm-smoke    QEMU rig end to end: ext4, blockcheck, mutations'
