@@ -125,15 +125,16 @@ static struct {
 	unsigned int max_report;
 	unsigned int min_size;
 	unsigned int lock_blocks;
-	bool expect_stale, final_check, no_readahead, evict_whole;
+	unsigned int final_passes;
+	bool expect_stale, no_readahead, evict_whole;
 	uint64_t seed;
 } cfg = {
 	.files = 4, .blocks = 256, .duration = 10, .readers = 2, .bufw = 1,
 	.diow = 1, .mmapw = 1, .shapers = 1, .evictors = 1, .recreators = 1,
 	.extent = 8, .dio_extent = 16, .write_delay_us = 1000,
 	.shape_delay_us = 20000, .evict_delay_us = 5000, .recreate_ms = 3000,
-	.msync_pct = 25, .max_report = 10, .final_check = true, .seed = 1,
-	.lock_blocks = 1,
+	.msync_pct = 25, .max_report = 10, .seed = 1,
+	.lock_blocks = 1, .final_passes = 1,
 };
 
 static struct cfile *files;
@@ -962,7 +963,8 @@ static void usage(FILE *o)
 "  --recreate-ms N    pause between re-creations (3000)\n"
 "  --msync-pct N      percent of mmap writes followed by msync (25)\n"
 "  --no-readahead     POSIX_FADV_RANDOM on the files\n"
-"  --no-final         skip the final evict-and-verify of every block\n"
+"  --final-passes N   after the run, evict the files and verify every block,\n"
+"                     N times (default 1; 0 = --no-final)\n"
 "  --seed S           (default 1)\n"
 "  --max-report N     failures printed in detail (default 10)\n"
 "  --inject-stale N   debug: 1 in N reads of a block a reader saw before at\n"
@@ -1003,7 +1005,7 @@ static void parse(int argc, char **argv)
 			cfg.expect_stale = true;
 			continue;
 		} else if (!strcmp(a, "--no-final")) {
-			cfg.final_check = false;
+			cfg.final_passes = 0;
 			continue;
 		} else if (!strcmp(a, "--no-readahead")) {
 			cfg.no_readahead = true;
@@ -1042,7 +1044,7 @@ static void parse(int argc, char **argv)
 		U("--evict-delay-us", evict_delay_us);
 		U("--recreate-ms", recreate_ms); U("--msync-pct", msync_pct);
 		U("--inject-stale", inject_every); U("--max-report", max_report);
-		U("--lock-blocks", lock_blocks);
+		U("--lock-blocks", lock_blocks); U("--final-passes", final_passes);
 		else {
 			fprintf(stderr, "ccstress: unknown option '%s' (see --help)\n", a);
 			exit(2);
@@ -1115,7 +1117,10 @@ static void probe_fs(void)
 	free(buf);
 }
 
-/* Quiet final pass: every block, evicted first, then again from the cache. */
+/*
+ * Quiet final passes: every block, the files evicted first (so the reads
+ * come from PUMA or the disk), then again (from what the first cached).
+ */
 static void final_check(void)
 {
 	void *buf;
@@ -1124,7 +1129,7 @@ static void final_check(void)
 
 	if (posix_memalign(&buf, BS, BS))
 		die("out of memory");
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < cfg.final_passes; pass++) {
 		for (i = 0; i < cfg.files; i++) {
 			struct cfile *f = &files[i];
 
@@ -1239,7 +1244,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nthr; i++)
 		pthread_join(thr[i].t, NULL);
 	el = now_ns() / 1e9;
-	if (cfg.final_check)
+	if (cfg.final_passes)
 		final_check();
 
 	if (cfg.expect_stale)

@@ -85,7 +85,7 @@ clean() {
 		recreates zero_ok eof_reads overlap_reads final_reads; do
 		[ "$(val $k)" -gt 0 ] || fail "$name: $k=0"
 	done
-	[ "$(val final_reads)" -eq $((2 * 4 * 256)) ] || fail "$name: final_reads"
+	[ "$(val final_reads)" -eq $((4 * 256)) ] || fail "$name: final_reads"
 	if [ "$(val dio)" = 1 ]; then
 		[ "$(val dio_writes)" -gt 0 ] || fail "$name: dio_writes=0"
 	else
