@@ -25,6 +25,7 @@
 #include <sys/swap.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PG 4096
@@ -169,16 +170,40 @@ static void result(const char *test, int bad, long hits0)
  * gets must then reach the backend.  Returns the number of failures, or
  * -1 if the write ended before the first round.
  */
-#define DIO_NP 16384
+#define DIO_NP 32768
 #define DIO_BUF 4096
 #define GUARD "/sys/kernel/debug/cleancache/dio_guard"
+
+/* Sectors written to the test disk (/sys/block/vda/stat, field 7). */
+static long disk_written(void)
+{
+	long f[7] = { 0 };
+	FILE *st = fopen("/sys/block/vda/stat", "r");
+
+	if (!st || fscanf(st, "%ld %ld %ld %ld %ld %ld %ld", &f[0], &f[1],
+			  &f[2], &f[3], &f[4], &f[5], &f[6]) != 7)
+		die("/sys/block/vda/stat");
+	fclose(st);
+	return f[6];
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
 
 static int dio_round(const char *path, unsigned long ino, int guard_on,
 		     unsigned int tag)
 {
 	volatile int *state = mmap(NULL, PG, PROT_READ | PROT_WRITE,
 				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	long puts0, gets0, puts, gets;
+	long puts0, gets0, puts, gets, p_prev = 0, g_prev = 0, w0;
+	struct timespec t0, t1, m0;
+	int nev = 0;
 	struct iovec iov[DIO_NP / DIO_BUF];
 	uint64_t *wbuf, rbuf[PG / 8];
 	int fd, st, bad = 0;
@@ -209,22 +234,34 @@ static int dio_round(const char *path, unsigned long ino, int guard_on,
 
 		if (dfd < 0)
 			_exit(2);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		state[0] = 1;
 		if (pwritev(dfd, iov, DIO_NP / DIO_BUF, 0) !=
 		    (ssize_t)DIO_NP * PG)
 			_exit(3);
 		state[0] = 2;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		state[1] = (t1.tv_sec - t0.tv_sec) * 1000 +
+			   (t1.tv_nsec - t0.tv_nsec) / 1000000;
 		_exit(0);
 	}
 	while (state[0] == 0)
 		;
-	usleep(50000);	/* past inode_dio_begin() */
+	/*
+	 * Past inode_dio_begin() once the write's bios reach the disk: wait
+	 * for 2 MiB of writes (the journal writes far less meanwhile).
+	 */
+	w0 = disk_written();
+	while (state[0] == 1 && disk_written() - w0 < 4096)
+		usleep(1000);
+	clock_gettime(CLOCK_MONOTONIC, &m0);
 	puts0 = stat_of("put_watch");
 	gets0 = stat_of("get_watch");
 	puts = gets = 0;
 	/*
 	 * Only rounds that end, counters read, while the write is still in
-	 * flight count: the last one may straddle its end.
+	 * flight count, and not the last of those either: the write's
+	 * inode_dio_end() comes a little before the child's state change.
 	 */
 	while (state[0] == 1 && it < 100000) {
 		off_t off = (off_t)((it * 97) % DIO_NP) * PG;
@@ -236,21 +273,31 @@ static int dio_round(const char *path, unsigned long ino, int guard_on,
 		if (pread(fd, rbuf, PG, off) != PG)
 			die("pread");
 		posix_fadvise(fd, off, PG, POSIX_FADV_DONTNEED);
+		if (state[0] != 1)
+			break;
+		puts = p_prev;
+		gets = g_prev;
 		p = stat_of("put_watch") - puts0;
 		g = stat_of("get_watch") - gets0;
 		if (state[0] != 1)
 			break;
-		puts = p;
-		gets = g;
+		if ((p != p_prev || g != g_prev) && nev < 8)
+			printf("  t12: round %lu at %ld ms: %ld puts, %ld gets so far\n",
+			       it, ms_since(&m0), p, g), nev++;
+		p_prev = p;
+		g_prev = g;
 		it++;
 	}
+	printf("  t12: the write ended %ld ms after the rounds began\n",
+	       ms_since(&m0));
+	it = it ? it - 1 : 0;
 	while (state[0] == 1)
 		;
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 		die("dio child");
 	watch(0);
-	printf("  t12: dio_guard %d: %lu rounds while the write was in flight, %ld puts, %ld gets reached the backend\n",
-	       guard_on, it, puts, gets);
+	printf("  t12: dio_guard %d: write took %d ms; %lu rounds while it was in flight, %ld puts, %ld gets reached the backend\n",
+	       guard_on, state[1], it, puts, gets);
 	if (guard_on && it && (puts || gets))
 		bad++;
 	if (!guard_on && it && puts + gets == 0)
