@@ -201,7 +201,12 @@ for tr in $transports; do
 			;;
 		esac
 		case "$ph" in
-		excl|incl) [ "$(num "$ph.puma_hits")" -gt 0 ] || fail "$p: no PUMA hit" ;;
+		excl|incl)
+			[ "$(num "$ph.puma_hits")" -gt 0 ] || fail "$p: no PUMA hit"
+			# A burst of writes may cost a file's copies, never the session.
+			[ "$(num "$ph.puma_resets")" -eq 0 ] ||
+				fail "$p: $(num "$ph.puma_resets") session resets"
+			;;
 		fault)
 			en=$(num fault.enomem_total)
 			echo "stress: $p: ENOMEM events counted by PUMA: $en;" \
