@@ -24,8 +24,8 @@
 #                                          confined to the PUMA modules
 #   st_seconds=N            duration of each stress phase (default 40)
 #   st_reads=N              stop a phase after N verified reads (0: no)
-#   st_files=N st_blocks=N  files and blocks of 4 KiB each (4, 2048)
-#   st_limit=S              memory.max of the stress's cgroup (16M)
+#   st_files=N st_blocks=N  files and blocks of 4 KiB each (4, 1024)
+#   st_limit=S              memory.max of the stress's cgroup (12M)
 #   st_neg_seconds=N        duration of hotdio and noguard (30)
 #   st_neg_args=A,B,...     their ccstress options (commas for spaces)
 #   st_args=A,B,...         more ccstress options for excl, incl, fault
@@ -48,8 +48,8 @@ phases=${st_phases:-excl,incl}
 secs=${st_seconds:-40}
 reads=${st_reads:-0}
 nfiles=${st_files:-4}
-nblocks=${st_blocks:-2048}
-limit=${st_limit:-16M}
+nblocks=${st_blocks:-1024}
+limit=${st_limit:-12M}
 neg_secs=${st_neg_seconds:-30}
 fault_pct=${st_fault_pct:-15}
 fault_wait=${st_fault_wait:-N}
@@ -159,12 +159,13 @@ ccs() {
 	return $_rc
 }
 
-# The regular stress: every operation, every file, all blocks.  The
-# evictors pause 20 ms: with no pause nearly every read misses and waits
-# for PUMA or the disk (about 900 reads/s in all under TCG); st_args adds
-# or overrides ccstress options (commas for spaces).
+# The regular stress: every operation, every file, all blocks, 4 readers
+# per file.  The evictors pause 20 ms: with no pause nearly every read
+# misses and waits for PUMA or the disk (about 900 reads/s in all under
+# TCG, against about 700 with 2 readers and the pause); st_args adds or
+# overrides ccstress options (commas for spaces).
 stress_args="--files $nfiles --blocks $nblocks --duration $secs --seed $$
-	--evict-delay-us 20000"
+	--readers 4 --evict-delay-us 20000"
 [ -n "${st_args:-}" ] && stress_args="$stress_args $(echo "$st_args" | tr ',' ' ')"
 [ "$reads" -gt 0 ] && stress_args="$stress_args --reads $reads"
 
@@ -190,15 +191,20 @@ run_stress() {
 # The negative control's shape.  With the guard off, puts and gets run
 # while a direct write is in flight: reader A misses during the write and
 # reads the old block, an evictor puts it, and reader B gets the old copy
-# back after the post-write page-cache walk has passed that index and
-# before its closing range invalidation; B's folio then stays old in the
-# page cache.  So: large O_DIRECT extents (a long walk), several readers
-# without readahead keeping much of the file cached, evictors dropping
-# ranges with no pause, on a few small files.  st_neg_args replaces it
-# (commas for spaces).
-neg_args="--files 2 --blocks 64 --readers 4 --buf-writers 0 --mmap-writers 0
-	--shapers 0 --recreators 0 --dio-writers 1 --dio-extent 64
-	--write-delay-us 0 --evictors 2 --evict-delay-us 0 --no-readahead"
+# back after the post-write page-cache walk has passed that index (or,
+# with no page cached, after the empty-mapping check) and before the
+# backend's range is invalidated; B's folio then stays old in the page
+# cache.  So: 8 files of 8 blocks, per file an O_DIRECT writer of up to
+# the whole file with no pause, 4 readers hammering the 8 blocks, an
+# evictor dropping the whole file in a loop; 48 threads on 2 CPUs, so the
+# writer is often preempted in its page-cache walk.  Measured: stale reads
+# in 3 of 3 rounds of 30 s (2, 86, 112; first after 1 to 10 s).  Other
+# shapes saw far fewer (2 files of 64 blocks, 64-block writes, readers
+# without readahead: 1 stale read in 2 rounds; 4 files of 64 blocks: none
+# in 3).  st_neg_args replaces it (commas for spaces).
+neg_args="--files 8 --blocks 8 --readers 4 --buf-writers 0 --mmap-writers 0
+	--shapers 0 --recreators 0 --dio-writers 1 --dio-extent 8
+	--write-delay-us 0 --evictors 1 --evict-delay-us 0 --evict-whole"
 [ -n "${st_neg_args:-}" ] && neg_args=$(echo "$st_neg_args" | tr ',' ' ')
 neg_args="$neg_args --duration $neg_secs --max-report 5 --seed $$"
 neg_rounds=${st_neg_rounds:-1}
