@@ -28,7 +28,7 @@
 #   stress.sh [--transports "loop tcp"] [--phases-loop LIST] [--phases-tcp LIST]
 #             [--seconds N] [--neg-seconds N] [--reads N] [--files N]
 #             [--blocks N] [--limit SIZE] [--mem SIZE] [--cpus N]
-#             [--min-reads N] [--fault-min N] [--fault-pct N]
+#             [--min-reads N] [--fault-min N] [--fault-pct N] [--fault-seconds N]
 #             [--neg-args "CCSTRESS OPTIONS"] [--neg-rounds N]
 #             [--stress-args "CCSTRESS OPTIONS"]
 #             [--allow-1cpu] [--soak] [--timeout SEC] [--outdir DIR]
@@ -65,7 +65,8 @@ mem=384M
 cpus=2
 min_reads=200000
 fault_min=1000
-fault_pct=15
+fault_pct=20
+fault_seconds=60
 neg_args=
 stress_args=
 neg_rounds=1
@@ -91,6 +92,7 @@ while [ $# -gt 0 ]; do
 	--min-reads) min_reads=$2; shift 2 ;;
 	--fault-min) fault_min=$2; shift 2 ;;
 	--fault-pct) fault_pct=$2; shift 2 ;;
+	--fault-seconds) fault_seconds=$2; shift 2 ;;
 	--neg-args) neg_args=$2; shift 2 ;;
 	--stress-args) stress_args=$2; shift 2 ;;
 	--neg-rounds) neg_rounds=$2; shift 2 ;;
@@ -104,7 +106,7 @@ while [ $# -gt 0 ]; do
 	*) die "unknown argument '$1' (see --help)" ;;
 	esac
 done
-for v in seconds neg_seconds neg_rounds reads files blocks cpus min_reads fault_min fault_pct; do
+for v in seconds neg_seconds fault_seconds neg_rounds reads files blocks cpus min_reads fault_min fault_pct; do
 	[[ "${!v}" =~ ^[0-9]+$ ]] || die "--${v//_/-} wants a number"
 done
 if [ -n "$soak" ]; then
@@ -139,6 +141,31 @@ strip --strip-debug -o "$outdir/bin/puma_backend.ko" "$root/puma_backend.ko"
 
 bad=0
 fail() { echo "stress: FAIL: $*" >&2; bad=1; }
+
+# alloc_reports LOG OUT: print how many "Call Trace:" lines of LOG are not
+# an allocation-failure report inside the fault-injection marks (the 8
+# lines before the trace hold "page allocation failure" or "vmalloc
+# error"); write each accepted report to OUT, with the first PUMA frame
+# of its stack as caller=.
+alloc_reports() {
+	tr -d '\r' <"$1" | awk -v out="$2" '
+		/PUMA-MARK fault-injection-on/ { on = 1 }
+		/PUMA-MARK fault-injection-off/ { on = 0 }
+		{ hist[NR % 8] = $0 }
+		/page allocation failure|vmalloc error/ { last = NR; what = $0 }
+		/Call Trace:/ {
+			if (on && last && NR - last <= 8) { want = 1; n++ }
+			else bad++
+			next
+		}
+		want && /\[puma/ {
+			c = $0; sub(/^.*\] +(\? )?/, "", c); sub(/\+.*/, "", c)
+			sub(/^.*\] /, "", what)
+			print what " caller=" c > out
+			want = 0
+		}
+		END { if (!n) printf "" > out; print bad + 0 }'
+}
 total_verified=0
 summary=()
 
@@ -166,12 +193,26 @@ for tr in $transports; do
 	fi
 	echo "stress: $tr: phases $phases, ${seconds}s each (negative control ${neg_seconds}s), timeout ${vm_timeout}s" >&2
 	rc=0
+	# Under fault injection an allocation that fails without __GFP_NOWARN
+	# is reported with its stack (warn_alloc).  run-vm.sh lets such stacks
+	# through; alloc_reports() below accepts only those that follow a
+	# "page allocation failure" or "vmalloc error" line between the
+	# guest's fault-injection marks, and fails the run on any other.
+	allow=
+	case ",$phases," in *,fault,*) allow='Call Trace:' ;; esac
 	"$here/run-vm.sh" --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" \
 		--mem "$mem" --cpus "$cpus" --disk "$disk" --timeout "$vm_timeout" \
-		--outdir "$vdir" \
-		--append "st_transport=$tr st_phases=$phases st_seconds=$seconds st_reads=$reads st_files=$files st_blocks=$blocks st_limit=$limit st_neg_seconds=$neg_seconds st_fault_pct=$fault_pct st_allow_1cpu=$allow_1cpu st_neg_rounds=$neg_rounds${neg_args:+ st_neg_args=${neg_args// /,}}${stress_args:+ st_args=${stress_args// /,}}" \
+		--outdir "$vdir" ${allow:+--allow-splat "$allow"} \
+		--append "st_transport=$tr st_phases=$phases st_seconds=$seconds st_reads=$reads st_files=$files st_blocks=$blocks st_limit=$limit st_neg_seconds=$neg_seconds st_fault_pct=$fault_pct st_fault_seconds=$fault_seconds st_allow_1cpu=$allow_1cpu st_neg_rounds=$neg_rounds${neg_args:+ st_neg_args=${neg_args// /,}}${stress_args:+ st_args=${stress_args// /,}}" \
 		$verbose || rc=$?
 	[ "$rc" -eq 0 ] || fail "$tr: the VM run failed (see $vdir/console.log)"
+	if [ -n "$allow" ]; then
+		bad_traces=$(alloc_reports "$vdir/console.log" "$vdir/alloc-reports.txt")
+		[ "$bad_traces" -eq 0 ] ||
+			fail "$tr: $bad_traces stack traces that are not allocation-failure reports under fault injection (see $vdir/console.log)"
+		echo "stress: $tr: allocation-failure reports under fault injection: $(grep -c . "$vdir/alloc-reports.txt" || true)" \
+			"(callers: $(sed 's/.* caller=//' "$vdir/alloc-reports.txt" | sort | uniq -c | sort -rn | awk '{printf "%s%s x%d", s, $2, $1; s=", "}'))"
+	fi
 	res=$vdir/results.txt
 	get() { sed -n "s/^$1=//p" "$res" | tail -1; }
 	num() { local v; v=$(get "$1"); echo "${v:-0}"; }
@@ -184,7 +225,7 @@ for tr in $transports; do
 		v=$(num "$ph.verified") st=$(num "$ph.stale") co=$(num "$ph.corrupt")
 		summary+=("$(printf '%-14s %10s %7s %7s %6s %8s %9s %8s' "$p" "$v" "$st" \
 			"$co" "$(num "$ph.torn")" "$(num "$ph.elapsed_s")" \
-			"$(num "$ph.reads_per_s")" "$(num "$ph.puma_hits_total")")")
+			"$(num "$ph.reads_per_s")" "$(( $(num "$ph.puma_hits") + $(num "$ph.puma_local_hits") ))")")
 		[ "$(num "$ph.io_errors")" -eq 0 ] || fail "$p: $(num "$ph.io_errors") I/O errors"
 		case "$ph" in
 		noguard)

@@ -30,7 +30,8 @@
 #   st_neg_args=A,B,...     their ccstress options (commas for spaces)
 #   st_args=A,B,...         more ccstress options for excl, incl, fault
 #   st_neg_rounds=N         noguard runs N times (1), rounds_with_stale
-#   st_fault_pct=N          fault probability in percent (15)
+#   st_fault_pct=N          fault probability in percent (20)
+#   st_fault_seconds=N      duration of the fault phase (60)
 #   st_fault_wait=Y|N       failslab ignore-gfp-wait (N: sleeping
 #                           allocations fail too)
 #   st_allow_1cpu=1         do not fail on a 1-CPU guest (development)
@@ -51,7 +52,8 @@ nfiles=${st_files:-4}
 nblocks=${st_blocks:-1024}
 limit=${st_limit:-12M}
 neg_secs=${st_neg_seconds:-30}
-fault_pct=${st_fault_pct:-15}
+fault_pct=${st_fault_pct:-20}
+fault_secs=${st_fault_seconds:-60}
 fault_wait=${st_fault_wait:-N}
 gto=${st_get_timeout_us:-200000}
 dev=/dev/vda
@@ -321,15 +323,21 @@ run_fault() {
 	echo N >"$fp/ignore-gfp-wait"
 	echo N >"$fp/ignore-gfp-highmem"
 	echo 0 >"$fp/min-order"
+	# The host accepts allocation-failure reports (warn_alloc's "page
+	# allocation failure" or "vmalloc error" and their stack) only
+	# between these marks (scripts/vm/stress.sh).
+	echo "PUMA-MARK fault-injection-on"
 	fault_go failslab
 	fault_go fail_page_alloc
 	puma_result fault.probability_pct "$fault_pct"
 	snap /run/before.fault
 	# shellcheck disable=SC2086
-	ccs fault $stress_args ||
+	ccs fault $stress_args --duration "$fault_secs" ||
 		puma_fail "fault: ccstress failed under fault injection"
 	fault_stop failslab
 	fault_stop fail_page_alloc
+	sleep 1
+	echo "PUMA-MARK fault-injection-off"
 	snap /run/after.fault
 	report_delta fault /run/before.fault /run/after.fault
 	# Every enomem_ counter of the backend and the transport (tcp.*): what
