@@ -30,8 +30,10 @@
 #   st_neg_args=A,B,...     their ccstress options (commas for spaces)
 #   st_args=A,B,...         more ccstress options for excl, incl, fault
 #   st_neg_rounds=N         noguard runs N times (1), rounds_with_stale
-#   st_fault_pct=N          fault probability in percent (20)
+#   st_fault_pct=N          fault probability in percent (10)
 #   st_fault_seconds=N      duration of the fault phase (60)
+#   st_fault_reject=FUNC    no failure under this function (default
+#                           puma_client_connect_work; empty: none)
 #   st_fault_wait=Y|N       failslab ignore-gfp-wait (N: sleeping
 #                           allocations fail too)
 #   st_allow_1cpu=1         do not fail on a 1-CPU guest (development)
@@ -52,8 +54,9 @@ nfiles=${st_files:-4}
 nblocks=${st_blocks:-1024}
 limit=${st_limit:-12M}
 neg_secs=${st_neg_seconds:-30}
-fault_pct=${st_fault_pct:-20}
+fault_pct=${st_fault_pct:-10}
 fault_secs=${st_fault_seconds:-60}
+fault_reject=${st_fault_reject-puma_client_connect_work}
 fault_wait=${st_fault_wait:-N}
 gto=${st_get_timeout_us:-200000}
 dev=/dev/vda
@@ -320,6 +323,25 @@ run_fault() {
 	fault_setup failslab "$lo" "$hi"
 	echo "$fault_wait" >"$fs/ignore-gfp-wait"
 	fault_setup fail_page_alloc "$lo" "$hi"
+	# Session setup is spared (reject-start/-end over one function, by
+	# default the client's connect work): failing it keeps the session
+	# down for the reconnect backoff, and the phase would then test a
+	# PUMA that serves nothing.  Failures land on the data path instead.
+	if [ -n "$fault_reject" ]; then
+		_rs=$(awk -v f="$fault_reject" '$3 == f { print $1; exit }' /proc/kallsyms)
+		if [ -z "$_rs" ] || [ "$_rs" = 0000000000000000 ]; then
+			puma_fail "fault: no $fault_reject in /proc/kallsyms"
+		else
+			# the next symbol up (same-width hex compares as text)
+			_re=$(awk -v s="$_rs" '$1 > s && (e == "" || $1 < e) { e = $1 }
+				END { print e }' /proc/kallsyms)
+			puma_result fault.reject "$fault_reject:0x$_rs-0x$_re"
+			for _a in failslab fail_page_alloc; do
+				echo "0x$_rs" >"/sys/kernel/debug/$_a/reject-start"
+				echo "0x$_re" >"/sys/kernel/debug/$_a/reject-end"
+			done
+		fi
+	fi
 	echo N >"$fp/ignore-gfp-wait"
 	echo N >"$fp/ignore-gfp-highmem"
 	echo 0 >"$fp/min-order"
