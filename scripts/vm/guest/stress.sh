@@ -32,7 +32,7 @@
 #   st_neg_rounds=N         noguard runs N times (1), rounds_with_stale,
 #                           then again until a round sees stale reads, at
 #                           most st_neg_max_rounds (3) in all
-#   st_fault_pct=N          fault probability in percent (10)
+#   st_fault_pct=N          fault probability in percent (15)
 #   st_fault_seconds=N      duration of the fault phase (60)
 #   st_fault_reject=FUNC    no failure under this function (default
 #                           puma_client_connect_work; empty: none)
@@ -56,7 +56,7 @@ nfiles=${st_files:-4}
 nblocks=${st_blocks:-1024}
 limit=${st_limit:-12M}
 neg_secs=${st_neg_seconds:-30}
-fault_pct=${st_fault_pct:-10}
+fault_pct=${st_fault_pct:-15}
 fault_secs=${st_fault_seconds:-60}
 fault_reject=${st_fault_reject-puma_client_connect_work}
 fault_wait=${st_fault_wait:-N}
