@@ -769,7 +769,11 @@ static void puma_client_send_work(struct work_struct *work)
 				puma_count(PUMA_STAT_PUT_DROPS, 1);
 			__puma_out_release(c, o);
 		}
-		if (dropped_inv)
+		/*
+		 * A connection already gone takes the session with it: the
+		 * server forgets it all, no reset is needed (nor counted).
+		 */
+		if (dropped_inv && err != -ENOTCONN)
 			__puma_client_reset(c);
 		spin_unlock_irq(&c->lock);
 		puma_transport_conn_put(conn);
