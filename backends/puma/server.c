@@ -562,16 +562,19 @@ static int puma_server_accept(struct puma_transport_listener *listener,
 	struct puma_session *s;
 	int err;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kzalloc(sizeof(*s), GFP_KERNEL | __GFP_NOWARN);
 	if (!s)
-		return -ENOMEM;
+		goto nomem;
+	/* A refused session is counted; the client retries later. */
 	s->reports = kvcalloc(PUMA_REPORT_RING, sizeof(*s->reports),
-			      GFP_KERNEL);
-	s->rx_wm = kmalloc(sizeof(*s->rx_wm), GFP_KERNEL);
-	s->tx_wm = kmalloc(sizeof(*s->tx_wm), GFP_KERNEL);
-	s->report_wm = kzalloc(sizeof(*s->report_wm), GFP_KERNEL);
+			      GFP_KERNEL | __GFP_NOWARN);
+	s->rx_wm = kmalloc(sizeof(*s->rx_wm), GFP_KERNEL | __GFP_NOWARN);
+	s->tx_wm = kmalloc(sizeof(*s->tx_wm), GFP_KERNEL | __GFP_NOWARN);
+	s->report_wm = kzalloc(sizeof(*s->report_wm),
+			       GFP_KERNEL | __GFP_NOWARN);
 	if (!s->reports || !s->rx_wm || !s->tx_wm || !s->report_wm) {
 		err = -ENOMEM;
+		puma_count(PUMA_STAT_ENOMEM_SERVER_MSG, 1);
 		goto free;
 	}
 	spin_lock_init(&s->report_lock);
@@ -597,6 +600,9 @@ static int puma_server_accept(struct puma_transport_listener *listener,
 free:
 	puma_session_free_bufs(s);
 	return err;
+nomem:
+	puma_count(PUMA_STAT_ENOMEM_SERVER_MSG, 1);
+	return -ENOMEM;
 }
 
 static const struct puma_transport_listener_ops puma_server_listener_ops = {
