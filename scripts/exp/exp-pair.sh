@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Two-VM runner of the paper's experiments (DESIGN.md 2): the rig of
+# Two-VM runner of the paper's experiments (Documentation/design.rst): the rig of
 # scripts/vm/pair.sh (a PUMA server VM and a client VM over a UDP socket
 # netdev, ext4 disks throttled by QEMU), with the experiment guests
 # scripts/exp/guest/exp-{server,client}.sh.  The client drives the

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side of the client VM of scripts/exp/exp-pair.sh: drives one of
-# the paper's experiments (DESIGN.md 2) and tells the server VM
+# the paper's experiments (Documentation/design.rst) and tells the server VM
 # (guest/exp-server.sh) what to run, waiting for its "done" on port 7078.
 #
 #   ex_name=exp3   server I/O, then client I/O: for each deactivation

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side of the server VM of scripts/exp/exp-pair.sh (the paper's
-# experiments, DESIGN.md 2).  puma_backend runs with role=server over TCP
+# experiments, Documentation/design.rst).  puma_backend runs with role=server over TCP
 # (loaded by /init).  The client VM drives the experiment: this script
 # samples the server's memory and lending state every second and runs
 # the commands the client sends on port 7079, answering "done" on the
