@@ -26,7 +26,8 @@
 #include "../backends/puma/puma.h"
 
 #define KT_ADDR		"puma0"
-#define KT_WAIT		(2 * HZ)
+/* Generous: conditions are polled, and CI machines stall for seconds. */
+#define KT_WAIT		(10 * HZ)
 
 static s64 kt_stat(enum puma_stat s)
 {
@@ -271,6 +272,8 @@ static void puma_server_set_lending_last_state_wins(struct kunit *test)
 		puma_server_set_lending(true, "kunit");
 	}
 	puma_server_set_lending(false, "kunit");
+	KUNIT_EXPECT_TRUE(test, kt_wait(bare_suspended, bc, KT_WAIT));
+	/* Nothing stale may follow it. */
 	msleep(200);
 	KUNIT_EXPECT_EQ(test, bare_last_lending(bc), (int)PUMA_WIRE_SUSPEND);
 	puma_server_set_lending(true, "kunit");
@@ -299,7 +302,8 @@ static void puma_client_suspend_lease_expires_after_lost_resume(struct kunit *te
 	s64 expiries = kt_stat(PUMA_STAT_SUSPEND_EXPIRIES);
 
 	KUNIT_ASSERT_TRUE(test, kt_wait(client_up, NULL, KT_WAIT));
-	puma_suspend_lease_ms = 400;
+	/* Long enough that a stalled renewal does not expire it early. */
+	puma_suspend_lease_ms = 1500;
 	puma_server_set_lending(false, "kunit");
 	KUNIT_EXPECT_TRUE(test, kt_wait(client_suspended, NULL, KT_WAIT));
 	set_bit(PUMA_FAULT_LENDING_LOST, &puma_faults);
