@@ -9,7 +9,7 @@
  * the root memory cgroup, so the kernel's reclaim frees them like any
  * clean cache and reports each one through ->reclaimed.  A later
  * page-cache miss (get) is served from them before the disk.  Keys are
- * the page index's (struct puma_index_key), and every lookup goes through
+ * the page index's (struct puma_key), and every lookup goes through
  * the page index that the remote-LRU owner embeds.  The activity detector
  * (<puma/detector.h>) watches the refault and deactivate signals of the
  * hook series: while the node's page cache is under pressure, the cache
@@ -133,7 +133,7 @@ struct victim_item {
 	struct list_head list;
 	u8 kind;
 	u8 origin;
-	struct puma_index_key key;
+	struct puma_key key;
 	pgoff_t end;
 	struct page *page;
 };
@@ -294,20 +294,12 @@ static void victim_count(struct victim *v, enum victim_stat stat, s64 n)
 
 /* Keys, filters and the pending counts */
 
-static void victim_key_set(struct puma_index_key *key, int pool, u64 ino,
-			   pgoff_t index)
-{
-	key->pool = pool;
-	key->ino = ino;
-	key->index = index;
-}
-
 static u64 victim_inode_hash(u32 pool, u64 ino)
 {
 	return hash_64(ino ^ ((u64)pool << 48), 64);
 }
 
-static unsigned long victim_page_hash(const struct puma_index_key *key,
+static unsigned long victim_page_hash(const struct puma_key *key,
 				      unsigned int order)
 {
 	return hash_64(key->index ^ victim_inode_hash(key->pool, key->ino),
@@ -340,7 +332,7 @@ static void __victim_pending_dec(struct victim *v, const struct victim_item *o)
 }
 
 static bool victim_item_affects(const struct victim_item *o,
-				const struct puma_index_key *key)
+				const struct puma_key *key)
 {
 	if (o->kind == VICTIM_INV_ALL)
 		return true;
@@ -364,7 +356,7 @@ static bool victim_item_affects(const struct victim_item *o,
  * concerns it (the item being applied is the oldest).  %NULL if none.
  */
 static struct victim_item *__victim_find(struct victim *v,
-					 const struct puma_index_key *key)
+					 const struct puma_key *key)
 {
 	struct victim_item *o, *last = NULL;
 
@@ -480,7 +472,7 @@ static void victim_put_folio(int pool, u64 ino, pgoff_t index,
 		goto unlock;
 	}
 	list_del(&o->list);
-	victim_key_set(&o->key, pool, ino, index);
+	puma_key_init(&o->key, pool, ino, index);
 	copy_highpage(o->page, folio_page(folio, 0));
 	__set_bit(victim_page_hash(&o->key, VICTIM_PAGE_FILTER_ORDER),
 		  v->page_filter);
@@ -496,9 +488,9 @@ unlock:
 
 /* Could any key of this invalidation be staged or hosted? */
 static bool __victim_may_hold(struct victim *v, enum victim_kind kind,
-			      const struct puma_index_key *key, pgoff_t end)
+			      const struct puma_key *key, pgoff_t end)
 {
-	struct puma_index_key k = *key;
+	struct puma_key k = *key;
 
 	lockdep_assert_held(&v->lock);
 	switch (kind) {
@@ -530,12 +522,12 @@ static void victim_queue_inv(struct victim *v, enum victim_kind kind,
 			     bool atomic)
 {
 	struct victim_item *o = NULL;
-	struct puma_index_key key;
+	struct puma_key key;
 	unsigned long flags;
 	int dropped = -1;
 
 	victim_count(v, VICTIM_STAT_INVALIDATIONS, 1);
-	victim_key_set(&key, pool, ino, start);
+	puma_key_init(&key, pool, ino, start);
 	if (!atomic) {
 		o = kmalloc(sizeof(*o), GFP_NOFS | __GFP_NOWARN);
 		if (o)
@@ -604,14 +596,14 @@ static int victim_get_folio(int pool, u64 ino, pgoff_t index,
 {
 	struct victim *v = victim;
 	struct page *dst = folio_page(folio, 0);
-	struct puma_index_key key;
+	struct puma_key key;
 	struct victim_item *o;
 	struct folio *hosted;
 	unsigned long flags;
 	int err = -ENODATA;
 
 	victim_count(v, VICTIM_STAT_GETS, 1);
-	victim_key_set(&key, pool, ino, index);
+	puma_key_init(&key, pool, ino, index);
 
 	spin_lock_irqsave(&v->lock, flags);
 	o = __victim_find(v, &key);
@@ -702,7 +694,7 @@ static void victim_detector_fn(struct work_struct *work)
 /* Applying the outbox: the work item, the only context that does. */
 
 static void victim_rlru_reclaimed(struct puma_rlru *rlru,
-				  const struct puma_index_key *key)
+				  const struct puma_key *key)
 {
 	struct victim *v = puma_rlru_priv(rlru);
 
@@ -751,7 +743,7 @@ drop:
 
 static void victim_apply_inv(struct victim *v, struct victim_item *o)
 {
-	struct puma_index_key key = o->key;
+	struct puma_key key = o->key;
 	unsigned long n = 0;
 	u32 pool, hwm;
 

@@ -63,9 +63,9 @@ static void *bench_entry(unsigned long i)
 	return xa_mk_value(i);
 }
 
-static struct puma_index_key bench_key(unsigned long i)
+static struct puma_key bench_key(unsigned long i)
 {
-	return (struct puma_index_key){
+	return (struct puma_key){
 		.pool = 1,
 		.ino = i / PUMA_BENCH_FILE_PAGES,
 		.index = i % PUMA_BENCH_FILE_PAGES,
@@ -111,7 +111,7 @@ static unsigned long bench_split(struct kunit *test, const u32 *order,
 				 unsigned long n, struct bench_times *t)
 {
 	unsigned long i, nr = DIV_ROUND_UP(n, PUMA_BENCH_FILE_PAGES), bad = 0;
-	struct puma_index_key k;
+	struct puma_key k;
 	struct xarray *xas;
 	long before;
 	ktime_t start;
@@ -154,7 +154,7 @@ static unsigned long bench_index(struct kunit *test, const u32 *order,
 {
 	struct puma_index *index;
 	unsigned long i, bad = 0;
-	struct puma_index_key k;
+	struct puma_key k;
 	long before;
 	ktime_t start;
 

@@ -26,9 +26,9 @@ static void *tag(u32 pool, u64 ino, pgoff_t index)
 	return xa_mk_value(v >> 1);
 }
 
-static struct puma_index_key key(u32 pool, u64 ino, pgoff_t index)
+static struct puma_key key(u32 pool, u64 ino, pgoff_t index)
 {
-	return (struct puma_index_key){ .pool = pool, .ino = ino,
+	return (struct puma_key){ .pool = pool, .ino = ino,
 					.index = index };
 }
 
@@ -49,7 +49,7 @@ struct drop_count {
 	bool wrong_key;
 };
 
-static void count_drop(const struct puma_index_key *k, void *entry, void *arg)
+static void count_drop(const struct puma_key *k, void *entry, void *arg)
 {
 	struct drop_count *dc = arg;
 
@@ -64,7 +64,7 @@ static void fill(struct kunit *test, struct puma_index *index, u32 pool,
 	unsigned long i;
 
 	for (i = 0; i < nr; i++) {
-		struct puma_index_key k = key(pool, ino, first + i);
+		struct puma_key k = key(pool, ino, first + i);
 		void *entry = tag(pool, ino, first + i);
 
 		KUNIT_ASSERT_EQ(test,
@@ -76,7 +76,7 @@ static void fill(struct kunit *test, struct puma_index *index, u32 pool,
 static void puma_index_lookup_returns_inserted_entry(struct kunit *test)
 {
 	struct puma_index *index = index_setup(test);
-	struct puma_index_key k = key(1, 2, 3);
+	struct puma_key k = key(1, 2, 3);
 
 	KUNIT_EXPECT_EQ(test, puma_index_insert(index, &k, tag(1, 2, 3),
 						GFP_KERNEL), 0);
@@ -88,7 +88,7 @@ static void puma_index_lookup_returns_inserted_entry(struct kunit *test)
 static void puma_index_lookup_missing_returns_null(struct kunit *test)
 {
 	struct puma_index *index = index_setup(test);
-	struct puma_index_key k;
+	struct puma_key k;
 
 	fill(test, index, 1, 2, 3, 1);
 	k = key(9, 2, 3);	/* no such pool */
@@ -103,7 +103,7 @@ static void puma_index_lookup_missing_returns_null(struct kunit *test)
 static void puma_index_insert_duplicate_returns_eexist(struct kunit *test)
 {
 	struct puma_index *index = index_setup(test);
-	struct puma_index_key k = key(1, 2, 3);
+	struct puma_key k = key(1, 2, 3);
 
 	fill(test, index, 1, 2, 3, 1);
 	KUNIT_EXPECT_EQ(test, puma_index_insert(index, &k, tag(7, 7, 7),
@@ -116,7 +116,7 @@ static void puma_index_insert_duplicate_returns_eexist(struct kunit *test)
 static void puma_index_insert_invalid_entry_returns_einval(struct kunit *test)
 {
 	struct puma_index *index = index_setup(test);
-	struct puma_index_key k = key(1, 2, 3);
+	struct puma_key k = key(1, 2, 3);
 
 	KUNIT_EXPECT_EQ(test, puma_index_insert(index, &k, NULL, GFP_KERNEL),
 			-EINVAL);
@@ -133,7 +133,7 @@ static void puma_index_insert_extreme_keys_are_distinct(struct kunit *test)
 	static const u32 pools[] = { 0, 1, U32_MAX };
 	static const u64 inos[] = { 0, 1, U64_MAX };
 	static const pgoff_t pages[] = { 0, 1, ULONG_MAX };
-	struct puma_index_key k;
+	struct puma_key k;
 	int p, i, x;
 
 	for (p = 0; p < ARRAY_SIZE(pools); p++)
@@ -164,7 +164,7 @@ static void puma_index_insert_atomic_context_succeeds(struct kunit *test)
 	/* New pool, new inode and new xarray nodes, all without sleeping. */
 	spin_lock(&atomic_test_lock);
 	for (i = 0; i < ARRAY_SIZE(err); i++) {
-		struct puma_index_key k = key(4, 5, i * 4096);
+		struct puma_key k = key(4, 5, i * 4096);
 
 		err[i] = puma_index_insert(index, &k, tag(4, 5, i * 4096),
 					   GFP_ATOMIC);
@@ -179,7 +179,7 @@ static void puma_index_insert_atomic_context_succeeds(struct kunit *test)
 static void puma_index_erase_returns_and_removes_entry(struct kunit *test)
 {
 	struct puma_index *index = index_setup(test);
-	struct puma_index_key k = key(1, 2, 3);
+	struct puma_key k = key(1, 2, 3);
 
 	fill(test, index, 1, 2, 3, 2);
 	KUNIT_EXPECT_PTR_EQ(test, puma_index_erase(index, &k), tag(1, 2, 3));
@@ -194,7 +194,7 @@ static void puma_index_erase_returns_and_removes_entry(struct kunit *test)
 static void puma_index_erase_last_entry_allows_reinsert(struct kunit *test)
 {
 	struct puma_index *index = index_setup(test);
-	struct puma_index_key k = key(1, 2, 3);
+	struct puma_key k = key(1, 2, 3);
 	int round;
 
 	/* Each round empties the inode, which unlinks its node. */
@@ -213,7 +213,7 @@ static void puma_index_erase_last_entry_allows_reinsert(struct kunit *test)
 static void puma_index_erase_entry_mismatch_keeps_entry(struct kunit *test)
 {
 	struct puma_index *index = index_setup(test);
-	struct puma_index_key k = key(1, 2, 3);
+	struct puma_key k = key(1, 2, 3);
 
 	fill(test, index, 1, 2, 3, 1);
 	KUNIT_EXPECT_FALSE(test, puma_index_erase_entry(index, &k,
@@ -232,7 +232,7 @@ static void puma_index_erase_inode_removes_only_that_inode(struct kunit *test)
 {
 	struct puma_index *index = index_setup(test);
 	struct drop_count dc = {};
-	struct puma_index_key k;
+	struct puma_key k;
 
 	fill(test, index, 1, 2, 0, 100);
 	fill(test, index, 1, 3, 0, 50);
@@ -258,7 +258,7 @@ static void puma_index_erase_pool_removes_only_that_pool(struct kunit *test)
 {
 	struct puma_index *index = index_setup(test);
 	struct drop_count dc = {};
-	struct puma_index_key k;
+	struct puma_key k;
 	u64 ino;
 
 	for (ino = 0; ino < 20; ino++)
@@ -293,15 +293,15 @@ static void puma_index_destroy_drops_every_entry(struct kunit *test)
 }
 
 struct walk_state {
-	struct puma_index_key last;
+	struct puma_key last;
 	unsigned long n;
 	unsigned long stop_at;
 	bool out_of_order;
 	bool wrong_key;
 };
 
-static bool key_before(const struct puma_index_key *a,
-		       const struct puma_index_key *b)
+static bool key_before(const struct puma_key *a,
+		       const struct puma_key *b)
 {
 	if (a->pool != b->pool)
 		return a->pool < b->pool;
@@ -310,7 +310,7 @@ static bool key_before(const struct puma_index_key *a,
 	return a->index < b->index;
 }
 
-static int walk_record(const struct puma_index_key *k, void *entry, void *arg)
+static int walk_record(const struct puma_key *k, void *entry, void *arg)
 {
 	struct walk_state *ws = arg;
 
@@ -393,7 +393,7 @@ static void puma_index_walk_inode_visits_only_that_inode(struct kunit *test)
 static void puma_index_count_tracks_inserts_and_erases(struct kunit *test)
 {
 	struct puma_index *index = index_setup(test);
-	struct puma_index_key k;
+	struct puma_key k;
 	pgoff_t i;
 
 	fill(test, index, 1, 1, 0, 300);
@@ -446,20 +446,20 @@ static int conc_worker(void *data)
 
 	for (round = 0; round < 4; round++) {
 		for (i = first; i < first + CONC_PAGES; i++) {
-			struct puma_index_key k = key(1, 1, i);
+			struct puma_key k = key(1, 1, i);
 
 			if (puma_index_insert(ctx->index, &k, tag(1, 1, i),
 					      GFP_KERNEL))
 				atomic_inc(&ctx->errors);
 		}
 		for (i = first; i < first + CONC_PAGES; i++) {
-			struct puma_index_key k = key(1, 1, i);
+			struct puma_key k = key(1, 1, i);
 
 			if (puma_index_lookup(ctx->index, &k) != tag(1, 1, i))
 				atomic_inc(&ctx->errors);
 		}
 		for (i = first; i < first + CONC_PAGES; i++) {
-			struct puma_index_key k = key(1, 1, i);
+			struct puma_key k = key(1, 1, i);
 
 			if (puma_index_erase(ctx->index, &k) != tag(1, 1, i))
 				atomic_inc(&ctx->errors);
@@ -479,7 +479,7 @@ static int conc_inserter(void *data)
 	while (!atomic_read(&ctx->stop)) {
 		/* Two inserters on disjoint page ranges of the same inode. */
 		pgoff_t i = (n++ % CONC_PAGES) * 2 + (a->id & 1);
-		struct puma_index_key k = key(2, 9, i);
+		struct puma_key k = key(2, 9, i);
 		int err = puma_index_insert(ctx->index, &k, tag(2, 9, i),
 					    GFP_KERNEL);
 
@@ -494,7 +494,7 @@ static int conc_inserter(void *data)
 	return 0;
 }
 
-static void conc_drop(const struct puma_index_key *k, void *entry, void *arg)
+static void conc_drop(const struct puma_key *k, void *entry, void *arg)
 {
 	struct conc_ctx *ctx = arg;
 
@@ -560,7 +560,7 @@ static void puma_index_stress_1m_entries(struct kunit *test)
 	struct puma_index *index = index_setup(test);
 	struct drop_count dc = {};
 	unsigned long i, bad = 0;
-	struct puma_index_key k;
+	struct puma_key k;
 
 	/* Interleave inodes so every insert switches inode node. */
 	for (i = 0; i < STRESS_ENTRIES; i++) {

@@ -94,7 +94,7 @@ static void lb_server_recv(struct puma_transport_conn *conn,
 {
 	struct lb *lb = conn->priv;
 	struct puma_wire_msg *wm = lb->srv_wm;
-	struct puma_index_key key;
+	struct puma_key key;
 	struct page *page = NULL;
 	struct folio *folio;
 	unsigned int i;
@@ -105,7 +105,7 @@ static void lb_server_recv(struct puma_transport_conn *conn,
 	}
 	if (wm->hdr.type == PUMA_WIRE_PUT) {
 		for (i = 0; i < wm->batch.count; i++) {
-			key = (struct puma_index_key){ 1, wm->batch.keys[i].ino,
+			key = (struct puma_key){ 1, wm->batch.keys[i].ino,
 						       wm->batch.keys[i].index };
 			folio = page_folio(msg->pages[i]);
 			msg->pages[i] = NULL;
@@ -118,7 +118,7 @@ static void lb_server_recv(struct puma_transport_conn *conn,
 		goto out;
 	}
 	/* GET: answer with the hosted folio, taken exclusively. */
-	key = (struct puma_index_key){ 1, wm->batch.keys[0].ino,
+	key = (struct puma_key){ 1, wm->batch.keys[0].ino,
 				       wm->batch.keys[0].index };
 	folio = puma_rlru_take(lb->rlru, &key);
 	wm->hdr = (struct puma_wire_hdr){ .type = PUMA_WIRE_GET_RESPONSE };
@@ -251,7 +251,7 @@ static void puma_loop_bench_put_get(struct kunit *test)
 				KUNIT_ASSERT_NOT_NULL(test, pages[n]);
 				lb_fill(src, i + n);
 				copy_highpage(pages[n], src);
-				wm->batch.keys[n] = (struct puma_wire_key){
+				wm->batch.keys[n] = (struct puma_key){
 					.pool = 1, .ino = 7, .index = i + n };
 			}
 			wm->batch.count = LB_BATCH;
@@ -274,7 +274,7 @@ static void puma_loop_bench_put_get(struct kunit *test)
 			wm->hdr.seq = i + 1;
 			wm->hdr.flags = PUMA_WIRE_F_EXCLUSIVE;
 			wm->batch.count = 1;
-			wm->batch.keys[0] = (struct puma_wire_key){
+			wm->batch.keys[0] = (struct puma_key){
 				.pool = 1, .ino = 7, .index = i };
 			init_completion(&lb->answered);
 			KUNIT_ASSERT_EQ(test, lb_send(lb->client, wm, NULL, 0), 0);

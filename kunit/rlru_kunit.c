@@ -34,7 +34,7 @@ struct rlru_test {
 };
 
 static void test_reclaimed(struct puma_rlru *rlru,
-			   const struct puma_index_key *key)
+			   const struct puma_key *key)
 {
 	struct rlru_test *t = puma_rlru_priv(rlru);
 
@@ -51,9 +51,9 @@ static const struct puma_rlru_ops test_ops = {
 	.reclaimed = test_reclaimed,
 };
 
-static struct puma_index_key rkey(pgoff_t index)
+static struct puma_key rkey(pgoff_t index)
 {
-	return (struct puma_index_key){ .pool = 1, .ino = 7, .index = index };
+	return (struct puma_key){ .pool = 1, .ino = 7, .index = index };
 }
 
 static struct rlru_test *rlru_setup(struct kunit *test, unsigned long nbits)
@@ -107,7 +107,7 @@ static void host(struct kunit *test, struct rlru_test *t, pgoff_t first,
 	unsigned long i;
 
 	for (i = 0; i < nr; i++) {
-		struct puma_index_key k = rkey(first + i);
+		struct puma_key k = rkey(first + i);
 		struct folio *folio = pattern_folio(test, first + i);
 
 		KUNIT_ASSERT_EQ(test, puma_rlru_insert(t->rlru, &k, folio,
@@ -157,7 +157,7 @@ static void puma_rlru_copy_returns_data_and_stays_inactive(struct kunit *test)
 	/* Touch every page repeatedly, as repeated GETs would. */
 	for (round = 0; round < 3; round++) {
 		for (i = 0; i < SMALL; i++) {
-			struct puma_index_key k = rkey(i);
+			struct puma_key k = rkey(i);
 
 			KUNIT_ASSERT_EQ(test, puma_rlru_copy(t->rlru, &k, dst),
 					0);
@@ -179,7 +179,7 @@ static void puma_rlru_copy_missing_returns_enoent(struct kunit *test)
 {
 	struct rlru_test *t = rlru_setup(test, SMALL);
 	struct page *dst = alloc_page(GFP_KERNEL);
-	struct puma_index_key k = rkey(3);
+	struct puma_key k = rkey(3);
 
 	KUNIT_ASSERT_NOT_NULL(test, dst);
 	KUNIT_EXPECT_EQ(test, puma_rlru_copy(t->rlru, &k, dst), -ENOENT);
@@ -192,7 +192,7 @@ static void puma_rlru_copy_missing_returns_enoent(struct kunit *test)
 static void puma_rlru_insert_duplicate_returns_eexist(struct kunit *test)
 {
 	struct rlru_test *t = rlru_setup(test, SMALL);
-	struct puma_index_key k = rkey(5);
+	struct puma_key k = rkey(5);
 	struct folio *folio;
 
 	host(test, t, 5, 1, NULL);
@@ -209,7 +209,7 @@ static void puma_rlru_take_hands_over_folio_silently(struct kunit *test)
 {
 	struct rlru_test *t = rlru_setup(test, SMALL);
 	struct page *dst = alloc_page(GFP_KERNEL);
-	struct puma_index_key k = rkey(9);
+	struct puma_key k = rkey(9);
 	struct folio *folio;
 
 	KUNIT_ASSERT_NOT_NULL(test, dst);
@@ -230,13 +230,13 @@ static void puma_rlru_take_hands_over_folio_silently(struct kunit *test)
 static void puma_rlru_remove_inode_and_pool_drop_pages(struct kunit *test)
 {
 	struct rlru_test *t = rlru_setup(test, SMALL);
-	struct puma_index_key k = rkey(1);
+	struct puma_key k = rkey(1);
 	struct folio *folio;
 	int i;
 
 	host(test, t, 0, 32, NULL);
 	for (i = 0; i < 8; i++) {
-		struct puma_index_key o = { .pool = 2, .ino = i, .index = 0 };
+		struct puma_key o = { .pool = 2, .ino = i, .index = 0 };
 
 		folio = pattern_folio(test, 0);
 		KUNIT_ASSERT_EQ(test, puma_rlru_insert(t->rlru, &o, folio,
@@ -279,7 +279,7 @@ static int drain_inode_thread(void *arg)
 static void puma_rlru_remove_inode_survives_racing_reclaim(struct kunit *test)
 {
 	struct rlru_test *t = rlru_setup(test, SMALL);
-	struct puma_index_key first_key = rkey(0), last_key = rkey(15);
+	struct puma_key first_key = rkey(0), last_key = rkey(15);
 	struct address_space *mapping;
 	struct task_struct *task;
 	struct drain_ctx d = { .rlru = t->rlru };

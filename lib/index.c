@@ -183,7 +183,7 @@ puma_index_pool_get(struct puma_index *index, u32 id, gfp_t gfp)
  */
 static struct puma_index_inode *
 puma_index_inode_get(struct puma_index *index,
-		     const struct puma_index_key *key, gfp_t gfp)
+		     const struct puma_key *key, gfp_t gfp)
 {
 	struct puma_index_inode *inode, *new;
 	struct puma_index_pool *pool;
@@ -314,6 +314,15 @@ void puma_index_destroy(struct puma_index *index, puma_index_drop_fn drop,
 }
 EXPORT_SYMBOL_NS_GPL(puma_index_destroy, PUMA);
 
+/*
+ * A key's index is 64 bits wide everywhere (it may come off a link); the
+ * xarrays index by unsigned long.
+ */
+static bool puma_index_key_fits(const struct puma_key *key)
+{
+	return key->index <= ULONG_MAX;
+}
+
 /**
  * puma_index_insert() - Add an entry for a page.
  * @index: Page index.
@@ -324,16 +333,17 @@ EXPORT_SYMBOL_NS_GPL(puma_index_destroy, PUMA);
  * Context: Any context but interrupt context.  Takes and releases the
  * index's locks.  Sleeps only if @gfp allows it.
  * Return: 0 if stored, -EEXIST if the page already has an entry, -EINVAL
- * if @entry cannot be stored, -ENOMEM if metadata could not be allocated.
+ * if @entry cannot be stored or @key's index does not fit an unsigned
+ * long, -ENOMEM if metadata could not be allocated.
  */
 int puma_index_insert(struct puma_index *index,
-		      const struct puma_index_key *key, void *entry, gfp_t gfp)
+		      const struct puma_key *key, void *entry, gfp_t gfp)
 {
 	gfp_t nowait = (gfp & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN;
 	struct puma_index_inode *inode;
 	int err;
 
-	if (!entry || xa_is_internal(entry))
+	if (!entry || xa_is_internal(entry) || !puma_index_key_fits(key))
 		return -EINVAL;
 
 	/* Fast path: the inode exists and the store needs no sleep. */
@@ -368,11 +378,13 @@ EXPORT_SYMBOL_NS_GPL(puma_index_insert, PUMA);
  * Return: The entry, or %NULL if the page has none.
  */
 void *puma_index_lookup(struct puma_index *index,
-			const struct puma_index_key *key)
+			const struct puma_key *key)
 {
 	struct puma_index_inode *inode;
 	void *entry = NULL;
 
+	if (!puma_index_key_fits(key))
+		return NULL;
 	rcu_read_lock();
 	inode = puma_index_find_inode(index, key->pool, key->ino);
 	if (inode)
@@ -410,13 +422,15 @@ static void puma_index_reap_inode(struct puma_index *index,
 
 /* Erase @key's entry, only if it is @match when @match is not NULL. */
 static void *puma_index_erase_match(struct puma_index *index,
-				    const struct puma_index_key *key,
+				    const struct puma_key *key,
 				    void *match)
 {
 	struct puma_index_inode *inode;
 	bool empty = false;
 	void *entry = NULL;
 
+	if (!puma_index_key_fits(key))
+		return NULL;
 	rcu_read_lock();
 	inode = puma_index_find_inode(index, key->pool, key->ino);
 	if (!inode)
@@ -450,7 +464,7 @@ out:
  * Return: The entry that was removed, or %NULL if the page had none.
  */
 void *puma_index_erase(struct puma_index *index,
-		       const struct puma_index_key *key)
+		       const struct puma_key *key)
 {
 	return puma_index_erase_match(index, key, NULL);
 }
@@ -470,7 +484,7 @@ EXPORT_SYMBOL_NS_GPL(puma_index_erase, PUMA);
  * Return: %true if @entry was the page's entry and has been removed.
  */
 bool puma_index_erase_entry(struct puma_index *index,
-			    const struct puma_index_key *key, void *entry)
+			    const struct puma_key *key, void *entry)
 {
 	if (!entry || xa_is_internal(entry))
 		return false;
@@ -483,7 +497,7 @@ static unsigned long puma_index_drain_inode(struct puma_index *index,
 					    struct puma_index_inode *inode,
 					    puma_index_drop_fn drop, void *arg)
 {
-	struct puma_index_key key = {
+	struct puma_key key = {
 		.pool = inode->pool_id,
 		.ino = inode->ino,
 	};
@@ -638,7 +652,7 @@ EXPORT_SYMBOL_NS_GPL(puma_index_erase_pool, PUMA);
 static int puma_index_walk_pages(struct puma_index_inode *inode,
 				 puma_index_walk_fn fn, void *arg)
 {
-	struct puma_index_key key = {
+	struct puma_key key = {
 		.pool = inode->pool_id,
 		.ino = inode->ino,
 	};

@@ -12,7 +12,7 @@ void puma_rlru_exit(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct folio *puma_rlru_test_folio(struct puma_rlru *rlru,
-				   const struct puma_index_key *key);
+				   const struct puma_key *key);
 #endif
 
 #endif /* _PUMA_LIB_INTERNAL_H */

@@ -59,7 +59,7 @@ struct puma_rlru {
 };
 
 struct puma_rlru_entry {
-	struct puma_index_key key;
+	struct puma_key key;
 	struct puma_rlru *owner;
 	u32 slot;
 	/* The folio's and the page index's, see "Lifetime" above. */
@@ -223,7 +223,7 @@ EXPORT_SYMBOL_NS_GPL(puma_rlru_priv, PUMA);
  * Return: 0, -EEXIST if @key is already hosted, -EINVAL if @folio is not
  * order-0, -ENOMEM, -ENOSPC when every slot is in use.
  */
-int puma_rlru_insert(struct puma_rlru *rlru, const struct puma_index_key *key,
+int puma_rlru_insert(struct puma_rlru *rlru, const struct puma_key *key,
 		     struct folio *folio, gfp_t gfp)
 {
 	struct puma_rlru_entry *entry;
@@ -275,8 +275,8 @@ free:
 }
 EXPORT_SYMBOL_NS_GPL(puma_rlru_insert, PUMA);
 
-static bool puma_rlru_key_equal(const struct puma_index_key *a,
-				const struct puma_index_key *b)
+static bool puma_rlru_key_equal(const struct puma_key *a,
+				const struct puma_key *b)
 {
 	return a->pool == b->pool && a->ino == b->ino && a->index == b->index;
 }
@@ -287,7 +287,7 @@ static bool puma_rlru_key_equal(const struct puma_index_key *a,
  * that act on it check the slot's entry again under the folio lock.
  */
 static struct folio *puma_rlru_get(struct puma_rlru *rlru,
-				   const struct puma_index_key *key)
+				   const struct puma_key *key)
 {
 	struct puma_rlru_entry *entry;
 	struct folio *folio;
@@ -307,7 +307,7 @@ static struct folio *puma_rlru_get(struct puma_rlru *rlru,
 #if IS_ENABLED(CONFIG_KUNIT)
 /* For the KUnit suite: the hosted folio of @key, referenced, or NULL. */
 struct folio *puma_rlru_test_folio(struct puma_rlru *rlru,
-				   const struct puma_index_key *key)
+				   const struct puma_key *key)
 {
 	return puma_rlru_get(rlru, key);
 }
@@ -324,7 +324,7 @@ EXPORT_SYMBOL_IF_KUNIT(puma_rlru_test_folio);
  * first, -EBUSY if the folio could not be removed and stays hosted.
  */
 static int puma_rlru_evict(struct puma_rlru *rlru, struct folio *folio,
-			   const struct puma_index_key *key,
+			   const struct puma_key *key,
 			   const struct puma_rlru_entry *match)
 {
 	struct address_space *mapping = rlru->inode->i_mapping;
@@ -355,7 +355,7 @@ static int puma_rlru_evict(struct puma_rlru *rlru, struct folio *folio,
  * still in the mapping has held the same page all along.
  */
 static bool puma_rlru_holds(struct puma_rlru *rlru, struct folio *folio,
-			    const struct puma_index_key *key)
+			    const struct puma_key *key)
 {
 	struct puma_rlru_entry *entry;
 	bool match;
@@ -381,7 +381,7 @@ static bool puma_rlru_holds(struct puma_rlru *rlru, struct folio *folio,
  * Context: Process context.  May sleep.
  * Return: 0, or -ENOENT if @key is not hosted.
  */
-int puma_rlru_copy(struct puma_rlru *rlru, const struct puma_index_key *key,
+int puma_rlru_copy(struct puma_rlru *rlru, const struct puma_key *key,
 		   struct page *dst)
 {
 	struct folio *folio;
@@ -416,7 +416,7 @@ EXPORT_SYMBOL_NS_GPL(puma_rlru_copy, PUMA);
  * caller drops with folio_put(); or %NULL if @key is not hosted.
  */
 struct folio *puma_rlru_take(struct puma_rlru *rlru,
-			     const struct puma_index_key *key)
+			     const struct puma_key *key)
 {
 	struct folio *folio;
 
@@ -442,7 +442,7 @@ EXPORT_SYMBOL_NS_GPL(puma_rlru_take, PUMA);
  * removed and is still hosted: an owner that must not serve it any more
  * has to stop using @rlru.
  */
-int puma_rlru_remove(struct puma_rlru *rlru, const struct puma_index_key *key)
+int puma_rlru_remove(struct puma_rlru *rlru, const struct puma_key *key)
 {
 	struct folio *folio;
 	int err;
@@ -463,7 +463,7 @@ EXPORT_SYMBOL_NS_GPL(puma_rlru_remove, PUMA);
  * is removed).  A folio that cannot be removed is no longer in the index,
  * so it is never served; reclaim or destroy frees it.
  */
-static void puma_rlru_drop(const struct puma_index_key *key, void *data,
+static void puma_rlru_drop(const struct puma_key *key, void *data,
 			   void *arg)
 {
 	struct puma_rlru_entry *entry = data;

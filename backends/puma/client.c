@@ -100,14 +100,14 @@ struct puma_out {
 	struct list_head list;
 	enum puma_out_kind kind;
 	bool pooled;		/* from a preallocated pool, else kmalloc */
-	struct puma_wire_key key;
+	struct puma_key key;
 	struct page *page;	/* PUMA_OUT_PUT: the page's data */
 };
 
 struct puma_get_req {
 	struct list_head list;
 	u64 seq;
-	struct puma_wire_key key;
+	struct puma_key key;
 	struct folio *folio;
 	int status;
 	struct completion done;
@@ -164,28 +164,14 @@ struct puma_client {
 
 static struct puma_client *puma_client;
 
-static unsigned long puma_key_hash(const struct puma_wire_key *key)
+static unsigned long puma_key_hash(const struct puma_key *key)
 {
 	return hash_64(key->index ^ hash_64(key->ino ^ key->pool, 64),
 		       PUMA_FILTER_ORDER);
 }
 
-static void puma_wire_key_set(struct puma_wire_key *key, int pool, u64 ino,
-			      pgoff_t index)
-{
-	key->pool = pool;
-	key->ino = ino;
-	key->index = index;
-}
-
-static bool puma_key_equal(const struct puma_wire_key *a,
-			   const struct puma_wire_key *b)
-{
-	return a->pool == b->pool && a->ino == b->ino && a->index == b->index;
-}
-
 static bool puma_out_affects(const struct puma_out *o,
-			     const struct puma_wire_key *key)
+			     const struct puma_key *key)
 {
 	if (o->key.pool != key->pool)
 		return false;
@@ -201,7 +187,7 @@ static bool puma_out_affects(const struct puma_out *o,
 
 /* Last queued item that decides @key's fate, or NULL. */
 static struct puma_out *__puma_outbox_find(struct puma_client *c,
-					   const struct puma_wire_key *key)
+					   const struct puma_key *key)
 {
 	struct puma_out *o, *last = NULL;
 
@@ -331,7 +317,7 @@ static void puma_client_put_folio(int pool, u64 ino, pgoff_t index,
 		return;
 	}
 	list_del(&o->list);
-	puma_wire_key_set(&o->key, pool, ino, index);
+	puma_key_init(&o->key, pool, ino, index);
 	copy_highpage(o->page, folio_page(folio, 0));
 	__puma_outbox_queue(c, o);
 	set_bit(puma_key_hash(&o->key), c->sent);
@@ -347,11 +333,11 @@ static void puma_client_put_folio(int pool, u64 ino, pgoff_t index,
 static void puma_client_queue_inv(struct puma_client *c, enum puma_out_kind kind,
 				  int pool, u64 ino, pgoff_t index, bool atomic)
 {
-	struct puma_wire_key key;
+	struct puma_key key;
 	struct puma_out *o = NULL;
 	unsigned long flags;
 
-	puma_wire_key_set(&key, pool, ino, index);
+	puma_key_init(&key, pool, ino, index);
 	if (!atomic) {
 		o = kmalloc(sizeof(*o), GFP_NOFS | __GFP_NOWARN);
 		if (o)
@@ -460,7 +446,7 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 	int err;
 
 	puma_count(PUMA_STAT_GETS, 1);
-	puma_wire_key_set(&req.key, pool, ino, index);
+	puma_key_init(&req.key, pool, ino, index);
 	req.folio = folio;
 	req.status = -ETIMEDOUT;
 	init_completion(&req.done);
@@ -720,7 +706,7 @@ static void puma_client_flush_overflow(struct puma_client *c)
 			o->pooled = false;
 		}
 		o->kind = PUMA_OUT_INV_INODE;
-		puma_wire_key_set(&o->key, c->overflow[i].pool,
+		puma_key_init(&o->key, c->overflow[i].pool,
 				  c->overflow[i].ino, 0);
 		__puma_outbox_queue(c, o);
 		c->overflow[i].used = false;
@@ -791,7 +777,7 @@ static void puma_client_get_response(struct puma_client *c,
 				     struct puma_transport_msg *msg,
 				     const struct puma_wire_msg *wm)
 {
-	const struct puma_wire_key *key = &wm->batch.keys[0];
+	const struct puma_key *key = &wm->batch.keys[0];
 	struct puma_get_req *req;
 	unsigned long flags;
 

@@ -79,7 +79,7 @@ struct puma_session {
 	struct puma_wire_msg *tx_wm;
 	spinlock_t report_lock;		/* nr_reports, reports */
 	unsigned int nr_reports;
-	struct puma_wire_key *reports;	/* PUMA_REPORT_RING keys */
+	struct puma_key *reports;	/* PUMA_REPORT_RING keys */
 	struct puma_wire_msg *report_wm;	/* report work only */
 	struct kthread_delayed_work report_work;
 	struct delayed_work lending_work;
@@ -278,7 +278,7 @@ bool puma_server_lending(void)
 }
 
 static void puma_session_reclaimed(struct puma_rlru *rlru,
-				   const struct puma_index_key *key)
+				   const struct puma_key *key)
 {
 	struct puma_session *s = puma_rlru_priv(rlru);
 	unsigned long flags;
@@ -335,19 +335,11 @@ static void puma_session_report_work(struct kthread_work *work)
 	}
 }
 
-static void puma_key_from_wire(struct puma_index_key *key,
-			       const struct puma_wire_key *wk)
-{
-	key->pool = wk->pool;
-	key->ino = wk->ino;
-	key->index = wk->index;
-}
-
 static void puma_session_put(struct puma_session *s,
 			     struct puma_transport_msg *msg,
 			     const struct puma_wire_msg *wm)
 {
-	struct puma_index_key key;
+	struct puma_key key;
 	struct folio *folio;
 	unsigned int i;
 	int err;
@@ -369,7 +361,7 @@ static void puma_session_put(struct puma_session *s,
 				   wm->batch.count - i);
 			return;
 		}
-		puma_key_from_wire(&key, &wm->batch.keys[i]);
+		key = wm->batch.keys[i];
 		/* The received page becomes the hosted folio: no copy. */
 		folio = page_folio(msg->pages[i]);
 		msg->pages[i] = NULL;
@@ -404,7 +396,7 @@ static void puma_session_get(struct puma_session *s,
 			     const struct puma_wire_msg *req)
 {
 	struct page *pages[PUMA_WIRE_MAX_BATCH];
-	struct puma_index_key key;
+	struct puma_key key;
 	struct puma_wire_msg *wm = s->tx_wm;
 	unsigned int i, n = 0;
 	struct folio *folio;
@@ -417,7 +409,7 @@ static void puma_session_get(struct puma_session *s,
 	wm->batch.count = req->batch.count;
 	for (i = 0; i < req->batch.count; i++) {
 		wm->batch.keys[i] = req->batch.keys[i];
-		puma_key_from_wire(&key, &req->batch.keys[i]);
+		key = req->batch.keys[i];
 		/* The client chooses: an exclusive GET moves the page to it. */
 		if (req->hdr.flags & PUMA_WIRE_F_EXCLUSIVE) {
 			folio = puma_rlru_take(s->rlru, &key);
@@ -453,7 +445,7 @@ static void puma_session_recv(struct puma_transport_conn *conn,
 {
 	struct puma_session *s = conn->priv;
 	struct puma_wire_msg *wm = s->rx_wm;
-	struct puma_index_key key;
+	struct puma_key key;
 	unsigned int i;
 	int err;
 
@@ -484,7 +476,7 @@ static void puma_session_recv(struct puma_transport_conn *conn,
 		break;
 	case PUMA_WIRE_INVALIDATE_PAGE:
 		for (i = 0; i < wm->batch.count; i++) {
-			puma_key_from_wire(&key, &wm->batch.keys[i]);
+			key = wm->batch.keys[i];
 			err = puma_rlru_remove(s->rlru, &key);
 			if (!err) {
 				puma_count(PUMA_STAT_SRV_INVALIDATED, 1);

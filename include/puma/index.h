@@ -10,12 +10,14 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+#include <puma/key.h>
+
 /**
  * DOC: PUMA page index
  *
  * The page index maps the identity of a cached page to an entry that the
  * caller owns (a folio, a descriptor, a tagged value made with
- * xa_mk_value()).  A page is named by a &struct puma_index_key: the pool it
+ * xa_mk_value()).  A page is named by a &struct puma_key: the pool it
  * belongs to (a filesystem, or a filesystem of one client), a key for its
  * inode that stays unique for the inode's lifetime, and its page index.
  *
@@ -37,18 +39,6 @@
  * provide its own lifetime rule (for instance, free entries after an RCU
  * grace period and look them up under rcu_read_lock()).
  */
-
-/**
- * struct puma_index_key - Identity of a cached page.
- * @pool: Pool id.
- * @ino: Inode key, unique within the pool for the inode's lifetime.
- * @index: Page index within the inode, in PAGE_SIZE units.
- */
-struct puma_index_key {
-	u32 pool;
-	u64 ino;
-	pgoff_t index;
-};
 
 #define PUMA_INDEX_INODE_CACHE	256
 
@@ -82,7 +72,7 @@ struct puma_index {
  * one, say) must keep it alive for this call, for instance with a
  * reference that the index's copy holds.
  */
-typedef void (*puma_index_drop_fn)(const struct puma_index_key *key,
+typedef void (*puma_index_drop_fn)(const struct puma_key *key,
 				   void *entry, void *arg);
 
 /**
@@ -96,7 +86,7 @@ typedef void (*puma_index_drop_fn)(const struct puma_index_key *key,
  * Return: 0 to continue the walk, anything else to stop it and make the
  * walk return that value.
  */
-typedef int (*puma_index_walk_fn)(const struct puma_index_key *key,
+typedef int (*puma_index_walk_fn)(const struct puma_key *key,
 				  void *entry, void *arg);
 
 int puma_index_init(struct puma_index *index);
@@ -104,13 +94,13 @@ void puma_index_destroy(struct puma_index *index, puma_index_drop_fn drop,
 			void *arg);
 
 int puma_index_insert(struct puma_index *index,
-		      const struct puma_index_key *key, void *entry, gfp_t gfp);
+		      const struct puma_key *key, void *entry, gfp_t gfp);
 void *puma_index_lookup(struct puma_index *index,
-			const struct puma_index_key *key);
+			const struct puma_key *key);
 void *puma_index_erase(struct puma_index *index,
-		       const struct puma_index_key *key);
+		       const struct puma_key *key);
 bool puma_index_erase_entry(struct puma_index *index,
-			    const struct puma_index_key *key, void *entry);
+			    const struct puma_key *key, void *entry);
 unsigned long puma_index_erase_inode(struct puma_index *index, u32 pool,
 				     u64 ino, puma_index_drop_fn drop,
 				     void *arg);

@@ -43,7 +43,7 @@ struct puma_rlru;
  */
 struct puma_rlru_ops {
 	void (*reclaimed)(struct puma_rlru *rlru,
-			  const struct puma_index_key *key);
+			  const struct puma_key *key);
 };
 
 struct puma_rlru *puma_rlru_create(const struct puma_rlru_ops *ops,
@@ -51,13 +51,13 @@ struct puma_rlru *puma_rlru_create(const struct puma_rlru_ops *ops,
 void puma_rlru_destroy(struct puma_rlru *rlru);
 void *puma_rlru_priv(struct puma_rlru *rlru);
 
-int puma_rlru_insert(struct puma_rlru *rlru, const struct puma_index_key *key,
+int puma_rlru_insert(struct puma_rlru *rlru, const struct puma_key *key,
 		     struct folio *folio, gfp_t gfp);
-int puma_rlru_copy(struct puma_rlru *rlru, const struct puma_index_key *key,
+int puma_rlru_copy(struct puma_rlru *rlru, const struct puma_key *key,
 		   struct page *dst);
 struct folio *puma_rlru_take(struct puma_rlru *rlru,
-			     const struct puma_index_key *key);
-int puma_rlru_remove(struct puma_rlru *rlru, const struct puma_index_key *key);
+			     const struct puma_key *key);
+int puma_rlru_remove(struct puma_rlru *rlru, const struct puma_key *key);
 unsigned long puma_rlru_remove_inode(struct puma_rlru *rlru, u32 pool,
 				     u64 ino);
 unsigned long puma_rlru_remove_pool(struct puma_rlru *rlru, u32 pool);

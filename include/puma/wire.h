@@ -19,6 +19,8 @@
 #include <linux/types.h>
 #endif
 
+#include <puma/key.h>
+
 /* "PUMA" in its first four bytes on the wire. */
 #define PUMA_WIRE_MAGIC		0x414d5550U
 #define PUMA_WIRE_VERSION	1
@@ -151,18 +153,6 @@ struct puma_wire_stats {
 };
 
 /**
- * struct puma_wire_key - Identity of a cached page.
- * @pool: Pool (one per filesystem instance) on the client.
- * @ino: Inode key within the pool.
- * @index: Page index within the inode.
- */
-struct puma_wire_key {
-	u32 pool;
-	u64 ino;
-	u64 index;
-};
-
-/**
  * struct puma_wire_hdr - Decoded message header.
  * @seq: Sender's sequence number, opaque to the codec.
  * @body_len: Body length in bytes; output of the decoder, ignored by the
@@ -207,7 +197,7 @@ struct puma_wire_batch {
 	u64 ref_seq;
 	u32 hits;
 	u32 count;
-	struct puma_wire_key keys[PUMA_WIRE_MAX_BATCH];
+	struct puma_key keys[PUMA_WIRE_MAX_BATCH];
 };
 
 /**
@@ -245,7 +235,7 @@ struct puma_wire_msg {
 	union {
 		struct puma_wire_hello hello;
 		struct puma_wire_batch batch;
-		struct puma_wire_key inode;
+		struct puma_key inode;
 		u32 pool;
 		u32 suspend_ms;
 		u64 cookie;
