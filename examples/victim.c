@@ -19,60 +19,30 @@
  * Ordering, which is what keeps the cache correct (a get never returns
  * data older than the file's).  Put runs with interrupts off under the
  * page cache's i_pages lock, and invalidate_folio may too, so neither may
- * allocate a folio or touch the remote-LRU owner (which sleeps).  As in
- * PUMA's client (backends/puma/client.c), every hook that changes what
- * the cache must hold becomes an item of one ordered outbox:
- *
- *   put              copies the page into a preallocated staging page and
- *                    queues a PUT item;
- *   invalidate_*     queue an invalidation item (a page range, an inode,
- *                    a pool);
- *
- * all under one lock, in the order the hooks ran, which for one key is
- * the order the page cache saw the events.  One work item applies the
- * items to the remote-LRU owner strictly in that order, one at a time:
- * an invalidation is applied after every older put of its key, and so
- * always wins over it.  An item stays visible while it is being applied
- * and is released only after the remote-LRU owner reflects it.
- *
- * A get first looks for its key in the outbox and in the item being
- * applied, under the lock; the last item that concerns the key decides:
- * a PUT is served from its staging page, an invalidation is a miss.  Only
- * when no item concerns the key does it look in the remote-LRU owner,
- * whose state then already includes every hook call made before the get.
- * A hashed count of the pending items per key lets most gets skip the
- * scan.
- *
- * An invalidation from a context that cannot allocate takes an item from
- * a preallocated pool.  When that pool is empty the cache must still not
- * lose the invalidation: it drops every PUT still queued (they are all
- * older) and queues its one embedded "flush" item, which empties the
- * whole cache; every get misses until the flush is done.
- *
- * Two hashed filters (pages and inodes), set by put and cleared only when
- * the cache is empty and nothing is queued, let invalidations of pages
- * the cache never saw (most of them: every write that dirties a page
- * calls invalidate_folio) cost a bit test.
+ * allocate a folio or touch the remote-LRU owner (which sleeps).  Every
+ * hook that changes what the cache must hold goes through the library's
+ * ordered outbox (<puma/outbox.h>), as in PUMA's client; its drain work
+ * applies the items to the remote-LRU owner in hook order, and a get asks
+ * the outbox first: only when no queued item concerns the key does it
+ * look in the remote-LRU owner.  A staged page becomes the hosted folio
+ * itself (puma_outbox_take_page()): no second copy.
  *
  * Lock ordering:
  *   page cache: inode->i_lock, mapping->i_pages    (put, invalidate_folio)
- *     victim.lock (spinlock, IRQ-safe)
- * victim.lock takes no other lock and calls nothing that does.  The
- * remote-LRU owner, the detector (its raw spinlock is innermost) and the
- * workqueue are called without it.
+ *     the outbox's lock
+ * victim.lock (spinlock) guards only the pool high-water mark and takes no
+ * other lock.  The remote-LRU owner and the detector (its raw spinlock is
+ * innermost) are called without either.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/bitmap.h>
 #include <linux/cleancache.h>
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
-#include <linux/hash.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/ktime.h>
-#include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -85,17 +55,13 @@
 #include <linux/workqueue.h>
 
 #include <puma/detector.h>
-#include <puma/index.h>
+#include <puma/outbox.h>
 #include <puma/rlru.h>
 
-/* Hashed filters: bits for pages and for inodes. */
-#define VICTIM_PAGE_FILTER_ORDER	20
-#define VICTIM_INODE_FILTER_ORDER	16
-/* Hashed counts of pending page items, to skip the outbox scan. */
-#define VICTIM_PENDING_ORDER		12
 /* A range invalidation wider than this drops the whole inode. */
 #define VICTIM_RANGE_MAX		256
 #define VICTIM_MAX_POOLS		4096
+#define VICTIM_BATCH			16
 
 /*
  * The victim cache takes spare memory only: no direct reclaim for its
@@ -104,39 +70,6 @@
 #define VICTIM_PAGE_GFP	((GFP_HIGHUSER_MOVABLE & ~__GFP_DIRECT_RECLAIM) | \
 			 __GFP_NOWARN)
 #define VICTIM_META_GFP	(GFP_NOWAIT | __GFP_NOWARN)
-
-enum victim_kind {
-	VICTIM_PUT,		/* host the staged page at key */
-	VICTIM_INV_RANGE,	/* key.index to end, inclusive */
-	VICTIM_INV_INODE,	/* every page of key.ino */
-	VICTIM_INV_POOL,	/* every page of key.pool */
-	VICTIM_INV_ALL,		/* everything (the embedded flush item) */
-};
-
-enum victim_origin {
-	VICTIM_FROM_STAGES,	/* the staging pool (PUT) */
-	VICTIM_FROM_INVS,	/* the preallocated invalidation pool */
-	VICTIM_FROM_KMALLOC,
-	VICTIM_FROM_FLUSH,	/* victim.flush */
-};
-
-/**
- * struct victim_item - One outbox item: a staged put or an invalidation.
- * @list: In &victim.outbox, or in a free list.
- * @kind: &enum victim_kind.
- * @origin: &enum victim_origin: where it goes back when released.
- * @key: The page (PUT), the first page (INV_RANGE), the inode or pool.
- * @end: Last page of an INV_RANGE, inclusive.
- * @page: PUT: the staging page holding the data.
- */
-struct victim_item {
-	struct list_head list;
-	u8 kind;
-	u8 origin;
-	struct puma_key key;
-	pgoff_t end;
-	struct page *page;
-};
 
 enum victim_stat {
 	VICTIM_STAT_PUTS,		/* pages staged */
@@ -148,9 +81,7 @@ enum victim_stat {
 	VICTIM_STAT_STAGED_HITS,	/* served from a staging page */
 	VICTIM_STAT_MISSES,
 	VICTIM_STAT_INVALIDATIONS,	/* invalidation hook calls */
-	VICTIM_STAT_INV_FILTERED,	/* of which the filters answered */
 	VICTIM_STAT_INVALIDATED,	/* hosted pages they removed */
-	VICTIM_STAT_FLUSHES,		/* invalidation pool ran dry */
 	VICTIM_STAT_RECLAIMED,		/* hosted pages reclaim took */
 	VICTIM_STAT_NR,
 };
@@ -165,59 +96,28 @@ static const char *const victim_stat_names[VICTIM_STAT_NR] = {
 	[VICTIM_STAT_STAGED_HITS]	= "staged_hits",
 	[VICTIM_STAT_MISSES]		= "misses",
 	[VICTIM_STAT_INVALIDATIONS]	= "invalidations",
-	[VICTIM_STAT_INV_FILTERED]	= "inv_filtered",
 	[VICTIM_STAT_INVALIDATED]	= "invalidated",
-	[VICTIM_STAT_FLUSHES]		= "flushes",
 	[VICTIM_STAT_RECLAIMED]		= "reclaimed",
 };
 
 /**
  * struct victim - The victim cache (one per module).
- * @lock: Protects the fields down to @pool_hwm.  IRQ-safe: put and
- *	invalidate_folio run with interrupts off.
- * @outbox: Items not yet applied, in hook order.
- * @applying: The item the work is applying, or %NULL; still decides gets.
- * @nr_staged: PUT items in @outbox or @applying.
- * @free_stages: Staging items with their pages, ready for put.
- * @free_invs: Preallocated invalidation items.
- * @flush_queued: @flush is in @outbox or being applied.
- * @nr_wide: Pending items that may concern many keys (not one page).
- * @pending: Pending one-page items, by hash of their key.
- * @page_filter: Hash of (pool, inode, page) of every page put since the
- *	last reset.
- * @inode_filter: Hash of (pool, inode) of the same.
- * @pool_hwm: Pool ids handed out are below this.
- * @flush: The one item that empties the whole cache.
- * @stages: Array of the @staging_pages staging items.
- * @invs: Array of the @inv_items preallocated invalidation items.
- * @work: Applies the outbox to @rlru; the only context that does.
+ * @ob: The ordered outbox of puts and invalidations.
  * @rlru: Remote-LRU owner holding the hosted folios.
+ * @lock: Protects @pool_hwm.
+ * @pool_hwm: Pool ids handed out are below this.
  * @det: Activity detector over the hooks' refault/deactivate signals.
  * @detector_work: Polls @det at the end of its window.
  * @pools: Pool ids.
- * @max_pages: Cap on hosted plus staged pages.
+ * @max_pages: Cap on hosted pages.
  * @stats: Counters, &enum victim_stat.
  * @debugfs: Our debugfs directory.
  */
 struct victim {
-	spinlock_t lock;		/* the fields down to pool_hwm */
-	struct list_head outbox;
-	struct victim_item *applying;
-	unsigned int nr_staged;
-	struct list_head free_stages;
-	struct list_head free_invs;
-	bool flush_queued;
-	unsigned int nr_wide;
-	unsigned int pending[1 << VICTIM_PENDING_ORDER];
-	unsigned long *page_filter;
-	unsigned long *inode_filter;
-	u32 pool_hwm;
-
-	struct victim_item flush;
-	struct victim_item *stages;
-	struct victim_item *invs;
-	struct work_struct work;
+	struct puma_outbox *ob;
 	struct puma_rlru *rlru;
+	spinlock_t lock;		/* @pool_hwm */
+	u32 pool_hwm;
 	struct puma_detector det;
 	struct delayed_work detector_work;
 	struct ida pools;
@@ -243,7 +143,7 @@ MODULE_PARM_DESC(staging_pages,
 static unsigned int inv_items = 1024;
 module_param(inv_items, uint, 0444);
 MODULE_PARM_DESC(inv_items,
-		 "preallocated invalidation items for atomic contexts; when they run out the cache flushes itself (1-65536, default 1024)");
+		 "preallocated invalidation items for atomic contexts; when they run out the file, or the whole cache, is dropped (1-65536, default 1024)");
 
 static bool exclusive = true;
 module_param(exclusive, bool, 0444);
@@ -292,150 +192,6 @@ static void victim_count(struct victim *v, enum victim_stat stat, s64 n)
 	percpu_counter_add(&v->stats[stat], n);
 }
 
-/* Keys, filters and the pending counts */
-
-static u64 victim_inode_hash(u32 pool, u64 ino)
-{
-	return hash_64(ino ^ ((u64)pool << 48), 64);
-}
-
-static unsigned long victim_page_hash(const struct puma_key *key,
-				      unsigned int order)
-{
-	return hash_64(key->index ^ victim_inode_hash(key->pool, key->ino),
-		       order);
-}
-
-/* One-page items are counted by key; the others as "wide". */
-static bool victim_item_is_page(const struct victim_item *o)
-{
-	return o->kind == VICTIM_PUT ||
-	       (o->kind == VICTIM_INV_RANGE && o->end == o->key.index);
-}
-
-static void __victim_pending_inc(struct victim *v, const struct victim_item *o)
-{
-	lockdep_assert_held(&v->lock);
-	if (victim_item_is_page(o))
-		v->pending[victim_page_hash(&o->key, VICTIM_PENDING_ORDER)]++;
-	else
-		v->nr_wide++;
-}
-
-static void __victim_pending_dec(struct victim *v, const struct victim_item *o)
-{
-	lockdep_assert_held(&v->lock);
-	if (victim_item_is_page(o))
-		v->pending[victim_page_hash(&o->key, VICTIM_PENDING_ORDER)]--;
-	else
-		v->nr_wide--;
-}
-
-static bool victim_item_affects(const struct victim_item *o,
-				const struct puma_key *key)
-{
-	if (o->kind == VICTIM_INV_ALL)
-		return true;
-	if (o->key.pool != key->pool)
-		return false;
-	switch (o->kind) {
-	case VICTIM_INV_POOL:
-		return true;
-	case VICTIM_INV_INODE:
-		return o->key.ino == key->ino;
-	case VICTIM_INV_RANGE:
-		return o->key.ino == key->ino && key->index >= o->key.index &&
-		       key->index <= o->end;
-	default:
-		return o->key.ino == key->ino && o->key.index == key->index;
-	}
-}
-
-/*
- * The pending item that decides @key: the last one, in hook order, that
- * concerns it (the item being applied is the oldest).  %NULL if none.
- */
-static struct victim_item *__victim_find(struct victim *v,
-					 const struct puma_key *key)
-{
-	struct victim_item *o, *last = NULL;
-
-	lockdep_assert_held(&v->lock);
-	if (!v->nr_wide &&
-	    !v->pending[victim_page_hash(key, VICTIM_PENDING_ORDER)])
-		return NULL;
-	if (v->applying && victim_item_affects(v->applying, key))
-		last = v->applying;
-	list_for_each_entry(o, &v->outbox, list)
-		if (victim_item_affects(o, key))
-			last = o;
-	return last;
-}
-
-/* Items: queue and release */
-
-static void __victim_queue(struct victim *v, struct victim_item *o)
-{
-	lockdep_assert_held(&v->lock);
-	list_add_tail(&o->list, &v->outbox);
-	__victim_pending_inc(v, o);
-	if (o->kind == VICTIM_PUT)
-		v->nr_staged++;
-}
-
-/* @o is off every list; give it back where it came from. */
-static void __victim_release(struct victim *v, struct victim_item *o)
-{
-	lockdep_assert_held(&v->lock);
-	__victim_pending_dec(v, o);
-	if (o->kind == VICTIM_PUT)
-		v->nr_staged--;
-	switch (o->origin) {
-	case VICTIM_FROM_STAGES:
-		list_add(&o->list, &v->free_stages);
-		break;
-	case VICTIM_FROM_INVS:
-		list_add(&o->list, &v->free_invs);
-		break;
-	case VICTIM_FROM_FLUSH:
-		v->flush_queued = false;
-		break;
-	default:
-		kfree(o);
-	}
-}
-
-/*
- * No item for an invalidation: drop every queued PUT (each is older than
- * the invalidation) and queue the flush behind what is left, which are
- * only invalidations.  If the flush is being applied already, it finishes
- * after every hosted page that exists now is gone, and the PUTs that
- * could bring one back are dropped: nothing more is needed.
- */
-static unsigned int __victim_flush(struct victim *v)
-{
-	struct victim_item *o, *tmp;
-	unsigned int dropped = 0;
-
-	lockdep_assert_held(&v->lock);
-	list_for_each_entry_safe(o, tmp, &v->outbox, list) {
-		if (o->kind != VICTIM_PUT)
-			continue;
-		list_del(&o->list);
-		__victim_release(v, o);
-		dropped++;
-	}
-	if (v->applying == &v->flush)
-		return dropped;
-	if (v->flush_queued) {
-		list_move_tail(&v->flush.list, &v->outbox);
-		return dropped;
-	}
-	v->flush_queued = true;
-	__victim_queue(v, &v->flush);
-	return dropped;
-}
-
 /* cleancache operations */
 
 static int victim_init_fs(struct super_block *sb)
@@ -446,9 +202,9 @@ static int victim_init_fs(struct super_block *sb)
 	pool = ida_alloc_max(&v->pools, VICTIM_MAX_POOLS - 1, GFP_KERNEL);
 	if (pool < 0)
 		return pool;
-	spin_lock_irq(&v->lock);
+	spin_lock(&v->lock);
 	v->pool_hwm = max_t(u32, v->pool_hwm, pool + 1);
-	spin_unlock_irq(&v->lock);
+	spin_unlock(&v->lock);
 	return pool;
 }
 
@@ -456,137 +212,57 @@ static void victim_put_folio(int pool, u64 ino, pgoff_t index,
 			     struct folio *folio)
 {
 	struct victim *v = victim;
-	enum victim_stat stat = VICTIM_STAT_PUTS;
-	struct victim_item *o;
-	unsigned long flags;
+	struct puma_key key;
 
 	if (puma_detector_suspended(&v->det)) {
 		victim_count(v, VICTIM_STAT_PUT_SKIPS_SUSPENDED, 1);
 		return;
 	}
-	spin_lock_irqsave(&v->lock, flags);
-	o = list_first_entry_or_null(&v->free_stages, struct victim_item,
-				     list);
-	if (!o || puma_rlru_count(v->rlru) + v->nr_staged >= v->max_pages) {
-		stat = VICTIM_STAT_PUT_DROPS;
-		goto unlock;
-	}
-	list_del(&o->list);
-	puma_key_init(&o->key, pool, ino, index);
-	copy_highpage(o->page, folio_page(folio, 0));
-	__set_bit(victim_page_hash(&o->key, VICTIM_PAGE_FILTER_ORDER),
-		  v->page_filter);
-	__set_bit(hash_64(victim_inode_hash(pool, ino),
-			  VICTIM_INODE_FILTER_ORDER), v->inode_filter);
-	__victim_queue(v, o);
-unlock:
-	spin_unlock_irqrestore(&v->lock, flags);
-	victim_count(v, stat, 1);
-	if (stat == VICTIM_STAT_PUTS)
-		queue_work(system_unbound_wq, &v->work);
+	puma_key_init(&key, pool, ino, index);
+	if (puma_rlru_count(v->rlru) >= v->max_pages ||
+	    puma_outbox_put(v->ob, &key, folio_page(folio, 0)))
+		victim_count(v, VICTIM_STAT_PUT_DROPS, 1);
+	else
+		victim_count(v, VICTIM_STAT_PUTS, 1);
 }
 
-/* Could any key of this invalidation be staged or hosted? */
-static bool __victim_may_hold(struct victim *v, enum victim_kind kind,
-			      const struct puma_key *key, pgoff_t end)
+static void victim_invalidate(enum puma_outbox_op op, int pool, u64 ino,
+			      pgoff_t start, pgoff_t end, gfp_t gfp)
 {
-	struct puma_key k = *key;
-
-	lockdep_assert_held(&v->lock);
-	switch (kind) {
-	case VICTIM_INV_RANGE:
-		for (; k.index <= end; k.index++) {
-			if (test_bit(victim_page_hash(&k,
-						      VICTIM_PAGE_FILTER_ORDER),
-				     v->page_filter))
-				return true;
-			if (k.index == end)
-				break;
-		}
-		return false;
-	case VICTIM_INV_INODE:
-		return test_bit(hash_64(victim_inode_hash(key->pool, key->ino),
-					VICTIM_INODE_FILTER_ORDER),
-				v->inode_filter);
-	default:
-		return true;
-	}
-}
-
-/*
- * Queue an invalidation.  @atomic: the caller cannot sleep (interrupts
- * may be off), so only the preallocated items may be used.
- */
-static void victim_queue_inv(struct victim *v, enum victim_kind kind,
-			     int pool, u64 ino, pgoff_t start, pgoff_t end,
-			     bool atomic)
-{
-	struct victim_item *o = NULL;
 	struct puma_key key;
-	unsigned long flags;
-	int dropped = -1;
 
-	victim_count(v, VICTIM_STAT_INVALIDATIONS, 1);
+	victim_count(victim, VICTIM_STAT_INVALIDATIONS, 1);
 	puma_key_init(&key, pool, ino, start);
-	if (!atomic) {
-		o = kmalloc(sizeof(*o), GFP_NOFS | __GFP_NOWARN);
-		if (o)
-			o->origin = VICTIM_FROM_KMALLOC;
-	}
-	spin_lock_irqsave(&v->lock, flags);
-	if (!__victim_may_hold(v, kind, &key, end)) {
-		spin_unlock_irqrestore(&v->lock, flags);
-		kfree(o);
-		victim_count(v, VICTIM_STAT_INV_FILTERED, 1);
-		return;
-	}
-	if (!o) {
-		o = list_first_entry_or_null(&v->free_invs, struct victim_item,
-					     list);
-		if (o)
-			list_del(&o->list);
-	}
-	if (o) {
-		o->kind = kind;
-		o->key = key;
-		o->end = end;
-		__victim_queue(v, o);
-	} else {
-		dropped = __victim_flush(v);
-	}
-	spin_unlock_irqrestore(&v->lock, flags);
-	if (dropped >= 0) {
-		victim_count(v, VICTIM_STAT_FLUSHES, 1);
-		victim_count(v, VICTIM_STAT_PUT_DROPS, dropped);
-	}
-	queue_work(system_unbound_wq, &v->work);
+	/* Never closed: nothing to refuse. */
+	WARN_ON_ONCE(puma_outbox_invalidate(victim->ob, op, &key, end, gfp));
 }
 
 static void victim_invalidate_folio(int pool, u64 ino, pgoff_t index)
 {
-	victim_queue_inv(victim, VICTIM_INV_RANGE, pool, ino, index, index,
-			 true);
+	/* Interrupts may be off: preallocated items only. */
+	victim_invalidate(PUMA_OUTBOX_INV_RANGE, pool, ino, index, index,
+			  GFP_NOWAIT);
 }
 
 static void victim_invalidate_range(int pool, u64 ino, pgoff_t start,
 				    pgoff_t end)
 {
 	if (end - start >= VICTIM_RANGE_MAX)
-		victim_queue_inv(victim, VICTIM_INV_INODE, pool, ino, 0, 0,
-				 false);
+		victim_invalidate(PUMA_OUTBOX_INV_INODE, pool, ino, 0, 0,
+				  GFP_NOFS);
 	else
-		victim_queue_inv(victim, VICTIM_INV_RANGE, pool, ino, start,
-				 end, false);
+		victim_invalidate(PUMA_OUTBOX_INV_RANGE, pool, ino, start, end,
+				  GFP_NOFS);
 }
 
 static void victim_invalidate_inode(int pool, u64 ino)
 {
-	victim_queue_inv(victim, VICTIM_INV_INODE, pool, ino, 0, 0, false);
+	victim_invalidate(PUMA_OUTBOX_INV_INODE, pool, ino, 0, 0, GFP_NOFS);
 }
 
 static void victim_invalidate_fs(int pool)
 {
-	victim_queue_inv(victim, VICTIM_INV_POOL, pool, 0, 0, 0, false);
+	victim_invalidate(PUMA_OUTBOX_INV_POOL, pool, 0, 0, 0, GFP_NOFS);
 	/* Queued before any put of a pool that reuses the id. */
 	ida_free(&victim->pools, pool);
 }
@@ -597,27 +273,17 @@ static int victim_get_folio(int pool, u64 ino, pgoff_t index,
 	struct victim *v = victim;
 	struct page *dst = folio_page(folio, 0);
 	struct puma_key key;
-	struct victim_item *o;
 	struct folio *hosted;
-	unsigned long flags;
-	int err = -ENODATA;
+	int err;
 
 	victim_count(v, VICTIM_STAT_GETS, 1);
 	puma_key_init(&key, pool, ino, index);
 
-	spin_lock_irqsave(&v->lock, flags);
-	o = __victim_find(v, &key);
-	if (o && o->kind == VICTIM_PUT) {
-		/* Newer than anything hosted: serve the staged copy. */
-		copy_highpage(dst, o->page);
-		err = 0;
-	}
-	spin_unlock_irqrestore(&v->lock, flags);
-	if (o) {
-		if (!err)
-			victim_count(v, VICTIM_STAT_STAGED_HITS, 1);
+	err = puma_outbox_lookup(v->ob, &key, dst);
+	if (!err)
+		victim_count(v, VICTIM_STAT_STAGED_HITS, 1);
+	if (err != -ENOENT)
 		goto out;
-	}
 
 	/*
 	 * Nothing pending for the key: the hosted copy, if any, is current.
@@ -626,6 +292,7 @@ static int victim_get_folio(int pool, u64 ino, pgoff_t index,
 	 * invalidation waits for the lock), and truncation and hole punching
 	 * exclude reads with the inode's invalidate_lock.
 	 */
+	err = -ENODATA;
 	if (exclusive) {
 		hosted = puma_rlru_take(v->rlru, &key);
 		if (hosted) {
@@ -640,7 +307,7 @@ out:
 	if (!err)
 		flush_dcache_folio(folio);
 	victim_count(v, err ? VICTIM_STAT_MISSES : VICTIM_STAT_HITS, 1);
-	return err;
+	return err ? -ENODATA : 0;
 }
 
 /* The activity detector's signals. */
@@ -691,7 +358,7 @@ static void victim_detector_fn(struct work_struct *work)
 				   nsecs_to_jiffies(when > now ? when - now : 0) + 1);
 }
 
-/* Applying the outbox: the work item, the only context that does. */
+/* Applying the outbox: its drain work, the only context that does. */
 
 static void victim_rlru_reclaimed(struct puma_rlru *rlru,
 				  const struct puma_key *key)
@@ -705,23 +372,19 @@ static const struct puma_rlru_ops victim_rlru_ops = {
 	.reclaimed = victim_rlru_reclaimed,
 };
 
-/*
- * Host the staged page of @o.  The staging page itself becomes the hosted
- * folio and a fresh page takes its place in the item; the swap is made
- * under the lock, since a get may be copying the staged page.  Returns the
- * folio whose reference the caller drops after the swap, or %NULL.
- */
-static struct folio *victim_apply_put(struct victim *v, struct victim_item *o,
-				      struct page **fresh)
+/* Host the staged page of @o: the staging page becomes the hosted folio. */
+static void victim_apply_put(struct victim *v, struct puma_outbox_item *o)
 {
-	struct folio *folio = page_folio(o->page);
+	struct folio *folio;
+	struct page *page;
 	int err;
 
 	if (puma_rlru_count(v->rlru) >= v->max_pages)
 		goto drop;
-	*fresh = alloc_page(VICTIM_PAGE_GFP);
-	if (!*fresh)
+	page = puma_outbox_take_page(v->ob, o, VICTIM_PAGE_GFP);
+	if (IS_ERR(page))
 		goto drop;
+	folio = page_folio(page);
 	err = puma_rlru_insert(v->rlru, &o->key, folio, VICTIM_META_GFP);
 	if (err == -EEXIST) {
 		/* An older copy of the same data: keep the newest. */
@@ -729,42 +392,40 @@ static struct folio *victim_apply_put(struct victim *v, struct victim_item *o,
 		err = puma_rlru_insert(v->rlru, &o->key, folio,
 				       VICTIM_META_GFP);
 	}
-	if (err) {
-		__free_page(*fresh);
-		*fresh = NULL;
+	/* The owner's page cache holds it now, or nobody will. */
+	folio_put(folio);
+	if (err)
 		goto drop;
-	}
 	victim_count(v, VICTIM_STAT_STORED, 1);
-	return folio;
+	return;
 drop:
 	victim_count(v, VICTIM_STAT_PUT_DROPS, 1);
-	return NULL;
 }
 
-static void victim_apply_inv(struct victim *v, struct victim_item *o)
+static void victim_apply_inv(struct victim *v, struct puma_outbox_item *o)
 {
 	struct puma_key key = o->key;
 	unsigned long n = 0;
 	u32 pool, hwm;
 
-	switch (o->kind) {
-	case VICTIM_INV_RANGE:
+	switch (o->op) {
+	case PUMA_OUTBOX_INV_RANGE:
 		for (;; key.index++) {
 			n += !puma_rlru_remove(v->rlru, &key);
 			if (key.index == o->end)
 				break;
 		}
 		break;
-	case VICTIM_INV_INODE:
+	case PUMA_OUTBOX_INV_INODE:
 		n = puma_rlru_remove_inode(v->rlru, key.pool, key.ino);
 		break;
-	case VICTIM_INV_POOL:
+	case PUMA_OUTBOX_INV_POOL:
 		n = puma_rlru_remove_pool(v->rlru, key.pool);
 		break;
 	default:
-		spin_lock_irq(&v->lock);
+		spin_lock(&v->lock);
 		hwm = v->pool_hwm;
-		spin_unlock_irq(&v->lock);
+		spin_unlock(&v->lock);
 		for (pool = 0; pool < hwm; pool++) {
 			n += puma_rlru_remove_pool(v->rlru, pool);
 			cond_resched();
@@ -773,52 +434,33 @@ static void victim_apply_inv(struct victim *v, struct victim_item *o)
 	victim_count(v, VICTIM_STAT_INVALIDATED, n);
 }
 
-static void victim_work_fn(struct work_struct *work)
+static int victim_drain(struct puma_outbox *ob,
+			struct puma_outbox_item **items, unsigned int nr,
+			void *priv)
 {
-	struct victim *v = container_of(work, struct victim, work);
-	struct folio *hosted;
-	struct victim_item *o;
-	struct page *fresh;
+	struct victim *v = priv;
+	unsigned int i;
 
-	for (;;) {
-		spin_lock_irq(&v->lock);
-		o = list_first_entry_or_null(&v->outbox, struct victim_item,
-					     list);
-		if (!o) {
-			/* Empty and nothing queued: the filters start over. */
-			if (!puma_rlru_count(v->rlru)) {
-				bitmap_zero(v->page_filter,
-					    1UL << VICTIM_PAGE_FILTER_ORDER);
-				bitmap_zero(v->inode_filter,
-					    1UL << VICTIM_INODE_FILTER_ORDER);
-			}
-			spin_unlock_irq(&v->lock);
-			break;
-		}
-		/* Off the outbox, but it keeps deciding gets until released. */
-		list_del(&o->list);
-		v->applying = o;
-		spin_unlock_irq(&v->lock);
-
-		hosted = NULL;
-		fresh = NULL;
-		if (o->kind == VICTIM_PUT)
-			hosted = victim_apply_put(v, o, &fresh);
+	for (i = 0; i < nr; i++) {
+		if (items[i]->op == PUMA_OUTBOX_PUT)
+			victim_apply_put(v, items[i]);
 		else
-			victim_apply_inv(v, o);
-
-		spin_lock_irq(&v->lock);
-		if (fresh)
-			o->page = fresh;
-		v->applying = NULL;
-		__victim_release(v, o);
-		spin_unlock_irq(&v->lock);
-		/* The page cache of the owner holds it now. */
-		if (hosted)
-			folio_put(hosted);
-		cond_resched();
+			victim_apply_inv(v, items[i]);
 	}
+	return 0;
 }
+
+static bool victim_store_empty(void *priv)
+{
+	struct victim *v = priv;
+
+	return !puma_rlru_count(v->rlru);
+}
+
+static const struct puma_outbox_ops victim_outbox_ops = {
+	.drain		= victim_drain,
+	.store_empty	= victim_store_empty,
+};
 
 /* debugfs */
 
@@ -826,11 +468,19 @@ static int victim_stats_show(struct seq_file *m, void *unused)
 {
 	struct victim *v = m->private;
 	struct puma_detector_stats st;
+	struct puma_outbox_stats os;
 	int i;
 
 	for (i = 0; i < VICTIM_STAT_NR; i++)
 		seq_printf(m, "%s %lld\n", victim_stat_names[i],
 			   percpu_counter_sum(&v->stats[i]));
+	puma_outbox_get_stats(v->ob, &os);
+	seq_printf(m, "inv_filtered %llu\n", os.inv_filtered);
+	seq_printf(m, "inv_pool_empty %llu\n", os.inv_pool_empty);
+	seq_printf(m, "inv_overflows %llu\n", os.inv_overflows);
+	seq_printf(m, "flushes %llu\n", os.flushes);
+	seq_printf(m, "flush_dropped %llu\n", os.flush_dropped);
+	seq_printf(m, "queued %u\n", os.queued);
 	seq_printf(m, "hosted %lu\n", puma_rlru_count(v->rlru));
 	seq_printf(m, "max_pages %lu\n", v->max_pages);
 	puma_detector_get_stats(&v->det, ktime_get_ns(), &st);
@@ -856,16 +506,9 @@ static void victim_free(struct victim *v)
 {
 	unsigned int i;
 
-	for (i = 0; v->stages && i < staging_pages; i++)
-		if (v->stages[i].page)
-			__free_page(v->stages[i].page);
-	kvfree(v->stages);
-	kvfree(v->invs);
-	bitmap_free(v->page_filter);
-	bitmap_free(v->inode_filter);
 	for (i = 0; i < VICTIM_STAT_NR; i++)
 		percpu_counter_destroy(&v->stats[i]);
-	kvfree(v);
+	kfree(v);
 }
 
 static struct victim *victim_alloc(void)
@@ -873,48 +516,20 @@ static struct victim *victim_alloc(void)
 	struct victim *v;
 	unsigned int i;
 
-	v = kvzalloc(sizeof(*v), GFP_KERNEL);
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
 	if (!v)
 		return NULL;
 	spin_lock_init(&v->lock);
-	INIT_LIST_HEAD(&v->outbox);
-	INIT_LIST_HEAD(&v->free_stages);
-	INIT_LIST_HEAD(&v->free_invs);
-	INIT_WORK(&v->work, victim_work_fn);
 	INIT_DELAYED_WORK(&v->detector_work, victim_detector_fn);
 	ida_init(&v->pools);
-	v->flush.kind = VICTIM_INV_ALL;
-	v->flush.origin = VICTIM_FROM_FLUSH;
 	v->max_pages = max_pages;
-	for (i = 0; i < VICTIM_STAT_NR; i++)
-		if (percpu_counter_init(&v->stats[i], 0, GFP_KERNEL))
-			goto free;
-	v->page_filter = bitmap_zalloc(1UL << VICTIM_PAGE_FILTER_ORDER,
-				       GFP_KERNEL);
-	v->inode_filter = bitmap_zalloc(1UL << VICTIM_INODE_FILTER_ORDER,
-					GFP_KERNEL);
-	v->stages = kvcalloc(staging_pages, sizeof(*v->stages), GFP_KERNEL);
-	v->invs = kvcalloc(inv_items, sizeof(*v->invs), GFP_KERNEL);
-	if (!v->page_filter || !v->inode_filter || !v->stages || !v->invs)
-		goto free;
-	for (i = 0; i < staging_pages; i++) {
-		/* Each may become a hosted folio: movable, like the rest. */
-		v->stages[i].page = alloc_page(GFP_HIGHUSER_MOVABLE);
-		if (!v->stages[i].page)
-			goto free;
-		v->stages[i].kind = VICTIM_PUT;
-		v->stages[i].origin = VICTIM_FROM_STAGES;
-		list_add(&v->stages[i].list, &v->free_stages);
-	}
-	for (i = 0; i < inv_items; i++) {
-		v->invs[i].origin = VICTIM_FROM_INVS;
-		list_add(&v->invs[i].list, &v->free_invs);
+	for (i = 0; i < VICTIM_STAT_NR; i++) {
+		if (percpu_counter_init(&v->stats[i], 0, GFP_KERNEL)) {
+			victim_free(v);
+			return NULL;
+		}
 	}
 	return v;
-
-free:
-	victim_free(v);
-	return NULL;
 }
 
 static int __init victim_parse_params(void)
@@ -947,6 +562,14 @@ static void victim_unpublish(void)
 
 static int __init victim_init(void)
 {
+	struct puma_outbox_params op = {
+		.ops = &victim_outbox_ops,
+		.nr_stages = staging_pages,
+		.nr_invs = inv_items,
+		.max_batch = VICTIM_BATCH,
+		/* Each becomes a hosted folio: movable, like the rest. */
+		.stage_gfp = GFP_HIGHUSER_MOVABLE,
+	};
 	const char *mode;
 	struct victim *v;
 	int err;
@@ -965,6 +588,12 @@ static int __init victim_init(void)
 	if (IS_ERR(v->rlru)) {
 		err = PTR_ERR(v->rlru);
 		goto free;
+	}
+	op.priv = v;
+	v->ob = puma_outbox_create(&op);
+	if (IS_ERR(v->ob)) {
+		err = PTR_ERR(v->ob);
+		goto destroy_rlru;
 	}
 
 	/* The detector parameter's setter reads the mode under this lock. */
@@ -995,6 +624,8 @@ static int __init victim_init(void)
 	return 0;
 
 destroy:
+	puma_outbox_destroy(v->ob);
+destroy_rlru:
 	puma_rlru_destroy(v->rlru);
 free:
 	victim_free(v);
@@ -1004,21 +635,14 @@ free:
 static void __exit victim_exit(void)
 {
 	struct victim *v = victim;
-	struct victim_item *o, *tmp;
 
 	debugfs_remove(v->debugfs);
 	/* No hook runs, nor will, once this returns. */
 	cleancache_unregister_ops(&victim_cleancache_ops);
 	cancel_delayed_work_sync(&v->detector_work);
-	flush_work(&v->work);
-	/* The work drains the outbox; release what a race left behind. */
-	spin_lock_irq(&v->lock);
-	list_for_each_entry_safe(o, tmp, &v->outbox, list) {
-		list_del(&o->list);
-		__victim_release(v, o);
-	}
-	spin_unlock_irq(&v->lock);
 	victim_unpublish();
+	/* Hosted pages go with the owner: what is queued need not drain. */
+	puma_outbox_destroy(v->ob);
 	puma_rlru_destroy(v->rlru);
 	ida_destroy(&v->pools);
 	victim_free(v);

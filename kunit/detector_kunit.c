@@ -22,6 +22,8 @@
 
 #include <puma/detector.h>
 
+#include "../lib/internal.h"
+
 #define S	NSEC_PER_SEC
 #define MS	NSEC_PER_MSEC
 #define W	PUMA_DETECTOR_WINDOW_NS_DEFAULT
@@ -699,3 +701,4 @@ kunit_test_suite(puma_detector_suite);
 MODULE_DESCRIPTION("KUnit tests for the PUMA activity detector");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PUMA);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

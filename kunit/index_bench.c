@@ -25,7 +25,7 @@
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 
-#include <puma/index.h>
+#include "../lib/index.h"
 
 #define PUMA_BENCH_ROUNDS	3
 #define PUMA_BENCH_FILE_PAGES	BIT(16)
@@ -262,3 +262,4 @@ kunit_test_suite(puma_index_bench_suite);
 MODULE_DESCRIPTION("Benchmark of the PUMA page index");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PUMA);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -15,7 +15,7 @@
 #include <linux/sched.h>
 #include <linux/vmalloc.h>
 
-#include <puma/index.h>
+#include "../lib/index.h"
 
 /* A tag that encodes the key, so a wrong entry is always detected. */
 static void *tag(u32 pool, u64 ino, pgoff_t index)
@@ -627,3 +627,4 @@ kunit_test_suite(puma_index_test_suite);
 MODULE_DESCRIPTION("KUnit tests for the PUMA page index");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PUMA);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -16,6 +16,8 @@
 
 #include <puma/policy.h>
 
+#include "../lib/internal.h"
+
 #define NOT_LOW		PUMA_POLICY_NOT_LOW
 #define AT_FLOOR	PUMA_POLICY_AT_FLOOR
 #define LOW		PUMA_POLICY_LOW
@@ -413,3 +415,4 @@ kunit_test_suite(puma_policy_suite);
 MODULE_DESCRIPTION("KUnit tests for the PUMA deactivation policy");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PUMA);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -27,6 +27,8 @@
 
 #include <puma/transport.h>
 
+#include "../lib/internal.h"
+
 #define PT_TIMEOUT	(10 * HZ)
 
 static bool pt_stats_equal(const struct puma_transport_stats *a,
@@ -1287,5 +1289,6 @@ static struct kunit_suite puma_transport_loop_suite = {
 kunit_test_suites(&puma_transport_suite, &puma_transport_loop_suite);
 
 MODULE_IMPORT_NS(PUMA);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_DESCRIPTION("KUnit tests for the PUMA transport registry and loopback");
 MODULE_LICENSE("GPL");

@@ -32,6 +32,8 @@
 
 #include <puma/transport.h>
 
+#include "../lib/internal.h"
+
 #include "../transports/tcp_frame.h"
 
 #define TT_TIMEOUT	(30 * HZ)

@@ -30,7 +30,11 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 
+#include <kunit/visibility.h>
+
 #include <puma/detector.h>
+
+#include "internal.h"
 
 static const char *const puma_detector_mode_names[] = {
 	[PUMA_DETECTOR_OFF] = "off",
@@ -161,7 +165,7 @@ int puma_detector_set_min_pages(struct puma_detector *det,
 	WRITE_ONCE(det->min_pages[kind], nr_pages);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(puma_detector_set_min_pages, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_detector_set_min_pages);
 
 /**
  * puma_detector_event() - Report an event.

@@ -3,7 +3,7 @@
  * PUMA page index.
  *
  * Three levels of xarrays: the index's pools by id, each pool's inodes by
- * inode key, each inode's entries by page index.  See include/puma/index.h
+ * inode key, each inode's entries by page index.  See lib/index.h
  * for the API and its rules.
  *
  * Lock ordering:
@@ -40,7 +40,9 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 
-#include <puma/index.h>
+#include <kunit/visibility.h>
+
+#include "index.h"
 
 /* Entries handed to a drop callback per trip through an inode's lock. */
 #define PUMA_INDEX_DRAIN_BATCH	16
@@ -288,7 +290,7 @@ int puma_index_init(struct puma_index *index)
 	lockdep_set_class(&index->pools.xa_lock, &puma_index_pools_lock_key);
 	return percpu_counter_init(&index->nr_entries, 0, GFP_KERNEL);
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_init, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_init);
 
 /**
  * puma_index_destroy() - Erase every entry and free the index.
@@ -312,7 +314,7 @@ void puma_index_destroy(struct puma_index *index, puma_index_drop_fn drop,
 	xa_destroy(&index->pools);
 	percpu_counter_destroy(&index->nr_entries);
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_destroy, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_destroy);
 
 /*
  * A key's index is 64 bits wide everywhere (it may come off a link); the
@@ -366,7 +368,7 @@ int puma_index_insert(struct puma_index *index,
 	} while (err == -EAGAIN);
 	return err;
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_insert, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_insert);
 
 /**
  * puma_index_lookup() - Find the entry for a page.
@@ -392,7 +394,7 @@ void *puma_index_lookup(struct puma_index *index,
 	rcu_read_unlock();
 	return entry;
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_lookup, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_lookup);
 
 /*
  * Unlink an inode node that its last erase left empty.  Caller holds
@@ -468,7 +470,7 @@ void *puma_index_erase(struct puma_index *index,
 {
 	return puma_index_erase_match(index, key, NULL);
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_erase, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_erase);
 
 /**
  * puma_index_erase_entry() - Remove a page's entry if it is a given one.
@@ -490,7 +492,7 @@ bool puma_index_erase_entry(struct puma_index *index,
 		return false;
 	return puma_index_erase_match(index, key, entry) == entry;
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_erase_entry, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_erase_entry);
 
 /* Take every entry out of a dead inode node, in batches. */
 static unsigned long puma_index_drain_inode(struct puma_index *index,
@@ -594,7 +596,7 @@ unsigned long puma_index_erase_inode(struct puma_index *index, u32 pool,
 	puma_index_pool_put(p);
 	return n;
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_erase_inode, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_erase_inode);
 
 /**
  * puma_index_erase_pool() - Remove every entry of a pool.
@@ -647,7 +649,7 @@ unsigned long puma_index_erase_pool(struct puma_index *index, u32 pool,
 	puma_index_pool_put(p);
 	return n;
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_erase_pool, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_erase_pool);
 
 static int puma_index_walk_pages(struct puma_index_inode *inode,
 				 puma_index_walk_fn fn, void *arg)
@@ -754,7 +756,7 @@ int puma_index_walk(struct puma_index *index, puma_index_walk_fn fn,
 	}
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_walk, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_walk);
 
 /**
  * puma_index_walk_pool() - Visit every entry of a pool.
@@ -781,7 +783,7 @@ int puma_index_walk_pool(struct puma_index *index, u32 pool,
 	puma_index_pool_put(p);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_walk_pool, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_walk_pool);
 
 /**
  * puma_index_walk_inode() - Visit every entry of an inode.
@@ -812,7 +814,7 @@ int puma_index_walk_inode(struct puma_index *index, u32 pool, u64 ino,
 	puma_index_inode_put(inode);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_walk_inode, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_walk_inode);
 
 /**
  * puma_index_count() - Number of entries in the index.
@@ -827,7 +829,7 @@ unsigned long puma_index_count(struct puma_index *index)
 {
 	return percpu_counter_sum_positive(&index->nr_entries);
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_count, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_count);
 
 /**
  * puma_index_count_pool() - Number of entries in a pool.
@@ -855,7 +857,7 @@ unsigned long puma_index_count_pool(struct puma_index *index, u32 pool)
 	rcu_read_unlock();
 	return n;
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_count_pool, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_count_pool);
 
 /**
  * puma_index_count_inode() - Number of entries of an inode.
@@ -880,4 +882,4 @@ unsigned long puma_index_count_inode(struct puma_index *index, u32 pool,
 	rcu_read_unlock();
 	return n;
 }
-EXPORT_SYMBOL_NS_GPL(puma_index_count_inode, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_index_count_inode);

@@ -5,14 +5,31 @@
 #ifndef _PUMA_LIB_INTERNAL_H
 #define _PUMA_LIB_INTERNAL_H
 
+#include <puma/detector.h>
+#include <puma/outbox.h>
+#include <puma/policy.h>
 #include <puma/rlru.h>
+#include <puma/transport.h>
 
 int puma_rlru_init(void);
 void puma_rlru_exit(void);
 
+/*
+ * For the KUnit suites only (EXPORT_SYMBOL_IF_KUNIT): nothing outside
+ * lib/ needs them.
+ */
 #if IS_ENABLED(CONFIG_KUNIT)
 struct folio *puma_rlru_test_folio(struct puma_rlru *rlru,
 				   const struct puma_key *key);
+int puma_detector_set_min_pages(struct puma_detector *det,
+				enum puma_detector_kind kind,
+				unsigned long nr_pages);
+void puma_policy_init(struct puma_policy *policy);
+bool puma_policy_inactive_is_low(const struct puma_policy *policy,
+				 unsigned long inactive, unsigned long active,
+				 unsigned long hosted);
+void puma_transport_get_stats(struct puma_transport_stats *stats);
+void puma_outbox_sync(struct puma_outbox *ob);
 #endif
 
 #endif /* _PUMA_LIB_INTERNAL_H */

@@ -26,7 +26,11 @@
 #include <linux/overflow.h>
 #include <linux/wordpart.h>
 
+#include <kunit/visibility.h>
+
 #include <puma/policy.h>
+
+#include "internal.h"
 
 /* Largest multiplier puma_policy_mul() takes: the product fits 96 bits. */
 #define PUMA_POLICY_MUL_MAX	BIT(31)
@@ -67,7 +71,7 @@ void puma_policy_init(struct puma_policy *policy)
 		   PUMA_POLICY_HOSTED_PERMILLE_DEFAULT);
 	WRITE_ONCE(policy->floor_permille, PUMA_POLICY_FLOOR_PERMILLE_DEFAULT);
 }
-EXPORT_SYMBOL_NS_GPL(puma_policy_init, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_policy_init);
 
 /**
  * puma_policy_set_hosted_permille() - Set the hosted-share threshold.
@@ -203,7 +207,7 @@ bool puma_policy_inactive_is_low(const struct puma_policy *policy,
 	return puma_policy_decide(policy, inactive, active, hosted) ==
 	       PUMA_POLICY_LOW;
 }
-EXPORT_SYMBOL_NS_GPL(puma_policy_inactive_is_low, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_policy_inactive_is_low);
 
 /**
  * puma_policy_kernel_ratio_is_low() - Would reclaim deactivate on its own?

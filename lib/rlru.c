@@ -46,6 +46,8 @@
 
 #include <puma/rlru.h>
 
+#include "index.h"
+
 #include "internal.h"
 
 #define PUMA_RLRU_MAGIC		0x50554d41	/* "PUMA" */

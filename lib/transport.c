@@ -24,7 +24,11 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include <kunit/visibility.h>
+
 #include <puma/transport.h>
+
+#include "internal.h"
 
 /* conn->flags: the user saw disconnected, so no more callbacks. */
 #define PUMA_TRANSPORT_CONN_DEAD	0
@@ -452,4 +456,4 @@ void puma_transport_get_stats(struct puma_transport_stats *stats)
 	stats->conns = atomic_long_read(&puma_transport_nr_conns);
 	stats->listeners = atomic_long_read(&puma_transport_nr_listeners);
 }
-EXPORT_SYMBOL_NS_GPL(puma_transport_get_stats, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_transport_get_stats);

@@ -4,27 +4,19 @@
  * to a server and asks it on page-cache misses.
  *
  * Ordering is what keeps the cache correct.  Every message that changes
- * the server's state (PUT, INVALIDATE_*) goes through one ordered outbox
- * and one connection, so the server applies them in the order the client
- * decided them.  A GET may not overtake them: before asking the server, a
- * read looks for its key in the outbox and in the batch being sent, and
- * the last item there decides (a queued PUT is served locally, a queued
- * invalidation is a miss).  When an invalidation cannot be queued or sent,
- * the client drops the session, which makes the server forget everything
- * it hosts for it.
+ * the server's state (PUT, INVALIDATE_*) goes through the library's
+ * ordered outbox (<puma/outbox.h>) and one connection, so the server
+ * applies them in the order the client decided them.  A GET may not
+ * overtake them: a read asks the outbox first, and only when no queued
+ * item concerns its key does it ask the server.  The outbox is open while
+ * a session is up and closed (emptied) when it ends, as the server then
+ * forgets everything it hosts for us.  When the outbox cannot keep an
+ * invalidation (no item in atomic context, or a send failed), it flushes,
+ * and draining the flush drops the session: the server forgets it all.
  *
- * Invalidations from atomic context (a folio being dirtied) take items
- * from a preallocated pool.  When a burst of writes empties it, the page's
- * inode is marked in a small overflow table instead, reads of that inode
- * miss, and the send work queues one inode invalidation for it: a burst
- * costs that file's remote copies, not the session.  Only a full table
- * resets the session.
- *
- * Two bitmaps hash the keys: "sent" (a PUT may have reached the server in
- * this session; only cleared when the session ends, so it never hides an
- * invalidation that is needed) and "present" (worth a round trip; cleared
- * by invalidations, served pages and the server's reclaim reports, so it
- * may only cost a miss).
+ * The "present" bitmap hashes the keys worth a round trip: set by puts,
+ * cleared by invalidations, served pages and the server's reclaim
+ * reports, so it may only cost a miss.
  *
  * Connection states (c->state, under c->lock):
  *
@@ -45,9 +37,10 @@
  * out unless the server renewed it, so a lost RESUME costs only time.
  *
  * Lock ordering:
- *   puma_client.lock (spinlock, IRQ-safe: put runs with IRQs off)
- * nests inside the page cache's i_pages lock (put hook) and takes no
- * other lock.  Transport calls are made without it.
+ *   mapping->i_pages (put hook)
+ *     puma_client.lock (spinlock, IRQ-safe: put runs with IRQs off)
+ *       the outbox's lock (puma_outbox_open() and _close() only)
+ * Transport calls are made without either.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -64,6 +57,7 @@
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
+#include <puma/outbox.h>
 #include <puma/transport.h>
 #include <puma/wire.h>
 
@@ -72,8 +66,9 @@
 
 #define PUMA_FILTER_ORDER	20
 #define PUMA_INV_ITEMS		4096
-/* Inodes whose page invalidations overflowed, awaiting an inode one. */
-#define PUMA_INV_OVERFLOW	64
+/* Staging pages travel to the server, where they become hosted folios. */
+#define PUMA_STAGE_GFP		GFP_HIGHUSER_MOVABLE
+#define PUMA_STAGE_REFILL_GFP	(GFP_NOIO | __GFP_HIGHMEM | __GFP_MOVABLE)
 #define PUMA_RECONNECT_MIN	(HZ / 10)
 #define PUMA_RECONNECT_MAX	(10 * HZ)
 /* A connection that lived this long resets the backoff when it ends. */
@@ -87,22 +82,6 @@
  */
 #define PUMA_GET_TIMEOUTS_MAX	8
 #define PUMA_SILENCE_MIN	HZ
-
-enum puma_out_kind {
-	PUMA_OUT_PUT,
-	PUMA_OUT_INV_PAGE,
-	PUMA_OUT_INV_INODE,
-	PUMA_OUT_INV_POOL,
-};
-
-/* One outbox item: a staged page, or an invalidation. */
-struct puma_out {
-	struct list_head list;
-	enum puma_out_kind kind;
-	bool pooled;		/* from a preallocated pool, else kmalloc */
-	struct puma_key key;
-	struct page *page;	/* PUMA_OUT_PUT: the page's data */
-};
 
 struct puma_get_req {
 	struct list_head list;
@@ -120,13 +99,6 @@ enum puma_client_state {
 	PUMA_CLIENT_STOPPED,
 };
 
-/* An inode whose page invalidations did not fit in the pool. */
-struct puma_inv_overflow {
-	bool used;
-	int pool;
-	u64 ino;
-};
-
 struct puma_client {
 	spinlock_t lock;	/* everything below but the works and ida */
 	struct puma_transport *transport;
@@ -139,20 +111,10 @@ struct puma_client {
 	bool stopping;
 	bool suspended;		/* the server asked for no PUTs for now */
 	unsigned long suspended_until;	/* jiffies; when @suspended ends */
-	unsigned int nr_overflow;
-	struct puma_inv_overflow overflow[PUMA_INV_OVERFLOW];
-	struct list_head outbox;
-	struct list_head sending;
-	unsigned int nr_outbox;
-	struct list_head free_stages;
-	struct list_head free_invs;
-	struct puma_out *stages;
-	struct puma_out *invs;
 	struct list_head gets;
 	atomic64_t seq;
-	unsigned long *sent;
 	unsigned long *present;
-	struct work_struct send_work;
+	struct puma_outbox *ob;	/* open in UP only */
 	struct delayed_work connect_work;
 	/* Completed when the disconnect callback is done with us. */
 	struct completion disconnected;
@@ -170,58 +132,11 @@ static unsigned long puma_key_hash(const struct puma_key *key)
 		       PUMA_FILTER_ORDER);
 }
 
-static bool puma_out_affects(const struct puma_out *o,
-			     const struct puma_key *key)
-{
-	if (o->key.pool != key->pool)
-		return false;
-	switch (o->kind) {
-	case PUMA_OUT_INV_POOL:
-		return true;
-	case PUMA_OUT_INV_INODE:
-		return o->key.ino == key->ino;
-	default:
-		return o->key.ino == key->ino && o->key.index == key->index;
-	}
-}
-
-/* Last queued item that decides @key's fate, or NULL. */
-static struct puma_out *__puma_outbox_find(struct puma_client *c,
-					   const struct puma_key *key)
-{
-	struct puma_out *o, *last = NULL;
-
-	lockdep_assert_held(&c->lock);
-	list_for_each_entry(o, &c->sending, list)
-		if (puma_out_affects(o, key))
-			last = o;
-	list_for_each_entry(o, &c->outbox, list)
-		if (puma_out_affects(o, key))
-			last = o;
-	return last;
-}
-
-static void __puma_out_release(struct puma_client *c, struct puma_out *o)
-{
-	lockdep_assert_held(&c->lock);
-	if (!o->pooled)
-		kfree(o);
-	else if (o->kind == PUMA_OUT_PUT)
-		list_add(&o->list, &c->free_stages);
-	else
-		list_add(&o->list, &c->free_invs);
-}
-
-static void __puma_outbox_queue(struct puma_client *c, struct puma_out *o)
-{
-	lockdep_assert_held(&c->lock);
-	list_add_tail(&o->list, &c->outbox);
-	c->nr_outbox++;
-}
-
 /*
- * Drop the session: the server forgets what it hosts for us when the
- * connection goes.  Callable from any context; the work does the rest.
+ * Drop the session, so that the server forgets everything it hosts for
+ * us: the caller then disconnects.  Until the disconnect callback has run,
+ * the client is unusable: no GET may reach a server that may hold a page
+ * whose invalidation was lost.
  */
 static void __puma_client_reset(struct puma_client *c)
 {
@@ -229,7 +144,6 @@ static void __puma_client_reset(struct puma_client *c)
 	if (!c->must_reset)
 		puma_count(PUMA_STAT_RESETS, 1);
 	c->must_reset = true;
-	queue_work(system_unbound_wq, &c->send_work);
 }
 
 static bool __puma_client_usable(struct puma_client *c)
@@ -248,44 +162,6 @@ static bool __puma_client_suspended(struct puma_client *c)
 	return c->suspended;
 }
 
-static struct puma_inv_overflow *
-__puma_overflow_find(struct puma_client *c, int pool, u64 ino)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&c->lock);
-	if (!c->nr_overflow)
-		return NULL;
-	for (i = 0; i < PUMA_INV_OVERFLOW; i++)
-		if (c->overflow[i].used && c->overflow[i].pool == pool &&
-		    c->overflow[i].ino == ino)
-			return &c->overflow[i];
-	return NULL;
-}
-
-/*
- * Note that @pool/@ino has a page invalidation that found no item.
- * Return: false if the table is full.
- */
-static bool __puma_overflow_add(struct puma_client *c, int pool, u64 ino)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&c->lock);
-	if (__puma_overflow_find(c, pool, ino))
-		return true;
-	for (i = 0; i < PUMA_INV_OVERFLOW; i++) {
-		if (c->overflow[i].used)
-			continue;
-		c->overflow[i].used = true;
-		c->overflow[i].pool = pool;
-		c->overflow[i].ino = ino;
-		c->nr_overflow++;
-		return true;
-	}
-	return false;
-}
-
 /* cleancache ops */
 
 static int puma_client_init_fs(struct super_block *sb)
@@ -297,130 +173,82 @@ static void puma_client_put_folio(int pool, u64 ino, pgoff_t index,
 				  struct folio *folio)
 {
 	struct puma_client *c = puma_client;
-	struct puma_out *o;
+	struct puma_key key;
 	unsigned long flags;
-	bool kick;
+	int err = -EAGAIN;
+	bool skip;
 
 	spin_lock_irqsave(&c->lock, flags);
-	if (!__puma_client_usable(c) || __puma_client_suspended(c) ||
-	    __puma_overflow_find(c, pool, ino)) {
-		spin_unlock_irqrestore(&c->lock, flags);
-		puma_count(PUMA_STAT_PUT_SKIPS, 1);
-		trace_puma_put(pool, ino, index, -EAGAIN);
-		return;
-	}
-	o = list_first_entry_or_null(&c->free_stages, struct puma_out, list);
-	if (!o) {
-		spin_unlock_irqrestore(&c->lock, flags);
-		puma_count(PUMA_STAT_PUT_DROPS, 1);
-		trace_puma_put(pool, ino, index, -ENOSPC);
-		return;
-	}
-	list_del(&o->list);
-	puma_key_init(&o->key, pool, ino, index);
-	copy_highpage(o->page, folio_page(folio, 0));
-	__puma_outbox_queue(c, o);
-	set_bit(puma_key_hash(&o->key), c->sent);
-	set_bit(puma_key_hash(&o->key), c->present);
-	kick = c->nr_outbox >= PUMA_WIRE_MAX_BATCH || c->nr_outbox == 1;
+	skip = !__puma_client_usable(c) || __puma_client_suspended(c);
 	spin_unlock_irqrestore(&c->lock, flags);
-	puma_count(PUMA_STAT_PUTS, 1);
-	trace_puma_put(pool, ino, index, 0);
-	if (kick)
-		queue_work(system_unbound_wq, &c->send_work);
+	puma_key_init(&key, pool, ino, index);
+	if (!skip)
+		err = puma_outbox_put(c->ob, &key, folio_page(folio, 0));
+	if (!err) {
+		set_bit(puma_key_hash(&key), c->present);
+		puma_count(PUMA_STAT_PUTS, 1);
+	} else {
+		/* No staging page left, or no session to put into. */
+		puma_count(err == -ENOSPC ? PUMA_STAT_PUT_DROPS :
+			   PUMA_STAT_PUT_SKIPS, 1);
+	}
+	trace_puma_put(pool, ino, index, err);
 }
 
-static void puma_client_queue_inv(struct puma_client *c, enum puma_out_kind kind,
-				  int pool, u64 ino, pgoff_t index, bool atomic)
+/*
+ * Queue an invalidation.  The outbox refuses it only when closed: with no
+ * session, the server holds nothing of ours.
+ */
+static void puma_client_invalidate(enum puma_outbox_op op, int pool, u64 ino,
+				   pgoff_t start, pgoff_t end, gfp_t gfp)
 {
+	struct puma_client *c = puma_client;
 	struct puma_key key;
-	struct puma_out *o = NULL;
-	unsigned long flags;
 
-	puma_key_init(&key, pool, ino, index);
-	if (!atomic) {
-		o = kmalloc(sizeof(*o), GFP_NOFS | __GFP_NOWARN);
-		if (o)
-			o->pooled = false;
-		else
-			puma_count(PUMA_STAT_ENOMEM_CLIENT_INV, 1);
-	}
-	spin_lock_irqsave(&c->lock, flags);
-	if (!__puma_client_usable(c))
-		goto unlock;
-	if (kind == PUMA_OUT_INV_PAGE &&
-	    !test_bit(puma_key_hash(&key), c->sent))
-		goto unlock;	/* never sent in this session */
-	if (!o) {
-		o = list_first_entry_or_null(&c->free_invs, struct puma_out,
-					     list);
-		if (!o && kind == PUMA_OUT_INV_PAGE &&
-		    __puma_overflow_add(c, pool, ino)) {
-			/* The send work invalidates the whole inode. */
-			puma_count(PUMA_STAT_INV_OVERFLOWS, 1);
+	puma_key_init(&key, pool, ino, start);
+	puma_outbox_invalidate(c->ob, op, &key, end, gfp);
+	if (op == PUMA_OUTBOX_INV_RANGE) {
+		for (; key.index < end; key.index++)
 			clear_bit(puma_key_hash(&key), c->present);
-			queue_work(system_unbound_wq, &c->send_work);
-			goto unlock;
-		}
-		if (!o) {
-			/* Cannot tell the server: make it forget everything. */
-			__puma_client_reset(c);
-			goto unlock;
-		}
-		list_del(&o->list);
-	}
-	o->kind = kind;
-	o->key = key;
-	__puma_outbox_queue(c, o);
-	o = NULL;
-	if (kind == PUMA_OUT_INV_PAGE)
 		clear_bit(puma_key_hash(&key), c->present);
-	else if (kind == PUMA_OUT_INV_POOL)
+	} else if (op == PUMA_OUTBOX_INV_POOL) {
 		/* A hint only: forget it all rather than ask in vain. */
 		bitmap_zero(c->present, 1UL << PUMA_FILTER_ORDER);
-	queue_work(system_unbound_wq, &c->send_work);
-unlock:
-	if (o && !o->pooled)
-		kfree(o);
-	spin_unlock_irqrestore(&c->lock, flags);
+	}
 }
 
 static void puma_client_invalidate_folio(int pool, u64 ino, pgoff_t index)
 {
 	puma_count(PUMA_STAT_INV_PAGE, 1);
-	puma_client_queue_inv(puma_client, PUMA_OUT_INV_PAGE, pool, ino, index,
-			      true);
+	/* Interrupts may be off: preallocated items only. */
+	puma_client_invalidate(PUMA_OUTBOX_INV_RANGE, pool, ino, index, index,
+			       GFP_NOWAIT);
 }
 
 static void puma_client_invalidate_range(int pool, u64 ino, pgoff_t start,
 					 pgoff_t end)
 {
-	pgoff_t i;
-
 	puma_count(PUMA_STAT_INV_RANGE, 1);
-	/* A wide range costs one message for the whole inode. */
-	if (end - start >= PUMA_WIRE_MAX_BATCH) {
-		puma_client_queue_inv(puma_client, PUMA_OUT_INV_INODE, pool,
-				      ino, 0, false);
-		return;
-	}
-	for (i = start; i <= end; i++)
-		puma_client_queue_inv(puma_client, PUMA_OUT_INV_PAGE, pool, ino,
-				      i, false);
+	/* A range one message cannot name costs the whole inode. */
+	if (end - start >= PUMA_WIRE_MAX_BATCH)
+		puma_client_invalidate(PUMA_OUTBOX_INV_INODE, pool, ino, 0, 0,
+				       GFP_NOFS);
+	else
+		puma_client_invalidate(PUMA_OUTBOX_INV_RANGE, pool, ino, start,
+				       end, GFP_NOFS);
 }
 
 static void puma_client_invalidate_inode(int pool, u64 ino)
 {
 	puma_count(PUMA_STAT_INV_INODE, 1);
-	puma_client_queue_inv(puma_client, PUMA_OUT_INV_INODE, pool, ino, 0,
-			      false);
+	puma_client_invalidate(PUMA_OUTBOX_INV_INODE, pool, ino, 0, 0,
+			       GFP_NOFS);
 }
 
 static void puma_client_invalidate_fs(int pool)
 {
 	puma_count(PUMA_STAT_INV_POOL, 1);
-	puma_client_queue_inv(puma_client, PUMA_OUT_INV_POOL, pool, 0, 0,
-			      false);
+	puma_client_invalidate(PUMA_OUTBOX_INV_POOL, pool, 0, 0, 0, GFP_NOFS);
 	/* Queued before any put of a pool that reuses the id. */
 	ida_free(&puma_client->pools, pool);
 }
@@ -441,7 +269,6 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 	struct puma_transport_msg *msg;
 	struct puma_wire_msg wm = {};
 	struct puma_get_req req;
-	struct puma_out *o;
 	unsigned long flags;
 	int err;
 
@@ -451,27 +278,20 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 	req.status = -ETIMEDOUT;
 	init_completion(&req.done);
 
-	spin_lock_irqsave(&c->lock, flags);
-	if (!__puma_client_usable(c)) {
-		err = -ENOTCONN;
-		goto unlock_error;
-	}
-	if (__puma_overflow_find(c, pool, ino)) {
-		/* An invalidation of the inode is due: nothing there is valid. */
-		spin_unlock_irqrestore(&c->lock, flags);
-		puma_count(PUMA_STAT_MISSES, 1);
-		return -ENODATA;
-	}
-	o = __puma_outbox_find(c, &req.key);
-	if (o) {
-		err = -ENODATA;
-		if (o->kind == PUMA_OUT_PUT) {
-			copy_highpage(folio_page(folio, 0), o->page);
-			err = 0;
-		}
-		spin_unlock_irqrestore(&c->lock, flags);
+	/* What is still queued for the key decides before the server. */
+	err = puma_outbox_lookup(c->ob, &req.key, folio_page(folio, 0));
+	if (!err || err == -ENODATA) {
 		puma_count(err ? PUMA_STAT_MISSES : PUMA_STAT_LOCAL_HITS, 1);
 		return err;
+	}
+	/*
+	 * Nothing queued: the server reflects every earlier hook, unless the
+	 * session is being dropped, which this checks after the lookup.
+	 */
+	spin_lock_irqsave(&c->lock, flags);
+	if (err != -ENOENT || !__puma_client_usable(c)) {
+		err = -ENOTCONN;
+		goto unlock_error;
 	}
 	if (!test_bit(puma_key_hash(&req.key), c->present)) {
 		spin_unlock_irqrestore(&c->lock, flags);
@@ -564,212 +384,133 @@ static const struct cleancache_ops puma_cleancache_ops = {
 	.hosted_pages		= puma_signal_hosted_pages,
 };
 
-/* Sending */
+/* Sending: the outbox's drain */
 
-static enum puma_wire_type puma_out_wire_type(enum puma_out_kind kind)
+/* Fill @wm with @items; a PUT takes their pages into @pages. */
+static int puma_client_fill(struct puma_client *c, struct puma_wire_msg *wm,
+			    struct puma_outbox_item **items, unsigned int nr,
+			    struct page **pages, u32 *crc)
 {
-	switch (kind) {
-	case PUMA_OUT_PUT:
-		return PUMA_WIRE_PUT;
-	case PUMA_OUT_INV_PAGE:
-		return PUMA_WIRE_INVALIDATE_PAGE;
-	case PUMA_OUT_INV_INODE:
-		return PUMA_WIRE_INVALIDATE_INODE;
-	default:
-		return PUMA_WIRE_INVALIDATE_POOL;
-	}
-}
+	unsigned int i, n;
+	struct puma_key key;
+	struct page *page;
+	void *p;
 
-/*
- * Move the next message's worth of items from the outbox to the sending
- * list: up to a batch of PUTs or of page invalidations, or one inode or
- * pool invalidation.
- */
-static unsigned int __puma_client_take_batch(struct puma_client *c)
-{
-	struct puma_out *o, *first;
-	unsigned int n = 0;
-
-	lockdep_assert_held(&c->lock);
-	first = list_first_entry_or_null(&c->outbox, struct puma_out, list);
-	if (!first)
-		return 0;
-	while ((o = list_first_entry_or_null(&c->outbox, struct puma_out,
-					     list))) {
-		if (o->kind != first->kind || n == PUMA_WIRE_MAX_BATCH)
-			break;
-		if (n && o->kind != PUMA_OUT_PUT && o->kind != PUMA_OUT_INV_PAGE)
-			break;
-		list_move_tail(&o->list, &c->sending);
-		c->nr_outbox--;
-		n++;
-	}
-	return n;
-}
-
-static int puma_client_send_batch(struct puma_client *c,
-				  struct puma_transport_conn *conn)
-{
-	struct page *pages[PUMA_WIRE_MAX_BATCH];
-	struct puma_wire_msg wm = {};
-	struct puma_transport_msg *msg;
-	unsigned int n = 0, i;
-	struct puma_out *o;
-	u32 crc = 0;
-	int err = 0;
-
-	/* Only this work item moves items off the sending list. */
-	list_for_each_entry(o, &c->sending, list) {
-		wm.hdr.type = puma_out_wire_type(o->kind);
-		if (o->kind == PUMA_OUT_INV_POOL) {
-			wm.pool = o->key.pool;
-		} else if (o->kind == PUMA_OUT_INV_INODE) {
-			wm.inode = o->key;
-		} else {
-			wm.batch.keys[n] = o->key;
-			wm.batch.count = n + 1;
-		}
-		if (o->kind == PUMA_OUT_PUT) {
-			void *p;
-
-			pages[n] = alloc_page(GFP_NOIO | __GFP_NOWARN);
-			if (!pages[n]) {
+	switch (items[0]->op) {
+	case PUMA_OUTBOX_PUT:
+		wm->hdr.type = PUMA_WIRE_PUT;
+		for (i = 0, n = 0; i < nr; i++) {
+			/* The staged page itself travels: no copy. */
+			page = puma_outbox_take_page(c->ob, items[i],
+						     PUMA_STAGE_REFILL_GFP);
+			if (IS_ERR(page)) {
+				/* That page is lost, a miss; the others go. */
 				puma_count(PUMA_STAT_ENOMEM_CLIENT_PUT, 1);
-				err = -ENOMEM;
-				break;
+				puma_count(PUMA_STAT_PUT_DROPS, 1);
+				continue;
 			}
-			copy_highpage(pages[n], o->page);
-			p = kmap_local_page(pages[n]);
-			crc = puma_wire_crc32c(crc, p, PAGE_SIZE);
+			pages[n] = page;
+			wm->batch.keys[n++] = items[i]->key;
+			p = kmap_local_page(page);
+			*crc = puma_wire_crc32c(*crc, p, PAGE_SIZE);
 			kunmap_local(p);
 		}
-		n++;
-	}
-	if (!err && wm.hdr.type == PUMA_WIRE_PUT) {
-		wm.hdr.nr_pages = n;
-		wm.hdr.data_crc = crc;
-	}
-	wm.hdr.seq = atomic64_inc_return(&c->seq);
-	if (!err) {
-		msg = puma_msg_build(&wm, pages, wm.hdr.nr_pages,
-				     GFP_NOIO | __GFP_NOWARN);
-		if (!IS_ERR(msg)) {
-			/* Sending consumes the message and its pages. */
-			err = puma_transport_send(conn, msg, 0);
-			if (!err && wm.hdr.type == PUMA_WIRE_PUT)
-				puma_count(PUMA_STAT_PUTS_SENT, n);
-			return err;
+		if (!n)
+			return -ENOMEM;
+		wm->batch.count = n;
+		wm->hdr.nr_pages = n;
+		wm->hdr.data_crc = *crc;
+		return 0;
+	case PUMA_OUTBOX_INV_RANGE:
+		/* One-page items, or one range of at most a batch. */
+		wm->hdr.type = PUMA_WIRE_INVALIDATE_PAGE;
+		for (i = 0; i < nr; i++) {
+			key = items[i]->key;
+			do {
+				if (wm->batch.count == PUMA_WIRE_MAX_BATCH)
+					return -EINVAL;
+				wm->batch.keys[wm->batch.count++] = key;
+			} while (key.index++ < items[i]->end);
 		}
-		err = PTR_ERR(msg);
-		puma_count(wm.hdr.type == PUMA_WIRE_PUT ?
-			   PUMA_STAT_ENOMEM_CLIENT_PUT :
-			   PUMA_STAT_ENOMEM_CLIENT_INV_MSG, 1);
-	}
-	/* The pages allocated so far never reached a message. */
-	for (i = 0; wm.hdr.type == PUMA_WIRE_PUT && i < n; i++)
-		put_page(pages[i]);
-	return err;
-}
-
-/*
- * Queue an inode invalidation for each inode in the overflow table.  Once
- * it is in the outbox, it decides for the inode's pages as any item does.
- */
-static void puma_client_flush_overflow(struct puma_client *c)
-{
-	struct puma_out *o;
-	unsigned int i;
-
-	for (i = 0; i < PUMA_INV_OVERFLOW; i++) {
-		if (!READ_ONCE(c->overflow[i].used))
-			continue;
-		o = kmalloc(sizeof(*o), GFP_NOIO | __GFP_NOWARN);
-		if (!o)
-			puma_count(PUMA_STAT_ENOMEM_CLIENT_INV, 1);
-		spin_lock_irq(&c->lock);
-		if (!c->overflow[i].used) {
-			spin_unlock_irq(&c->lock);
-			kfree(o);
-			continue;
-		}
-		if (!o) {
-			o = list_first_entry_or_null(&c->free_invs,
-						     struct puma_out, list);
-			if (!o) {
-				/* Nothing left to say it with. */
-				__puma_client_reset(c);
-				spin_unlock_irq(&c->lock);
-				return;
-			}
-			list_del(&o->list);
-		} else {
-			o->pooled = false;
-		}
-		o->kind = PUMA_OUT_INV_INODE;
-		puma_key_init(&o->key, c->overflow[i].pool,
-				  c->overflow[i].ino, 0);
-		__puma_outbox_queue(c, o);
-		c->overflow[i].used = false;
-		c->nr_overflow--;
-		spin_unlock_irq(&c->lock);
+		return 0;
+	case PUMA_OUTBOX_INV_INODE:
+		wm->hdr.type = PUMA_WIRE_INVALIDATE_INODE;
+		wm->inode = items[0]->key;
+		return 0;
+	case PUMA_OUTBOX_INV_POOL:
+		wm->hdr.type = PUMA_WIRE_INVALIDATE_POOL;
+		wm->pool = items[0]->key.pool;
+		return 0;
+	default:
+		return -EINVAL;
 	}
 }
 
-static void puma_client_send_work(struct work_struct *work)
+static int puma_client_drain(struct puma_outbox *ob,
+			     struct puma_outbox_item **items, unsigned int nr,
+			     void *priv)
 {
-	struct puma_client *c = container_of(work, struct puma_client,
-					     send_work);
+	struct page *pages[PUMA_WIRE_MAX_BATCH];
+	struct puma_client *c = priv;
 	struct puma_transport_conn *conn;
-	struct puma_out *o, *tmp;
-	bool reset, dropped_inv;
+	struct puma_transport_msg *msg;
+	struct puma_wire_msg wm = {};
+	bool is_put = items[0]->op == PUMA_OUTBOX_PUT;
+	unsigned int i;
+	u32 crc = 0;
 	int err;
 
-	reset = false;
-	if (READ_ONCE(c->nr_overflow))
-		puma_client_flush_overflow(c);
-
-	for (;;) {
-		spin_lock_irq(&c->lock);
-		conn = c->conn;
-		if (!conn || c->state != PUMA_CLIENT_UP) {
-			spin_unlock_irq(&c->lock);
-			return;
-		}
+	spin_lock_irq(&c->lock);
+	conn = c->state == PUMA_CLIENT_UP ? c->conn : NULL;
+	if (conn) {
 		puma_transport_conn_get(conn);
-		if (c->must_reset || !__puma_client_take_batch(c)) {
-			reset = c->must_reset;
-			spin_unlock_irq(&c->lock);
-			break;
-		}
-		spin_unlock_irq(&c->lock);
-
-		err = puma_client_send_batch(c, conn);
-
-		spin_lock_irq(&c->lock);
-		dropped_inv = false;
-		list_for_each_entry_safe(o, tmp, &c->sending, list) {
-			list_del(&o->list);
-			if (err && o->kind != PUMA_OUT_PUT)
-				dropped_inv = true;
-			else if (err)
-				puma_count(PUMA_STAT_PUT_DROPS, 1);
-			__puma_out_release(c, o);
-		}
-		/*
-		 * A connection already gone takes the session with it: the
-		 * server forgets it all, no reset is needed (nor counted).
-		 */
-		if (dropped_inv && err != -ENOTCONN)
+		if (items[0]->op == PUMA_OUTBOX_INV_ALL)
 			__puma_client_reset(c);
-		spin_unlock_irq(&c->lock);
-		puma_transport_conn_put(conn);
-		cond_resched();
 	}
-	/* The disconnect callback ends the session and reconnects. */
-	if (reset)
+	spin_unlock_irq(&c->lock);
+	/* No session: the server holds nothing the items could change. */
+	if (!conn)
+		return 0;
+	if (items[0]->op == PUMA_OUTBOX_INV_ALL) {
+		/* The disconnect callback ends the session and reconnects. */
 		puma_transport_disconnect(conn, -ECONNRESET);
+		puma_transport_conn_put(conn);
+		return 0;
+	}
+
+	err = puma_client_fill(c, &wm, items, nr, pages, &crc);
+	if (err) {
+		puma_transport_conn_put(conn);
+		/* Fill counted its failure; a lost PUT costs only a miss. */
+		return is_put ? 0 : err;
+	}
+	nr = wm.hdr.nr_pages;
+	wm.hdr.seq = atomic64_inc_return(&c->seq);
+	msg = puma_msg_build(&wm, pages, nr, GFP_NOIO | __GFP_NOWARN);
+	if (IS_ERR(msg)) {
+		for (i = 0; i < nr; i++)
+			put_page(pages[i]);
+		err = PTR_ERR(msg);
+	} else {
+		/* Sending consumes the message and its pages. */
+		err = puma_transport_send(conn, msg, 0);
+	}
 	puma_transport_conn_put(conn);
+	if (err == -ENOMEM)
+		puma_count(is_put ? PUMA_STAT_ENOMEM_CLIENT_PUT :
+			   PUMA_STAT_ENOMEM_CLIENT_INV_MSG, 1);
+	if (is_put)
+		puma_count(err ? PUMA_STAT_PUT_DROPS : PUMA_STAT_PUTS_SENT, nr);
+	/*
+	 * A connection already gone takes the session with it: the server
+	 * forgets it all, and the outbox need not flush (nor count a reset).
+	 */
+	return err == -ENOTCONN ? 0 : err;
 }
+
+static const struct puma_outbox_ops puma_client_outbox_ops = {
+	.drain	= puma_client_drain,
+};
 
 /* Receiving */
 
@@ -880,7 +621,6 @@ static void puma_client_disconnected(struct puma_transport_conn *conn,
 {
 	struct puma_client *c = conn->priv;
 	struct puma_get_req *req, *rtmp;
-	struct puma_out *o, *otmp;
 	bool was_current;
 
 	spin_lock_irq(&c->lock);
@@ -897,18 +637,11 @@ static void puma_client_disconnected(struct puma_transport_conn *conn,
 		else
 			c->backoff = PUMA_RECONNECT_MIN;
 		c->must_reset = false;
-		memset(c->overflow, 0, sizeof(c->overflow));
-		c->nr_overflow = 0;
 		/* A new server, or the same one restarted, starts resumed. */
 		c->suspended = false;
-		/* The server forgets this session's pages. */
-		bitmap_zero(c->sent, 1UL << PUMA_FILTER_ORDER);
+		/* The server forgets this session's pages, and so do we. */
+		puma_outbox_close(c->ob);
 		bitmap_zero(c->present, 1UL << PUMA_FILTER_ORDER);
-		list_for_each_entry_safe(o, otmp, &c->outbox, list) {
-			list_del(&o->list);
-			__puma_out_release(c, o);
-		}
-		c->nr_outbox = 0;
 		list_for_each_entry_safe(req, rtmp, &c->gets, list) {
 			req->status = -ENOTCONN;
 			list_del_init(&req->list);
@@ -1012,6 +745,7 @@ static void puma_client_connect_work(struct work_struct *work)
 	up = c->conn == conn;
 	if (up) {
 		c->state = PUMA_CLIENT_UP;
+		puma_outbox_open(c->ob);
 		c->up_since = jiffies;
 		c->must_reset = false;
 		c->suspended = false;
@@ -1053,34 +787,29 @@ bool puma_client_test_suspended(void)
 
 static void puma_client_free(struct puma_client *c)
 {
-	unsigned int i;
-
-	for (i = 0; c->stages && i < puma_staging_pages; i++)
-		if (c->stages[i].page)
-			__free_page(c->stages[i].page);
-	kvfree(c->stages);
-	kvfree(c->invs);
-	bitmap_free(c->sent);
+	if (!IS_ERR_OR_NULL(c->ob))
+		puma_outbox_destroy(c->ob);
 	bitmap_free(c->present);
 	kfree(c);
 }
 
 int puma_client_start(struct puma_transport *t, const char *addr)
 {
+	struct puma_outbox_params op = {
+		.ops = &puma_client_outbox_ops,
+		.nr_stages = puma_staging_pages,
+		.nr_invs = PUMA_INV_ITEMS,
+		.max_batch = PUMA_WIRE_MAX_BATCH,
+		.stage_gfp = PUMA_STAGE_GFP,
+	};
 	struct puma_client *c;
-	unsigned int i;
 	int err;
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
 	spin_lock_init(&c->lock);
-	INIT_LIST_HEAD(&c->outbox);
-	INIT_LIST_HEAD(&c->sending);
-	INIT_LIST_HEAD(&c->free_stages);
-	INIT_LIST_HEAD(&c->free_invs);
 	INIT_LIST_HEAD(&c->gets);
-	INIT_WORK(&c->send_work, puma_client_send_work);
 	INIT_DELAYED_WORK(&c->connect_work, puma_client_connect_work);
 	init_completion(&c->disconnected);
 	ida_init(&c->pools);
@@ -1089,26 +818,17 @@ int puma_client_start(struct puma_transport *t, const char *addr)
 	c->backoff = PUMA_RECONNECT_MIN;
 
 	err = -ENOMEM;
-	c->sent = bitmap_zalloc(1UL << PUMA_FILTER_ORDER, GFP_KERNEL);
 	c->present = bitmap_zalloc(1UL << PUMA_FILTER_ORDER, GFP_KERNEL);
-	c->stages = kvcalloc(puma_staging_pages, sizeof(*c->stages),
-			     GFP_KERNEL);
-	c->invs = kvcalloc(PUMA_INV_ITEMS, sizeof(*c->invs), GFP_KERNEL);
-	if (!c->sent || !c->present || !c->stages || !c->invs)
+	if (!c->present)
 		goto free;
-	for (i = 0; i < puma_staging_pages; i++) {
-		c->stages[i].page = alloc_page(GFP_KERNEL);
-		if (!c->stages[i].page)
-			goto free;
-		c->stages[i].kind = PUMA_OUT_PUT;
-		c->stages[i].pooled = true;
-		list_add(&c->stages[i].list, &c->free_stages);
+	op.priv = c;
+	c->ob = puma_outbox_create(&op);
+	if (IS_ERR(c->ob)) {
+		err = PTR_ERR(c->ob);
+		goto free;
 	}
-	for (i = 0; i < PUMA_INV_ITEMS; i++) {
-		c->invs[i].pooled = true;
-		c->invs[i].kind = PUMA_OUT_INV_PAGE;
-		list_add(&c->invs[i].list, &c->free_invs);
-	}
+	/* Opened when a session comes up. */
+	puma_outbox_close(c->ob);
 
 	puma_client = c;
 	err = cleancache_register_ops(&puma_cleancache_ops);
@@ -1124,6 +844,13 @@ int puma_client_start(struct puma_transport *t, const char *addr)
 free:
 	puma_client_free(c);
 	return err;
+}
+
+/* Not while the client starts or stops (module init and exit). */
+void puma_client_outbox_stats(struct puma_outbox_stats *stats)
+{
+	if (puma_client)
+		puma_outbox_get_stats(puma_client->ob, stats);
 }
 
 void puma_client_stop(void)
@@ -1148,7 +875,6 @@ void puma_client_stop(void)
 		/* The callback runs on the transport's context and uses c. */
 		wait_for_completion(&c->disconnected);
 	}
-	flush_work(&c->send_work);
 	cancel_delayed_work_sync(&c->connect_work);
 	ida_destroy(&c->pools);
 	puma_client = NULL;

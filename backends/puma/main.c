@@ -22,6 +22,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include <puma/outbox.h>
 #include <puma/transport.h>
 #include <puma/wire.h>
 
@@ -107,10 +108,8 @@ static const char *const puma_stat_names[PUMA_STAT_NR] = {
 	[PUMA_STAT_CONNECTS]		= "connects",
 	[PUMA_STAT_SRV_SESSION_ABORTS]	= "server_session_aborts",
 	[PUMA_STAT_SRV_LENDING_RETRIES]	= "server_lending_retries",
-	[PUMA_STAT_INV_OVERFLOWS]	= "invalidate_overflows",
 	[PUMA_STAT_SUSPEND_EXPIRIES]	= "suspend_expiries",
 	[PUMA_STAT_RX_PAGES_DROPPED]	= "rx_pages_dropped",
-	[PUMA_STAT_ENOMEM_CLIENT_INV]	= "enomem_client_inv",
 	[PUMA_STAT_ENOMEM_CLIENT_PUT]	= "enomem_client_put",
 	[PUMA_STAT_ENOMEM_CLIENT_GET]	= "enomem_client_get",
 	[PUMA_STAT_ENOMEM_CLIENT_RX]	= "enomem_client_rx",
@@ -208,12 +207,24 @@ bad:
 
 static int puma_stats_show(struct seq_file *m, void *v)
 {
+	struct puma_outbox_stats ob;
 	int i;
 
 	for (i = 0; i < PUMA_STAT_NR; i++)
 		seq_printf(m, "%s %lld\n", puma_stat_names[i],
 			   percpu_counter_sum(&puma_stats[i]));
 	seq_printf(m, "hosted %lu\n", puma_server_on ? puma_server_hosted() : 0);
+	/* The client's outbox (<puma/outbox.h>); zeros without a client. */
+	memset(&ob, 0, sizeof(ob));
+	if (puma_client_on)
+		puma_client_outbox_stats(&ob);
+	seq_printf(m, "invalidate_overflows %llu\n", ob.inv_overflows);
+	seq_printf(m, "enomem_client_inv %llu\n", ob.enomem);
+	seq_printf(m, "outbox_inv_filtered %llu\n", ob.inv_filtered);
+	seq_printf(m, "outbox_inv_pool_empty %llu\n", ob.inv_pool_empty);
+	seq_printf(m, "outbox_flushes %llu\n", ob.flushes);
+	seq_printf(m, "outbox_drain_errors %llu\n", ob.drain_errors);
+	seq_printf(m, "outbox_queued %u\n", ob.queued);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(puma_stats);

@@ -12,6 +12,7 @@
 
 struct dentry;
 struct lruvec;
+struct puma_outbox_stats;
 struct puma_transport;
 struct puma_transport_msg;
 struct puma_wire_msg;
@@ -49,11 +50,9 @@ enum puma_stat {
 	PUMA_STAT_CONNECTS,		/* client: connections that came up */
 	PUMA_STAT_SRV_SESSION_ABORTS,	/* server: sessions closed to stay correct */
 	PUMA_STAT_SRV_LENDING_RETRIES,	/* server: lending state sends retried */
-	PUMA_STAT_INV_OVERFLOWS,	/* client: page invalidations escalated */
 	PUMA_STAT_SUSPEND_EXPIRIES,	/* client: SUSPEND leases run out */
 	PUMA_STAT_RX_PAGES_DROPPED,	/* messages whose pages had no memory */
 	/* Allocation failures, by path (each costs speed, never data). */
-	PUMA_STAT_ENOMEM_CLIENT_INV,	/* invalidation item: pool used */
 	PUMA_STAT_ENOMEM_CLIENT_PUT,	/* PUT batch pages or message */
 	PUMA_STAT_ENOMEM_CLIENT_GET,	/* GET request */
 	PUMA_STAT_ENOMEM_CLIENT_RX,	/* decoding a received message */
@@ -124,6 +123,7 @@ u64 puma_node_id(void);
 
 int puma_client_start(struct puma_transport *t, const char *addr);
 void puma_client_stop(void);
+void puma_client_outbox_stats(struct puma_outbox_stats *stats);
 int puma_server_start(struct puma_transport *t, const char *addr);
 void puma_server_stop(void);
 unsigned long puma_server_hosted(void);

@@ -2,6 +2,8 @@
 /*
  * PUMA activity detector: suspend lending while the node's own I/O needs
  * its page cache.
+ *
+ * Generic: any cache that lends memory can ask it when to stop.
  */
 #ifndef _PUMA_DETECTOR_H
 #define _PUMA_DETECTOR_H
@@ -155,9 +157,6 @@ int puma_detector_init(struct puma_detector *det, enum puma_detector_mode mode,
 int puma_detector_set_mode(struct puma_detector *det,
 			   enum puma_detector_mode mode);
 int puma_detector_set_window(struct puma_detector *det, u64 window);
-int puma_detector_set_min_pages(struct puma_detector *det,
-				enum puma_detector_kind kind,
-				unsigned long nr_pages);
 
 int puma_detector_event(struct puma_detector *det,
 			enum puma_detector_kind kind, unsigned long nr_pages,

@@ -2,6 +2,8 @@
 /*
  * PUMA deactivation policy: when should reclaim deactivate active file
  * pages so that hosted pages can use more than the inactive list's share?
+ *
+ * PUMA's own: the paper's policy and its thresholds.
  */
 #ifndef _PUMA_POLICY_H
 #define _PUMA_POLICY_H
@@ -51,7 +53,7 @@
  * @floor_permille: Report "low" only while the active file list is more
  *	than this share of the file LRU (inactive plus active), in per mille.
  *
- * Set up with puma_policy_init() or %PUMA_POLICY_INIT; change the fields
+ * Set up with %PUMA_POLICY_INIT; change the fields
  * only with the setters.
  */
 struct puma_policy {
@@ -80,7 +82,6 @@ enum puma_policy_verdict {
 	PUMA_POLICY_LOW,
 };
 
-void puma_policy_init(struct puma_policy *policy);
 int puma_policy_set_hosted_permille(struct puma_policy *policy,
 				    unsigned int permille);
 int puma_policy_set_floor_permille(struct puma_policy *policy,
@@ -92,9 +93,6 @@ enum puma_policy_verdict puma_policy_decide(const struct puma_policy *policy,
 					    unsigned long inactive,
 					    unsigned long active,
 					    unsigned long hosted);
-bool puma_policy_inactive_is_low(const struct puma_policy *policy,
-				 unsigned long inactive, unsigned long active,
-				 unsigned long hosted);
 bool puma_policy_kernel_ratio_is_low(unsigned long inactive,
 				     unsigned long active);
 

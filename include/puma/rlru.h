@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * PUMA remote-LRU integration: hosted pages as folios on the kernel's LRU.
+ *
+ * Generic: any cache that keeps pages for others can host them so.
  */
 #ifndef _PUMA_RLRU_H
 #define _PUMA_RLRU_H
@@ -8,7 +10,7 @@
 #include <linux/gfp_types.h>
 #include <linux/types.h>
 
-#include <puma/index.h>
+#include <puma/key.h>
 
 struct folio;
 struct page;

@@ -2,6 +2,9 @@
 /*
  * PUMA transports: a registry of message transports found by name, and the
  * connection, listener and message objects they share.
+ *
+ * Generic: the transports carry opaque messages; nothing here knows the
+ * wire protocol.
  */
 #ifndef _PUMA_TRANSPORT_H
 #define _PUMA_TRANSPORT_H
@@ -536,19 +539,5 @@ void puma_transport_deliver_msg(struct puma_transport_conn *conn,
  */
 void puma_transport_deliver_disconnect(struct puma_transport_conn *conn,
 				       int reason);
-
-/* Accounting, for tests and debugging. */
-
-/**
- * puma_transport_get_stats() - count the transport objects alive
- * @stats: filled with the counts across every transport
- *
- * Lets tests check that a teardown freed every message, connection end
- * and listener.
- *
- * Context: any context.
- * Return: nothing.
- */
-void puma_transport_get_stats(struct puma_transport_stats *stats);
 
 #endif /* _PUMA_TRANSPORT_H */

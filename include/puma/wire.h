@@ -2,6 +2,8 @@
 /*
  * PUMA wire protocol codec.
  *
+ * PUMA's own: the protocol between PUMA clients and servers.
+ *
  * Messages between PUMA peers are a fixed 32-byte header, a body whose
  * length is fully determined by the message type and its counts, and, for
  * PUT and GET_RESPONSE, whole pages of data.  The byte layout, validation

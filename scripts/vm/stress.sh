@@ -65,7 +65,7 @@ mem=384M
 cpus=2
 min_reads=200000
 fault_min=1000
-fault_pct=15
+fault_pct=30
 fault_seconds=60
 neg_args=
 stress_args=
@@ -190,10 +190,10 @@ for tr in $transports; do
 	if [ -z "$vm_timeout" ]; then
 		# each phase: its run, the final verify, module load/unload and
 		# mount, at most 90 s; boot 30 s; then 2x for a slow host
-		# (the longest phase counted for all; noguard may take 3 rounds)
+		# (the longest phase counted for all; noguard may take 6 rounds)
 		longest=$seconds
 		[ "$fault_seconds" -le "$longest" ] || longest=$fault_seconds
-		[ $((3 * neg_seconds)) -le "$longest" ] || longest=$((3 * neg_seconds))
+		[ $((6 * neg_seconds)) -le "$longest" ] || longest=$((6 * neg_seconds))
 		vm_timeout=$(( 2 * (30 + n * (90 + longest)) ))
 	fi
 	echo "stress: $tr: phases $phases, ${seconds}s each (negative control ${neg_seconds}s), timeout ${vm_timeout}s" >&2

@@ -31,8 +31,8 @@
 #   st_args=A,B,...         more ccstress options for excl, incl, fault
 #   st_neg_rounds=N         noguard runs N times (1), rounds_with_stale,
 #                           then again until a round sees stale reads, at
-#                           most st_neg_max_rounds (3) in all
-#   st_fault_pct=N          fault probability in percent (15)
+#                           most st_neg_max_rounds (6) in all
+#   st_fault_pct=N          fault probability in percent (30)
 #   st_fault_seconds=N      duration of the fault phase (60)
 #   st_fault_reject=FUNC    no failure under this function (default
 #                           puma_client_connect_work; empty: none)
@@ -56,7 +56,7 @@ nfiles=${st_files:-4}
 nblocks=${st_blocks:-1024}
 limit=${st_limit:-12M}
 neg_secs=${st_neg_seconds:-30}
-fault_pct=${st_fault_pct:-15}
+fault_pct=${st_fault_pct:-30}
 fault_secs=${st_fault_seconds:-60}
 fault_reject=${st_fault_reject-puma_client_connect_work}
 fault_wait=${st_fault_wait:-N}
@@ -213,14 +213,14 @@ neg_args="--files 8 --blocks 8 --readers 4 --buf-writers 0 --mmap-writers 0
 	--shapers 0 --recreators 0 --dio-writers 1 --dio-extent 8
 	--write-delay-us 0 --evictors 1 --evict-delay-us 0 --evict-whole"
 [ -n "${st_neg_args:-}" ] && neg_args=$(echo "$st_neg_args" | tr ',' ' ')
-neg_args="$neg_args --duration $neg_secs --max-report 5 --seed $$"
+neg_args="$neg_args --duration $neg_secs --max-report 5"
 neg_rounds=${st_neg_rounds:-1}
 
 run_hotdio() {
 	backend_up hotdio exclusive || return 1
 	snap /run/before.hotdio
 	# shellcheck disable=SC2086
-	ccs hotdio $neg_args ||
+	ccs hotdio $neg_args --seed $$ ||
 		puma_fail "hotdio: stale or corrupt reads with the direct-write guard on"
 	snap /run/after.hotdio
 	report_delta hotdio /run/before.hotdio /run/after.hotdio
@@ -242,11 +242,12 @@ run_noguard() {
 	# then more, up to st_neg_max_rounds, until one sees a stale read.
 	_r=1
 	_hit=0
-	_max=${st_neg_max_rounds:-3}
+	_max=${st_neg_max_rounds:-6}
 	[ "$_max" -ge "$neg_rounds" ] || _max=$neg_rounds
 	while [ "$_r" -le "$_max" ]; do
 		# shellcheck disable=SC2086
-		ccs noguard $neg_args --expect-stale && _hit=$((_hit + 1))
+		ccs noguard $neg_args --seed $(($$ + _r)) --expect-stale &&
+			_hit=$((_hit + 1))
 		puma_result "noguard.round$_r.stale" "$(sed -n 's/^CCSTRESS .* stale=\([0-9]*\) .*/\1/p' /run/ccs-noguard.out)"
 		[ "$_r" -ge "$neg_rounds" ] && [ "$_hit" -gt 0 ] && break
 		_r=$((_r + 1))

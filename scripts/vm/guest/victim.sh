@@ -260,8 +260,8 @@ puma_bc unload.verify verify "$S"
 # --- inclusive: hits leave a copy, so every change must be invalidated ---
 # Loaded with the file system mounted: registration gives it a pool.
 # With only 8 invalidation items for atomic contexts, a burst of dirtied
-# pages that the cache may hold runs them out, and the cache must flush
-# itself rather than lose an invalidation.
+# pages that the cache may hold runs them out, and the outbox must drop
+# the file (or flush the cache) rather than lose an invalidation.
 puma_step insmod.inclusive insmod "$kos/puma_victim.ko" exclusive=0 \
 	detector=off inv_items=8 || exit 1
 puma_bc incl.create create "$S" --blocks "$small" --id 4 --gen 1
@@ -284,8 +284,12 @@ verify_all incl.v_truncate_extend
 # Every page hosted, then the file rewritten in runs of 256 blocks (the
 # same inode, after a truncate): 256 invalidate_folio calls per write.
 puma_bc incl.evict_all evict "$S"
+e0=$(vstat inv_pool_empty)
+o0=$(vstat inv_overflows)
 f0=$(vstat flushes)
 puma_bc incl.rewrite create "$S" --blocks "$small" --id 5 --gen 1
+puma_result incl.rewrite.inv_pool_empty $(($(vstat inv_pool_empty) - e0))
+puma_result incl.rewrite.inv_overflows $(($(vstat inv_overflows) - o0))
 puma_result incl.rewrite.flushes $(($(vstat flushes) - f0))
 verify_all incl.v_rewrite
 vc_stats stats.inclusive

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * PUMA page index: (pool, inode key, page index) -> caller-owned entry.
+ *
+ * Generic, but private to puma.ko: the remote LRU (include/puma/rlru.h)
+ * is its user.  Exported only for its KUnit suite.
  */
-#ifndef _PUMA_INDEX_H
-#define _PUMA_INDEX_H
+#ifndef _PUMA_LIB_INDEX_H
+#define _PUMA_LIB_INDEX_H
 
 #include <linux/gfp_types.h>
 #include <linux/percpu_counter.h>
@@ -119,4 +122,4 @@ unsigned long puma_index_count_pool(struct puma_index *index, u32 pool);
 unsigned long puma_index_count_inode(struct puma_index *index, u32 pool,
 				     u64 ino);
 
-#endif /* _PUMA_INDEX_H */
+#endif /* _PUMA_LIB_INDEX_H */
