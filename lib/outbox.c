@@ -100,6 +100,17 @@ static unsigned long puma_outbox_page_hash(const struct puma_key *key,
 		       order);
 }
 
+static unsigned long puma_outbox_page_bit(const struct puma_key *key)
+{
+	return puma_outbox_page_hash(key, PUMA_OUTBOX_PAGE_FILTER_ORDER);
+}
+
+static unsigned long puma_outbox_inode_bit(const struct puma_key *key)
+{
+	return hash_64(puma_outbox_inode_hash(key->pool, key->ino),
+		       PUMA_OUTBOX_INODE_FILTER_ORDER);
+}
+
 static bool puma_outbox_item_is_page(const struct puma_outbox_item *o)
 {
 	return o->op == PUMA_OUTBOX_PUT ||
@@ -166,19 +177,14 @@ static bool __puma_outbox_may_hold(struct puma_outbox *ob,
 	switch (op) {
 	case PUMA_OUTBOX_INV_RANGE:
 		for (;;) {
-			if (test_bit(puma_outbox_page_hash(&k,
-					PUMA_OUTBOX_PAGE_FILTER_ORDER),
-				     ob->page_filter))
+			if (test_bit(puma_outbox_page_bit(&k), ob->page_filter))
 				return true;
 			if (k.index == end)
 				return false;
 			k.index++;
 		}
 	case PUMA_OUTBOX_INV_INODE:
-		return test_bit(hash_64(puma_outbox_inode_hash(key->pool,
-							       key->ino),
-					PUMA_OUTBOX_INODE_FILTER_ORDER),
-				ob->inode_filter);
+		return test_bit(puma_outbox_inode_bit(key), ob->inode_filter);
 	default:
 		return true;
 	}
@@ -639,10 +645,8 @@ int puma_outbox_put(struct puma_outbox *ob, const struct puma_key *key,
 	list_del(&o->list);
 	o->key = *key;
 	copy_highpage(o->page, src);
-	__set_bit(puma_outbox_page_hash(key, PUMA_OUTBOX_PAGE_FILTER_ORDER),
-		  ob->page_filter);
-	__set_bit(hash_64(puma_outbox_inode_hash(key->pool, key->ino),
-			  PUMA_OUTBOX_INODE_FILTER_ORDER), ob->inode_filter);
+	__set_bit(puma_outbox_page_bit(key), ob->page_filter);
+	__set_bit(puma_outbox_inode_bit(key), ob->inode_filter);
 	__puma_outbox_queue(ob, o);
 	ob->stats.staged++;
 	queue_work(ob->wq, &ob->work);
