@@ -8,13 +8,10 @@
  * (<puma/rlru.h>): they sit on this node's inactive file LRU, charged to
  * the root memory cgroup, so the kernel's reclaim frees them like any
  * clean cache and reports each one through ->reclaimed.  A later
- * page-cache miss (get) is served from them before the disk.  Keys are
- * the page index's (struct puma_key), and every lookup goes through
- * the page index that the remote-LRU owner embeds.  The activity detector
- * (<puma/detector.h>) watches the refault and deactivate signals of the
- * hook series: while the node's page cache is under pressure, the cache
- * takes no new pages (and says so in its statistics); it keeps serving
- * the ones it holds.
+ * page-cache miss (get) is served from them before the disk.  The
+ * activity detector (<puma/detector.h>) watches the hooks' refault and
+ * deactivate signals: while the node's page cache is under pressure, the
+ * cache takes no new pages; it keeps serving the ones it holds.
  *
  * Ordering, which is what keeps the cache correct (a get never returns
  * data older than the file's).  Put runs with interrupts off under the
@@ -107,7 +104,6 @@ static const char *const victim_stat_names[VICTIM_STAT_NR] = {
  * @lock: Protects @pool_hwm.
  * @pool_hwm: Pool ids handed out are below this.
  * @det: Activity detector over the hooks' refault/deactivate signals.
- * @detector_work: Polls @det at the end of its window.
  * @pools: Pool ids.
  * @max_pages: Cap on hosted pages.
  * @stats: Counters, &enum victim_stat.
@@ -118,8 +114,7 @@ struct victim {
 	struct puma_rlru *rlru;
 	spinlock_t lock;		/* @pool_hwm */
 	u32 pool_hwm;
-	struct puma_detector det;
-	struct delayed_work detector_work;
+	struct puma_detector_watch det;
 	struct ida pools;
 	unsigned long max_pages;
 	struct percpu_counter stats[VICTIM_STAT_NR];
@@ -150,40 +145,11 @@ module_param(exclusive, bool, 0444);
 MODULE_PARM_DESC(exclusive,
 		 "a hit moves the page back to the page cache (Y, default) or leaves a copy (N)");
 
-static int victim_detector_mode = PUMA_DETECTOR_COMBINED;
-
-static int victim_detector_set(const char *val, const struct kernel_param *kp)
-{
-	char name[16];
-	int mode;
-
-	strscpy(name, val);
-	strim(name);
-	mode = puma_detector_parse_mode(name);
-	if (mode < 0) {
-		pr_err("detector=%s: expected off, shadow, deactivation or combined\n",
-		       name);
-		return mode;
-	}
-	/* Under kernel_param_lock(), as victim_init() and victim_exit(). */
-	victim_detector_mode = mode;
-	/* Loaded: takes effect with the next event (detector.rst). */
-	if (victim)
-		puma_detector_set_mode(&victim->det, mode);
-	return 0;
-}
-
-static int victim_detector_get(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n",
-			  puma_detector_mode_name(victim_detector_mode));
-}
-
-static const struct kernel_param_ops victim_detector_ops = {
-	.set = victim_detector_set,
-	.get = victim_detector_get,
+/* Published to the parameter (under kernel_param_lock()) while loaded. */
+static struct puma_detector_param victim_detector = {
+	.mode = PUMA_DETECTOR_COMBINED,
 };
-module_param_cb(detector, &victim_detector_ops, NULL, 0644);
+module_param_cb(detector, &puma_detector_param_ops, &victim_detector, 0644);
 MODULE_PARM_DESC(detector,
 		 "what stops the cache taking pages: off, shadow, deactivation or combined (default)");
 
@@ -214,7 +180,7 @@ static void victim_put_folio(int pool, u64 ino, pgoff_t index,
 	struct victim *v = victim;
 	struct puma_key key;
 
-	if (puma_detector_suspended(&v->det)) {
+	if (puma_detector_suspended(&v->det.det)) {
 		victim_count(v, VICTIM_STAT_PUT_SKIPS_SUSPENDED, 1);
 		return;
 	}
@@ -312,24 +278,17 @@ out:
 
 /* The activity detector's signals. */
 
-static void victim_detector_event(enum puma_detector_kind kind,
-				  unsigned long nr_pages)
-{
-	struct victim *v = victim;
-
-	if (puma_detector_event(&v->det, kind, nr_pages, ktime_get_ns()) > 0)
-		mod_delayed_work(system_wq, &v->detector_work, 0);
-}
-
 static void victim_refault(unsigned long nr_pages)
 {
-	victim_detector_event(PUMA_DETECTOR_REFAULT, nr_pages);
+	puma_detector_watch_event(&victim->det, PUMA_DETECTOR_REFAULT,
+				  nr_pages);
 }
 
 static void victim_deactivate(unsigned long nr_pages)
 {
 	/* No file_inactive_is_low: every deactivation is the kernel's. */
-	victim_detector_event(PUMA_DETECTOR_DEACTIVATE, nr_pages);
+	puma_detector_watch_event(&victim->det, PUMA_DETECTOR_DEACTIVATE,
+				  nr_pages);
 }
 
 static const struct cleancache_ops victim_cleancache_ops = {
@@ -344,18 +303,11 @@ static const struct cleancache_ops victim_cleancache_ops = {
 	.deactivate		= victim_deactivate,
 };
 
-/* Only a poll ends a suspension: poll at the end of each window. */
-static void victim_detector_fn(struct work_struct *work)
+static void victim_detector_changed(struct puma_detector_watch *watch,
+				    bool suspended, const char *reason)
 {
-	struct victim *v = container_of(to_delayed_work(work), struct victim,
-					detector_work);
-	u64 now = ktime_get_ns(), when;
-
-	if (puma_detector_poll(&v->det, now))
-		pr_debug("taking pages again\n");
-	if (puma_detector_next_poll(&v->det, &when))
-		queue_delayed_work(system_wq, &v->detector_work,
-				   nsecs_to_jiffies(when > now ? when - now : 0) + 1);
+	pr_debug("%s taking pages (%s)\n", suspended ? "stopped" : "started",
+		 reason);
 }
 
 /* Applying the outbox: its drain work, the only context that does. */
@@ -467,7 +419,6 @@ static const struct puma_outbox_ops victim_outbox_ops = {
 static int victim_stats_show(struct seq_file *m, void *unused)
 {
 	struct victim *v = m->private;
-	struct puma_detector_stats st;
 	struct puma_outbox_stats os;
 	int i;
 
@@ -483,19 +434,7 @@ static int victim_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "queued %u\n", os.queued);
 	seq_printf(m, "hosted %lu\n", puma_rlru_count(v->rlru));
 	seq_printf(m, "max_pages %lu\n", v->max_pages);
-	puma_detector_get_stats(&v->det, ktime_get_ns(), &st);
-	seq_printf(m, "detector %s\n", puma_detector_mode_name(st.mode));
-	seq_printf(m, "detector_state %s\n",
-		   st.suspended ? "suspended" : "taking");
-	seq_printf(m, "detector_suspends %llu\n", st.suspend_count);
-	seq_printf(m, "detector_last_reason %s\n", st.suspend_count ?
-		   puma_detector_kind_name(st.last_reason) : "none");
-	seq_printf(m, "detector_events_refault %llu\n",
-		   st.events[PUMA_DETECTOR_REFAULT]);
-	seq_printf(m, "detector_events_deactivate %llu\n",
-		   st.events[PUMA_DETECTOR_DEACTIVATE]);
-	seq_printf(m, "detector_suspended_ms %llu\n",
-		   div_u64(st.time_suspended, NSEC_PER_MSEC));
+	puma_detector_show(m, &v->det.det, "detector_", "taking");
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(victim_stats);
@@ -520,7 +459,6 @@ static struct victim *victim_alloc(void)
 	if (!v)
 		return NULL;
 	spin_lock_init(&v->lock);
-	INIT_DELAYED_WORK(&v->detector_work, victim_detector_fn);
 	ida_init(&v->pools);
 	v->max_pages = max_pages;
 	for (i = 0; i < VICTIM_STAT_NR; i++) {
@@ -556,6 +494,7 @@ static int __init victim_parse_params(void)
 static void victim_unpublish(void)
 {
 	kernel_param_lock(THIS_MODULE);
+	victim_detector.watch = NULL;
 	WRITE_ONCE(victim, NULL);
 	kernel_param_unlock(THIS_MODULE);
 }
@@ -570,9 +509,8 @@ static int __init victim_init(void)
 		/* Each becomes a hosted folio: movable, like the rest. */
 		.stage_gfp = GFP_HIGHUSER_MOVABLE,
 	};
-	const char *mode;
 	struct victim *v;
-	int err;
+	int mode, err;
 
 	if (IS_ENABLED(CONFIG_LRU_GEN)) {
 		pr_err("needs the classic two-list LRU; this kernel has the multi-gen LRU (CONFIG_LRU_GEN), whose reclaim does not honour inactive-only hosted pages\n");
@@ -596,13 +534,16 @@ static int __init victim_init(void)
 		goto destroy_rlru;
 	}
 
-	/* The detector parameter's setter reads the mode under this lock. */
+	/* The parameter's setter finds the watcher under this lock. */
 	kernel_param_lock(THIS_MODULE);
-	err = puma_detector_init(&v->det, victim_detector_mode,
-				 PUMA_DETECTOR_WINDOW_NS_DEFAULT);
-	mode = puma_detector_mode_name(victim_detector_mode);
-	if (!err)
+	mode = victim_detector.mode;
+	err = puma_detector_watch_init(&v->det, mode,
+				       PUMA_DETECTOR_WINDOW_NS_DEFAULT,
+				       victim_detector_changed);
+	if (!err) {
+		victim_detector.watch = &v->det;
 		WRITE_ONCE(victim, v);
+	}
 	kernel_param_unlock(THIS_MODULE);
 	if (err)
 		goto destroy;
@@ -620,7 +561,8 @@ static int __init victim_init(void)
 	debugfs_create_file("stats", 0444, v->debugfs, v, &victim_stats_fops);
 	pr_info("caching up to %lu pages, %u staging, %s, detector %s\n",
 		v->max_pages, staging_pages,
-		exclusive ? "exclusive" : "inclusive", mode);
+		exclusive ? "exclusive" : "inclusive",
+		puma_detector_mode_name(mode));
 	return 0;
 
 destroy:
@@ -639,8 +581,8 @@ static void __exit victim_exit(void)
 	debugfs_remove(v->debugfs);
 	/* No hook runs, nor will, once this returns. */
 	cleancache_unregister_ops(&victim_cleancache_ops);
-	cancel_delayed_work_sync(&v->detector_work);
 	victim_unpublish();
+	puma_detector_watch_stop(&v->det);
 	/* Hosted pages go with the owner: what is queued need not drain. */
 	puma_outbox_destroy(v->ob);
 	puma_rlru_destroy(v->rlru);

@@ -16,7 +16,10 @@
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/limits.h>
+#include <linux/delay.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/spinlock.h>
 #include <linux/preempt.h>
 #include <linux/string.h>
 
@@ -660,6 +663,96 @@ static void puma_detector_event_from_hardirq(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, puma_detector_poll(&d, S + W));
 }
 
+/* The watcher: its work reports each change once, in order. */
+struct det_watched {
+	struct puma_detector_watch watch;
+	spinlock_t lock;	/* the fields below */
+	unsigned int nr;
+	bool states[4];
+	char reasons[4][16];
+};
+
+static void det_watched_changed(struct puma_detector_watch *watch,
+				bool suspended, const char *reason)
+{
+	struct det_watched *w = container_of(watch, struct det_watched, watch);
+
+	spin_lock(&w->lock);
+	if (w->nr < ARRAY_SIZE(w->states)) {
+		w->states[w->nr] = suspended;
+		strscpy(w->reasons[w->nr], reason);
+	}
+	w->nr++;
+	spin_unlock(&w->lock);
+}
+
+static unsigned int det_watched_nr(struct det_watched *w)
+{
+	unsigned int nr;
+
+	spin_lock(&w->lock);
+	nr = w->nr;
+	spin_unlock(&w->lock);
+	return nr;
+}
+
+static void puma_detector_watch_event_reports_each_change(struct kunit *test)
+{
+	struct det_watched *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	unsigned long end;
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	spin_lock_init(&w->lock);
+	err = puma_detector_watch_init(&w->watch, PUMA_DETECTOR_COMBINED,
+				       50 * NSEC_PER_MSEC, det_watched_changed);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	/* Three events in one window: one suspension, then one resume. */
+	puma_detector_watch_event(&w->watch, PUMA_DETECTOR_REFAULT, 1);
+	puma_detector_watch_event(&w->watch, PUMA_DETECTOR_DEACTIVATE, 1);
+	puma_detector_watch_event(&w->watch, PUMA_DETECTOR_REFAULT, 1);
+	end = jiffies + 10 * HZ;
+	while (det_watched_nr(w) < 2 && time_before(jiffies, end))
+		msleep(20);
+	/* Nothing more comes once it resumed. */
+	msleep(200);
+	puma_detector_watch_stop(&w->watch);
+	KUNIT_ASSERT_EQ(test, w->nr, 2U);
+	KUNIT_EXPECT_TRUE(test, w->states[0]);
+	KUNIT_EXPECT_STREQ(test, w->reasons[0], "refault");
+	KUNIT_EXPECT_FALSE(test, w->states[1]);
+	KUNIT_EXPECT_STREQ(test, w->reasons[1], "quiet");
+	KUNIT_EXPECT_FALSE(test, puma_detector_suspended(&w->watch.det));
+}
+
+static void puma_detector_param_ops_set_mode_of_watcher(struct kunit *test)
+{
+	struct puma_detector_watch *watch = kunit_kzalloc(test, sizeof(*watch),
+							  GFP_KERNEL);
+	struct puma_detector_param p = { .mode = PUMA_DETECTOR_MODE_UNSET };
+	struct kernel_param kp = { .name = "detector", .arg = &p };
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, watch);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, puma_detector_watch_init(watch, PUMA_DETECTOR_COMBINED,
+						       S, NULL), 0);
+	KUNIT_EXPECT_GT(test, puma_detector_param_ops.get(buf, &kp), 0);
+	KUNIT_EXPECT_STREQ(test, buf, "default\n");
+	KUNIT_EXPECT_EQ(test, puma_detector_param_ops.set("bogus", &kp),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, p.mode, PUMA_DETECTOR_MODE_UNSET);
+	p.watch = watch;
+	KUNIT_EXPECT_EQ(test, puma_detector_param_ops.set("shadow\n", &kp), 0);
+	KUNIT_EXPECT_EQ(test, p.mode, (int)PUMA_DETECTOR_SHADOW);
+	/* The running watcher now ignores deactivations. */
+	puma_detector_watch_event(watch, PUMA_DETECTOR_DEACTIVATE, 1);
+	KUNIT_EXPECT_FALSE(test, puma_detector_suspended(&watch->det));
+	KUNIT_EXPECT_GT(test, puma_detector_param_ops.get(buf, &kp), 0);
+	KUNIT_EXPECT_STREQ(test, buf, "shadow\n");
+	puma_detector_watch_stop(watch);
+}
+
 static struct kunit_case puma_detector_cases[] = {
 	KUNIT_CASE_PARAM(puma_detector_event_scripted_stream,
 			 det_mode_gen_params),
@@ -688,6 +781,8 @@ static struct kunit_case puma_detector_cases[] = {
 	KUNIT_CASE(puma_detector_next_poll_follows_deadline),
 	KUNIT_CASE(puma_detector_parse_mode_round_trips),
 	KUNIT_CASE(puma_detector_event_from_hardirq),
+	KUNIT_CASE(puma_detector_watch_event_reports_each_change),
+	KUNIT_CASE(puma_detector_param_ops_set_mode_of_watcher),
 	{}
 };
 

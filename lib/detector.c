@@ -20,6 +20,11 @@
  * interrupts possibly off, also on PREEMPT_RT.  The mode and the size
  * thresholds are single words read without it, so ignored events cost no
  * lock.
+ *
+ * The watcher (struct puma_detector_watch) adds what every user needs
+ * around it: one delayed work that polls, at ktime_get_ns(), when an event
+ * suspended lending and at the end of each window, and reports each change
+ * of state, in order, to the user's callback.
  */
 
 #include <linux/array_size.h>
@@ -27,8 +32,15 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/moduleparam.h>
+#include <linux/printk.h>
+#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
 
 #include <kunit/visibility.h>
 
@@ -378,3 +390,154 @@ const char *puma_detector_kind_name(enum puma_detector_kind kind)
 	return puma_detector_kind_names[kind];
 }
 EXPORT_SYMBOL_NS_GPL(puma_detector_kind_name, PUMA);
+
+/* The watcher: the plumbing around a detector. */
+
+static void puma_detector_watch_fn(struct work_struct *work)
+{
+	struct puma_detector_watch *watch =
+		container_of(to_delayed_work(work), struct puma_detector_watch,
+			     work);
+	struct puma_detector_stats st;
+	u64 now = ktime_get_ns(), when;
+
+	puma_detector_poll(&watch->det, now);
+	puma_detector_get_stats(&watch->det, now, &st);
+	/* Only this work reports, so the states go out in order. */
+	if (st.suspended != watch->suspended) {
+		watch->suspended = st.suspended;
+		if (watch->changed)
+			watch->changed(watch, st.suspended, st.suspended ?
+				       puma_detector_kind_name(st.last_reason) :
+				       "quiet");
+	}
+	if (puma_detector_next_poll(&watch->det, &when))
+		queue_delayed_work(system_unbound_wq, &watch->work,
+				   nsecs_to_jiffies(when > now ? when - now : 0) + 1);
+}
+
+/**
+ * puma_detector_watch_init() - Set up a detector and its poll work.
+ * @watch: The watcher.
+ * @mode: Initial mode.
+ * @window_ns: Hysteresis window, in nanoseconds.
+ * @changed: Called when the state changes; may be %NULL.
+ *
+ * Context: Any context.
+ * Return: 0, or -EINVAL for a bad @mode or @window_ns.
+ */
+int puma_detector_watch_init(struct puma_detector_watch *watch,
+			     enum puma_detector_mode mode, u64 window_ns,
+			     puma_detector_changed_fn changed)
+{
+	INIT_DELAYED_WORK(&watch->work, puma_detector_watch_fn);
+	watch->changed = changed;
+	watch->suspended = false;
+	return puma_detector_init(&watch->det, mode, window_ns);
+}
+EXPORT_SYMBOL_NS_GPL(puma_detector_watch_init, PUMA);
+
+/**
+ * puma_detector_watch_event() - Feed an event, and poll if it suspended.
+ * @watch: The watcher.
+ * @kind: Kind of the event.
+ * @nr_pages: Pages it concerns.
+ *
+ * Context: Any context, hard interrupts included.
+ */
+void puma_detector_watch_event(struct puma_detector_watch *watch,
+			       enum puma_detector_kind kind,
+			       unsigned long nr_pages)
+{
+	if (puma_detector_event(&watch->det, kind, nr_pages,
+				ktime_get_ns()) > 0)
+		mod_delayed_work(system_unbound_wq, &watch->work, 0);
+}
+EXPORT_SYMBOL_NS_GPL(puma_detector_watch_event, PUMA);
+
+/**
+ * puma_detector_watch_stop() - Stop polling.
+ * @watch: The watcher; no event may be fed any more.
+ *
+ * Context: Process context; sleeps.
+ */
+void puma_detector_watch_stop(struct puma_detector_watch *watch)
+{
+	cancel_delayed_work_sync(&watch->work);
+}
+EXPORT_SYMBOL_NS_GPL(puma_detector_watch_stop, PUMA);
+
+/**
+ * puma_detector_show() - Print a detector's state, one "name value" a line.
+ * @m: Where to print.
+ * @det: The detector.
+ * @prefix: Before each name ("" for none).
+ * @active: The state's name when not suspended ("lending", "taking").
+ *
+ * Context: Process context (a debugfs show function).
+ */
+void puma_detector_show(struct seq_file *m, struct puma_detector *det,
+			const char *prefix, const char *active)
+{
+	struct puma_detector_stats st;
+
+	puma_detector_get_stats(det, ktime_get_ns(), &st);
+	seq_printf(m, "%smode %s\n", prefix, puma_detector_mode_name(st.mode));
+	seq_printf(m, "%swindow_ms %llu\n", prefix,
+		   div_u64(st.window, NSEC_PER_MSEC));
+	seq_printf(m, "%sstate %s\n", prefix,
+		   st.suspended ? "suspended" : active);
+	seq_printf(m, "%ssuspend_count %llu\n", prefix, st.suspend_count);
+	seq_printf(m, "%ssuspends_refault %llu\n", prefix,
+		   st.suspends[PUMA_DETECTOR_REFAULT]);
+	seq_printf(m, "%ssuspends_deactivate %llu\n", prefix,
+		   st.suspends[PUMA_DETECTOR_DEACTIVATE]);
+	seq_printf(m, "%slast_reason %s\n", prefix, st.suspend_count ?
+		   puma_detector_kind_name(st.last_reason) : "none");
+	seq_printf(m, "%sevents_refault %llu\n", prefix,
+		   st.events[PUMA_DETECTOR_REFAULT]);
+	seq_printf(m, "%sevents_deactivate %llu\n", prefix,
+		   st.events[PUMA_DETECTOR_DEACTIVATE]);
+	seq_printf(m, "%stime_suspended_ms %llu\n", prefix,
+		   div_u64(st.time_suspended, NSEC_PER_MSEC));
+}
+EXPORT_SYMBOL_NS_GPL(puma_detector_show, PUMA);
+
+static int puma_detector_param_set(const char *val,
+				   const struct kernel_param *kp)
+{
+	struct puma_detector_param *p = kp->arg;
+	char name[16];
+	int mode;
+
+	strscpy(name, val);
+	strim(name);
+	mode = puma_detector_parse_mode(name);
+	if (mode < 0) {
+		pr_err("%s=%s: expected off, shadow, deactivation or combined\n",
+		       kp->name, name);
+		return mode;
+	}
+	/* Under kernel_param_lock(), as @p->watch is published. */
+	WRITE_ONCE(p->mode, mode);
+	/* Takes effect with the next event, or at the end of the window. */
+	if (p->watch)
+		puma_detector_set_mode(&p->watch->det, mode);
+	return 0;
+}
+
+static int puma_detector_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct puma_detector_param *p = kp->arg;
+	int mode = READ_ONCE(p->mode);
+
+	if (mode == PUMA_DETECTOR_MODE_UNSET)
+		return sysfs_emit(buf, "default\n");
+	return sysfs_emit(buf, "%s\n", puma_detector_mode_name(mode));
+}
+
+const struct kernel_param_ops puma_detector_param_ops = {
+	.set = puma_detector_param_set,
+	.get = puma_detector_param_get,
+};
+EXPORT_SYMBOL_NS_GPL(puma_detector_param_ops, PUMA);

@@ -37,7 +37,7 @@
 
 #include "puma.h"
 
-static struct puma_detector puma_detector;
+static struct puma_detector_watch puma_detector;
 static struct puma_policy puma_policy = PUMA_POLICY_INIT;
 static bool puma_lending_started;
 /*
@@ -47,51 +47,21 @@ static bool puma_lending_started;
  */
 static atomic_long_t puma_policy_answers[PUMA_POLICY_LOW + 1];
 static atomic_long_t puma_policy_suspended;
-static struct delayed_work puma_lending_work;
 
 /*
  * Parameters; the setters validate through the library.  The detector's
  * default depends on the role: with role=both the node's own workload is
  * the client's, whose refaults would suspend lending to itself.
  */
-#define PUMA_DETECTOR_MODE_DEFAULT	(-1)
-static int puma_detector_mode_param = PUMA_DETECTOR_MODE_DEFAULT;
+static struct puma_detector_param puma_detector_mode = {
+	.mode = PUMA_DETECTOR_MODE_UNSET,
+};
+
 static unsigned int puma_detector_window_ms = 3000;
 static bool puma_deactivation_policy = true;
 static bool puma_hosted_workingset = true;
 
-static int puma_detector_mode_set(const char *val,
-				  const struct kernel_param *kp)
-{
-	char name[16];
-	int mode;
-
-	strscpy(name, val);
-	strim(name);
-	mode = puma_detector_parse_mode(name);
-	if (mode < 0)
-		return mode;
-	WRITE_ONCE(puma_detector_mode_param, mode);
-	/* Takes effect with the next event, or at the end of the window. */
-	if (READ_ONCE(puma_lending_started))
-		puma_detector_set_mode(&puma_detector, mode);
-	return 0;
-}
-
-static int puma_detector_mode_get(char *buf, const struct kernel_param *kp)
-{
-	int mode = READ_ONCE(puma_detector_mode_param);
-
-	if (mode == PUMA_DETECTOR_MODE_DEFAULT)
-		return sysfs_emit(buf, "default\n");
-	return sysfs_emit(buf, "%s\n", puma_detector_mode_name(mode));
-}
-
-static const struct kernel_param_ops puma_detector_mode_ops = {
-	.set = puma_detector_mode_set,
-	.get = puma_detector_mode_get,
-};
-module_param_cb(detector, &puma_detector_mode_ops, NULL, 0644);
+module_param_cb(detector, &puma_detector_param_ops, &puma_detector_mode, 0644);
 MODULE_PARM_DESC(detector,
 		 "server: what suspends lending: off, shadow, deactivation or combined (default for role=server; off for role=both)");
 
@@ -108,7 +78,7 @@ static int puma_detector_window_set(const char *val,
 		return -EINVAL;
 	WRITE_ONCE(puma_detector_window_ms, ms);
 	if (READ_ONCE(puma_lending_started))
-		puma_detector_set_window(&puma_detector,
+		puma_detector_set_window(&puma_detector.det,
 					 (u64)ms * NSEC_PER_MSEC);
 	return 0;
 }
@@ -154,36 +124,19 @@ module_param_named(hosted_workingset, puma_hosted_workingset, bool, 0644);
 MODULE_PARM_DESC(hosted_workingset,
 		 "server: a local page pushed out by hosted pages is activated, and counts as a shadow hit, when it refaults (default Y)");
 
-static void puma_lending_work_fn(struct work_struct *work)
+/* Every client hears of each change, in the order the detector made them. */
+static void puma_lending_changed(struct puma_detector_watch *watch,
+				 bool suspended, const char *reason)
 {
-	u64 now = ktime_get_ns();
-	struct puma_detector_stats st;
-	u64 when;
-
-	puma_detector_poll(&puma_detector, now);
-	puma_detector_get_stats(&puma_detector, now, &st);
-	if (st.suspended)
-		puma_server_set_lending(false,
-					puma_detector_kind_name(st.last_reason));
-	else
-		puma_server_set_lending(true, "quiet");
-	if (puma_detector_next_poll(&puma_detector, &when))
-		queue_delayed_work(system_unbound_wq, &puma_lending_work,
-				   nsecs_to_jiffies(when > now ? when - now : 0) + 1);
-}
-
-static void puma_lending_kick(void)
-{
-	mod_delayed_work(system_unbound_wq, &puma_lending_work, 0);
+	puma_server_set_lending(!suspended, reason);
 }
 
 void puma_signal_refault(unsigned long nr_pages)
 {
 	if (!READ_ONCE(puma_lending_started))
 		return;
-	if (puma_detector_event(&puma_detector, PUMA_DETECTOR_REFAULT,
-				nr_pages, ktime_get_ns()) > 0)
-		puma_lending_kick();
+	puma_detector_watch_event(&puma_detector, PUMA_DETECTOR_REFAULT,
+				  nr_pages);
 }
 
 void puma_signal_deactivate(unsigned long nr_pages)
@@ -197,9 +150,8 @@ void puma_signal_deactivate(unsigned long nr_pages)
 	if (!puma_policy_kernel_ratio_is_low(global_node_page_state(NR_INACTIVE_FILE),
 					     global_node_page_state(NR_ACTIVE_FILE)))
 		return;
-	if (puma_detector_event(&puma_detector, PUMA_DETECTOR_DEACTIVATE,
-				nr_pages, ktime_get_ns()) > 0)
-		puma_lending_kick();
+	puma_detector_watch_event(&puma_detector, PUMA_DETECTOR_DEACTIVATE,
+				  nr_pages);
 }
 
 /* Hosted folios are charged to the root: other groups host none. */
@@ -223,7 +175,7 @@ bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
 	    !READ_ONCE(puma_deactivation_policy))
 		return false;
 	/* The node needs its cache: its active pages are not for hosting. */
-	if (puma_detector_suspended(&puma_detector)) {
+	if (puma_detector_suspended(&puma_detector.det)) {
 		atomic_long_inc(&puma_policy_suspended);
 		return false;
 	}
@@ -298,28 +250,9 @@ static const struct cleancache_ops puma_server_cleancache_ops = {
 	.hosted_pages		= puma_signal_hosted_pages,
 };
 
-static int puma_detector_show(struct seq_file *m, void *v)
+static int puma_lending_detector_show(struct seq_file *m, void *v)
 {
-	u64 now = ktime_get_ns();
-	struct puma_detector_stats st;
-
-	puma_detector_get_stats(&puma_detector, now, &st);
-	seq_printf(m, "mode %s\n", puma_detector_mode_name(st.mode));
-	seq_printf(m, "window_ms %llu\n", div_u64(st.window, NSEC_PER_MSEC));
-	seq_printf(m, "state %s\n", st.suspended ? "suspended" : "lending");
-	seq_printf(m, "suspend_count %llu\n", st.suspend_count);
-	seq_printf(m, "suspends_refault %llu\n",
-		   st.suspends[PUMA_DETECTOR_REFAULT]);
-	seq_printf(m, "suspends_deactivate %llu\n",
-		   st.suspends[PUMA_DETECTOR_DEACTIVATE]);
-	seq_printf(m, "last_reason %s\n", st.suspend_count ?
-		   puma_detector_kind_name(st.last_reason) : "none");
-	seq_printf(m, "events_refault %llu\n",
-		   st.events[PUMA_DETECTOR_REFAULT]);
-	seq_printf(m, "events_deactivate %llu\n",
-		   st.events[PUMA_DETECTOR_DEACTIVATE]);
-	seq_printf(m, "time_suspended_ms %llu\n",
-		   div_u64(st.time_suspended, NSEC_PER_MSEC));
+	puma_detector_show(m, &puma_detector.det, "", "lending");
 	seq_printf(m, "deactivation_policy %s\n",
 		   READ_ONCE(puma_deactivation_policy) ? "on" : "off");
 	seq_printf(m, "hosted_permille %u\n",
@@ -338,7 +271,7 @@ static int puma_detector_show(struct seq_file *m, void *v)
 		   READ_ONCE(puma_hosted_workingset) ? "on" : "off");
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(puma_detector);
+DEFINE_SHOW_ATTRIBUTE(puma_lending_detector);
 
 /**
  * puma_lending_start() - start watching this node's activity
@@ -353,16 +286,20 @@ DEFINE_SHOW_ATTRIBUTE(puma_detector);
  */
 int puma_lending_start(bool register_hooks, struct dentry *debugfs)
 {
-	int mode = READ_ONCE(puma_detector_mode_param);
-	int err;
+	int mode, err;
 
-	if (mode == PUMA_DETECTOR_MODE_DEFAULT)
+	/* The parameter's setter finds the watcher under this lock. */
+	kernel_param_lock(THIS_MODULE);
+	mode = puma_detector_mode.mode;
+	if (mode == PUMA_DETECTOR_MODE_UNSET)
 		mode = register_hooks ? PUMA_DETECTOR_COMBINED :
 					PUMA_DETECTOR_OFF;
-	INIT_DELAYED_WORK(&puma_lending_work, puma_lending_work_fn);
-	err = puma_detector_init(&puma_detector, mode,
-				 (u64)READ_ONCE(puma_detector_window_ms) *
-				 NSEC_PER_MSEC);
+	err = puma_detector_watch_init(&puma_detector, mode,
+				       (u64)READ_ONCE(puma_detector_window_ms) *
+				       NSEC_PER_MSEC, puma_lending_changed);
+	if (!err)
+		puma_detector_mode.watch = &puma_detector;
+	kernel_param_unlock(THIS_MODULE);
 	if (err)
 		return err;
 	if (register_hooks) {
@@ -374,7 +311,7 @@ int puma_lending_start(bool register_hooks, struct dentry *debugfs)
 	}
 	WRITE_ONCE(puma_lending_started, true);
 	debugfs_create_file("detector", 0444, debugfs, NULL,
-			    &puma_detector_fops);
+			    &puma_lending_detector_fops);
 	return 0;
 }
 
@@ -389,5 +326,8 @@ void puma_lending_stop(bool registered_hooks)
 	if (registered_hooks)
 		cleancache_unregister_ops(&puma_server_cleancache_ops);
 	WRITE_ONCE(puma_lending_started, false);
-	cancel_delayed_work_sync(&puma_lending_work);
+	kernel_param_lock(THIS_MODULE);
+	puma_detector_mode.watch = NULL;
+	kernel_param_unlock(THIS_MODULE);
+	puma_detector_watch_stop(&puma_detector);
 }

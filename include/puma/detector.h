@@ -8,9 +8,13 @@
 #ifndef _PUMA_DETECTOR_H
 #define _PUMA_DETECTOR_H
 
+#include <linux/moduleparam.h>
 #include <linux/spinlock_types.h>
 #include <linux/time64.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
+
+struct seq_file;
 
 /**
  * DOC: PUMA activity detector
@@ -171,5 +175,66 @@ void puma_detector_get_stats(struct puma_detector *det, u64 now,
 const char *puma_detector_mode_name(enum puma_detector_mode mode);
 int puma_detector_parse_mode(const char *name);
 const char *puma_detector_kind_name(enum puma_detector_kind kind);
+
+/*
+ * The plumbing every user needs around a detector: a poll at the end of
+ * each window, a callback when the state changes, a "detector" module
+ * parameter and the debugfs lines.  Times are ktime_get_ns().
+ */
+struct puma_detector_watch;
+
+/**
+ * typedef puma_detector_changed_fn - The watched detector changed state.
+ * @watch: The watcher.
+ * @suspended: Its state now.
+ * @reason: What caused it: the kind of the event that suspended it, or
+ *	"quiet" when it resumed.
+ *
+ * Called from the watcher's work item, in the order the states came.
+ */
+typedef void (*puma_detector_changed_fn)(struct puma_detector_watch *watch,
+					 bool suspended, const char *reason);
+
+/**
+ * struct puma_detector_watch - A detector with its poll work.
+ * @det: The detector.
+ * @work: Polls @det when it is kicked and at the end of each window.
+ * @changed: Called when the state changes; may be %NULL.
+ * @suspended: The state last reported to @changed.
+ */
+struct puma_detector_watch {
+	struct puma_detector det;
+	struct delayed_work work;
+	puma_detector_changed_fn changed;
+	bool suspended;
+};
+
+int puma_detector_watch_init(struct puma_detector_watch *watch,
+			     enum puma_detector_mode mode, u64 window_ns,
+			     puma_detector_changed_fn changed);
+void puma_detector_watch_event(struct puma_detector_watch *watch,
+			       enum puma_detector_kind kind,
+			       unsigned long nr_pages);
+void puma_detector_watch_stop(struct puma_detector_watch *watch);
+void puma_detector_show(struct seq_file *m, struct puma_detector *det,
+			const char *prefix, const char *active);
+
+/* The mode is the module's default until someone sets it. */
+#define PUMA_DETECTOR_MODE_UNSET	(-1)
+
+/**
+ * struct puma_detector_param - What a "detector" module parameter points at.
+ * @mode: The mode set, or %PUMA_DETECTOR_MODE_UNSET.
+ * @watch: The running watcher a new mode applies to, or %NULL.  Published
+ *	and withdrawn under kernel_param_lock() of the module.
+ *
+ * Use with module_param_cb(name, &puma_detector_param_ops, &param, 0644).
+ */
+struct puma_detector_param {
+	int mode;
+	struct puma_detector_watch *watch;
+};
+
+extern const struct kernel_param_ops puma_detector_param_ops;
 
 #endif /* _PUMA_DETECTOR_H */

@@ -116,7 +116,7 @@ if [ "$rc" -eq 0 ]; then
 	mut_hits=$(delta hits stats.mutations stats.pass2)
 	[ "$mut_hits" -gt 0 ] ||
 		fail "the mutation checks never read a page back from the cache"
-	det_susp=$(delta detector_suspends stats.det_after stats.det_before)
+	det_susp=$(delta detector_suspend_count stats.det_after stats.det_before)
 	det_skips=$(delta put_skips_suspended stats.det_after stats.det_before)
 	det_hits=$(delta hits stats.det_after stats.det_before)
 	[ "$det_susp" -gt 0 ] ||
