@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * PUMA library module: page index, remote-LRU integration, wire protocol
- * codec and transport registry.  The components live in their own files
- * and export their API into the PUMA symbol namespace; this file carries
- * the module's identity and sets up the components that need it.
+ * PUMA library module (puma.ko).  Generic components: the remote-LRU
+ * integration (rlru.c, over the private page index in index.c), the
+ * ordered staging outbox (outbox.c), the activity detector and its
+ * watcher (detector.c) and the transport registry (transport.c).  PUMA's
+ * own: the wire protocol codec (wire.c) and the deactivation policy
+ * (policy.c).  Each exports its API into the PUMA symbol namespace; this
+ * file carries the module's identity and sets up the components that
+ * need it.
  */
 
 #include <linux/module.h>
