@@ -21,6 +21,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 
+#include <puma/msg.h>
 #include <puma/rlru.h>
 #include <puma/transport.h>
 #include <puma/wire.h>
@@ -46,47 +47,20 @@ struct lb {
 	bool hit;
 };
 
-static u32 lb_crc(struct page **pages, unsigned int n)
-{
-	unsigned int i;
-	u32 crc = 0;
-
-	for (i = 0; i < n; i++) {
-		void *p = kmap_local_page(pages[i]);
-
-		crc = puma_wire_crc32c(crc, p, PAGE_SIZE);
-		kunmap_local(p);
-	}
-	return crc;
-}
-
 static int lb_send(struct puma_transport_conn *conn,
-		   const struct puma_wire_msg *wm, struct page **pages,
-		   unsigned int n)
+		   struct puma_wire_msg *wm, struct page **pages, unsigned int n)
 {
-	u8 head[PUMA_WIRE_MAX_MSG];
 	struct puma_transport_msg *msg;
-	unsigned int i;
-	int len;
 
-	len = puma_wire_encode(wm, head, sizeof(head));
-	if (len < 0)
-		return len;
-	msg = puma_transport_msg_alloc(len, 0, GFP_KERNEL);
+	msg = puma_msg_build(wm, pages, n, GFP_KERNEL, NULL);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	memcpy(msg->head, head, len);
-	for (i = 0; i < n; i++)
-		puma_transport_msg_add_page(msg, pages[i]);
 	return puma_transport_send(conn, msg, 0);
 }
 
 static bool lb_parse(struct puma_transport_msg *msg, struct puma_wire_msg *wm)
 {
-	return !puma_wire_decode(msg->head, msg->head_len, wm, NULL) &&
-	       wm->hdr.nr_pages == msg->nr_pages &&
-	       !puma_wire_check_data(&wm->hdr, lb_crc(msg->pages, msg->nr_pages),
-				     NULL);
+	return !puma_msg_parse(msg, wm, NULL);
 }
 
 static void lb_server_recv(struct puma_transport_conn *conn,
@@ -124,11 +98,8 @@ static void lb_server_recv(struct puma_transport_conn *conn,
 	wm->hdr = (struct puma_wire_hdr){ .type = PUMA_WIRE_GET_RESPONSE };
 	wm->batch.ref_seq = 1;
 	wm->batch.hits = folio ? 1 : 0;
-	if (folio) {
+	if (folio)
 		page = folio_page(folio, 0);
-		wm->hdr.nr_pages = 1;
-		wm->hdr.data_crc = lb_crc(&page, 1);
-	}
 	if (lb_send(conn, wm, &page, folio ? 1 : 0))
 		atomic_inc(&lb->errors);
 out:
@@ -256,7 +227,6 @@ static void puma_loop_bench_put_get(struct kunit *test)
 			}
 			wm->batch.count = LB_BATCH;
 			wm->hdr.nr_pages = LB_BATCH;
-			wm->hdr.data_crc = lb_crc(pages, LB_BATCH);
 			KUNIT_ASSERT_EQ(test, lb_send(lb->client, wm, pages,
 						      LB_BATCH), 0);
 		}

@@ -62,6 +62,7 @@ static const struct wire_sample wire_samples[] = {
 	{ "ping", PUMA_WIRE_PING, 0, 0, 0 },
 	{ "pong", PUMA_WIRE_PONG, 0, 0, 0 },
 	{ "error", PUMA_WIRE_ERROR, 0, 0, 0 },
+	{ "reclaimed_3", PUMA_WIRE_RECLAIMED, 0, 3, 0 },
 };
 
 static void wire_sample_desc(const struct wire_sample *s, char *desc)
@@ -103,6 +104,7 @@ static void wire_build(const struct wire_sample *s, struct puma_wire_msg *m)
 	case PUMA_WIRE_GET:
 	case PUMA_WIRE_GET_RESPONSE:
 	case PUMA_WIRE_INVALIDATE_PAGE:
+	case PUMA_WIRE_RECLAIMED:
 		m->batch.count = s->count;
 		m->batch.hits = s->hits;
 		if (s->type == PUMA_WIRE_GET_RESPONSE)
@@ -258,6 +260,7 @@ static void wire_expect_same(struct kunit *test, const struct puma_wire_msg *a,
 	case PUMA_WIRE_GET:
 	case PUMA_WIRE_GET_RESPONSE:
 	case PUMA_WIRE_INVALIDATE_PAGE:
+	case PUMA_WIRE_RECLAIMED:
 		KUNIT_EXPECT_EQ(test, a->batch.ref_seq, b->batch.ref_seq);
 		KUNIT_EXPECT_EQ(test, a->batch.hits, b->batch.hits);
 		KUNIT_ASSERT_EQ(test, a->batch.count, b->batch.count);

@@ -139,6 +139,8 @@ static const struct puma_wire_type_info puma_wire_types[] = {
 	[PUMA_WIRE_ERROR] = {
 		"ERROR", 0, sizeof(struct puma_wire_error_le),
 		PUMA_WIRE_PAGES_NONE },
+	[PUMA_WIRE_RECLAIMED] = {
+		"RECLAIMED", 0, PUMA_WIRE_BODY_BATCH, PUMA_WIRE_PAGES_NONE },
 };
 
 /* One errno per class of fault, so callers can act on the class alone. */
@@ -275,6 +277,7 @@ static int puma_wire_check_body(const struct puma_wire_msg *msg,
 	case PUMA_WIRE_PUT:
 	case PUMA_WIRE_GET:
 	case PUMA_WIRE_INVALIDATE_PAGE:
+	case PUMA_WIRE_RECLAIMED:
 		if (!b->count || b->count > PUMA_WIRE_MAX_BATCH)
 			return puma_wire_reject(stats, PUMA_WIRE_REJ_COUNT);
 		if (b->ref_seq || b->hits)
@@ -406,6 +409,7 @@ static int puma_wire_decode_body(const u8 *p, struct puma_wire_msg *msg,
 	case PUMA_WIRE_GET:
 	case PUMA_WIRE_GET_RESPONSE:
 	case PUMA_WIRE_INVALIDATE_PAGE:
+	case PUMA_WIRE_RECLAIMED:
 		return puma_wire_decode_batch(p, msg, stats);
 	case PUMA_WIRE_INVALIDATE_INODE:
 		memcpy(&il, p, sizeof(il));
@@ -588,6 +592,7 @@ static void puma_wire_encode_body(const struct puma_wire_msg *msg, u8 *p)
 	case PUMA_WIRE_GET:
 	case PUMA_WIRE_GET_RESPONSE:
 	case PUMA_WIRE_INVALIDATE_PAGE:
+	case PUMA_WIRE_RECLAIMED:
 		puma_wire_encode_batch(&msg->batch, p);
 		break;
 	case PUMA_WIRE_INVALIDATE_INODE:

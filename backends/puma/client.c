@@ -261,6 +261,21 @@ static bool puma_client_server_silent(struct puma_client *c)
 	return time_after(jiffies, READ_ONCE(c->last_rx) + silence);
 }
 
+/* Ask for a PONG: any message from the server shows it is alive. */
+static void puma_client_ping(struct puma_transport_conn *conn)
+{
+	struct puma_wire_msg wm = {
+		.hdr.type = PUMA_WIRE_PING,
+		.cookie = get_jiffies_64(),
+	};
+	struct puma_transport_msg *msg;
+
+	msg = puma_msg_build(&wm, NULL, 0, GFP_NOIO | __GFP_NOWARN, &puma_msgs);
+	if (!IS_ERR(msg) &&
+	    !puma_transport_send(conn, msg, PUMA_TRANSPORT_NONBLOCK))
+		puma_count(PUMA_STAT_PINGS, 1);
+}
+
 static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 				   struct folio *folio)
 {
@@ -310,7 +325,7 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 		wm.hdr.flags = PUMA_WIRE_F_EXCLUSIVE;
 	wm.batch.count = 1;
 	wm.batch.keys[0] = req.key;
-	msg = puma_msg_build(&wm, NULL, 0, GFP_NOIO | __GFP_NOWARN);
+	msg = puma_msg_build(&wm, NULL, 0, GFP_NOIO | __GFP_NOWARN, &puma_msgs);
 	if (IS_ERR(msg))
 		puma_count(PUMA_STAT_ENOMEM_CLIENT_GET, 1);
 	err = IS_ERR(msg) ? PTR_ERR(msg) :
@@ -331,8 +346,12 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 	}
 	if (req.status != -ETIMEDOUT) {
 		atomic_set(&c->get_timeouts, 0);
-	} else if (atomic_inc_return(&c->get_timeouts) >=
-		   PUMA_GET_TIMEOUTS_MAX && puma_client_server_silent(c)) {
+	} else if (atomic_inc_return(&c->get_timeouts) ==
+		   PUMA_GET_TIMEOUTS_MAX / 2) {
+		/* A live server answers, even if its GETs are slow. */
+		puma_client_ping(conn);
+	} else if (atomic_read(&c->get_timeouts) >= PUMA_GET_TIMEOUTS_MAX &&
+		   puma_client_server_silent(c)) {
 		pr_warn_ratelimited("%s: %d GETs in a row unanswered and the server silent, reconnecting\n",
 				    c->addr, atomic_read(&c->get_timeouts));
 		atomic_set(&c->get_timeouts, 0);
@@ -389,12 +408,11 @@ static const struct cleancache_ops puma_cleancache_ops = {
 /* Fill @wm with @items; a PUT takes their pages into @pages. */
 static int puma_client_fill(struct puma_client *c, struct puma_wire_msg *wm,
 			    struct puma_outbox_item **items, unsigned int nr,
-			    struct page **pages, u32 *crc)
+			    struct page **pages)
 {
 	unsigned int i, n;
 	struct puma_key key;
 	struct page *page;
-	void *p;
 
 	switch (items[0]->op) {
 	case PUMA_OUTBOX_PUT:
@@ -411,15 +429,11 @@ static int puma_client_fill(struct puma_client *c, struct puma_wire_msg *wm,
 			}
 			pages[n] = page;
 			wm->batch.keys[n++] = items[i]->key;
-			p = kmap_local_page(page);
-			*crc = puma_wire_crc32c(*crc, p, PAGE_SIZE);
-			kunmap_local(p);
 		}
 		if (!n)
 			return -ENOMEM;
 		wm->batch.count = n;
 		wm->hdr.nr_pages = n;
-		wm->hdr.data_crc = *crc;
 		return 0;
 	case PUMA_OUTBOX_INV_RANGE:
 		/* One-page items, or one range of at most a batch. */
@@ -457,7 +471,6 @@ static int puma_client_drain(struct puma_outbox *ob,
 	struct puma_wire_msg wm = {};
 	bool is_put = items[0]->op == PUMA_OUTBOX_PUT;
 	unsigned int i;
-	u32 crc = 0;
 	int err;
 
 	spin_lock_irq(&c->lock);
@@ -478,7 +491,7 @@ static int puma_client_drain(struct puma_outbox *ob,
 		return 0;
 	}
 
-	err = puma_client_fill(c, &wm, items, nr, pages, &crc);
+	err = puma_client_fill(c, &wm, items, nr, pages);
 	if (err) {
 		puma_transport_conn_put(conn);
 		/* Fill counted its failure; a lost PUT costs only a miss. */
@@ -486,7 +499,8 @@ static int puma_client_drain(struct puma_outbox *ob,
 	}
 	nr = wm.hdr.nr_pages;
 	wm.hdr.seq = atomic64_inc_return(&c->seq);
-	msg = puma_msg_build(&wm, pages, nr, GFP_NOIO | __GFP_NOWARN);
+	msg = puma_msg_build(&wm, pages, nr, GFP_NOIO | __GFP_NOWARN,
+			     &puma_msgs);
 	if (IS_ERR(msg)) {
 		for (i = 0; i < nr; i++)
 			put_page(pages[i]);
@@ -568,13 +582,13 @@ static void puma_client_recv(struct puma_transport_conn *conn,
 		puma_count(PUMA_STAT_ENOMEM_CLIENT_RX, 1);
 		goto out;
 	}
-	if (puma_msg_parse(msg, wm))
+	if (puma_msg_parse(msg, wm, &puma_msgs))
 		goto out;
 	switch (wm->hdr.type) {
 	case PUMA_WIRE_GET_RESPONSE:
 		puma_client_get_response(c, msg, wm);
 		break;
-	case PUMA_WIRE_INVALIDATE_PAGE:
+	case PUMA_WIRE_RECLAIMED:
 		/* The server's reclaim took these. */
 		for (i = 0; i < wm->batch.count; i++)
 			clear_bit(puma_key_hash(&wm->batch.keys[i]), c->present);
@@ -732,7 +746,7 @@ static void puma_client_connect_work(struct work_struct *work)
 	wm.hello.page_size = PUMA_WIRE_PAGE_SIZE;
 	wm.hello.max_batch = PUMA_WIRE_MAX_BATCH;
 	msg = puma_fault(PUMA_FAULT_HELLO) ? ERR_PTR(-ENOMEM) :
-	      puma_msg_build(&wm, NULL, 0, GFP_KERNEL);
+	      puma_msg_build(&wm, NULL, 0, GFP_KERNEL, &puma_msgs);
 	err = IS_ERR(msg) ? PTR_ERR(msg) : puma_transport_send(conn, msg, 0);
 	if (err) {
 		/* The disconnect callback takes it back to IDLE. */

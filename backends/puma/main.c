@@ -109,7 +109,6 @@ static const char *const puma_stat_names[PUMA_STAT_NR] = {
 	[PUMA_STAT_SRV_SESSION_ABORTS]	= "server_session_aborts",
 	[PUMA_STAT_SRV_LENDING_RETRIES]	= "server_lending_retries",
 	[PUMA_STAT_SUSPEND_EXPIRIES]	= "suspend_expiries",
-	[PUMA_STAT_RX_PAGES_DROPPED]	= "rx_pages_dropped",
 	[PUMA_STAT_ENOMEM_CLIENT_PUT]	= "enomem_client_put",
 	[PUMA_STAT_ENOMEM_CLIENT_GET]	= "enomem_client_get",
 	[PUMA_STAT_ENOMEM_CLIENT_RX]	= "enomem_client_rx",
@@ -117,9 +116,8 @@ static const char *const puma_stat_names[PUMA_STAT_NR] = {
 	[PUMA_STAT_ENOMEM_SERVER_PUT]	= "enomem_server_put",
 	[PUMA_STAT_ENOMEM_SERVER_GET]	= "enomem_server_get",
 	[PUMA_STAT_ENOMEM_SERVER_MSG]	= "enomem_server_msg",
-	[PUMA_STAT_BAD_MSGS]		= "bad_messages",
-	[PUMA_STAT_BYTES_SENT]		= "bytes_sent",
-	[PUMA_STAT_BYTES_RECEIVED]	= "bytes_received",
+	[PUMA_STAT_BAD_MSGS]		= "unexpected_messages",
+	[PUMA_STAT_PINGS]		= "pings",
 };
 
 u64 puma_node_id(void)
@@ -127,83 +125,7 @@ u64 puma_node_id(void)
 	return puma_node;
 }
 
-/*
- * Encode @wm into a new transport message carrying @pages, whose
- * references move to the message.  On failure the pages are left to the
- * caller.
- */
-struct puma_transport_msg *puma_msg_build(const struct puma_wire_msg *wm,
-					  struct page **pages,
-					  unsigned int nr_pages, gfp_t gfp)
-{
-	u8 head[PUMA_WIRE_MAX_MSG];
-	struct puma_transport_msg *msg;
-	unsigned int i;
-	int len;
-
-	len = puma_wire_encode(wm, head, sizeof(head));
-	if (len < 0)
-		return ERR_PTR(len);
-	msg = puma_transport_msg_alloc(len, 0, gfp);
-	if (IS_ERR(msg))
-		return msg;
-	memcpy(msg->head, head, len);
-	for (i = 0; i < nr_pages; i++)
-		puma_transport_msg_add_page(msg, pages[i]);
-	puma_count(PUMA_STAT_BYTES_SENT, len + nr_pages * PAGE_SIZE);
-	return msg;
-}
-
-/*
- * Decode a received message and check its page data against the CRC the
- * header carries.
- */
-int puma_msg_parse(const struct puma_transport_msg *msg,
-		   struct puma_wire_msg *wm)
-{
-	u32 crc = 0;
-	unsigned int i;
-	int err;
-
-	puma_count(PUMA_STAT_BYTES_RECEIVED,
-		   msg->head_len + msg->nr_pages * PAGE_SIZE);
-	err = puma_wire_decode(msg->head, msg->head_len, wm, NULL);
-	if (err)
-		goto bad;
-	err = -EBADMSG;
-	if (msg->flags & PUMA_TRANSPORT_MSG_PAGES_DROPPED) {
-		/*
-		 * The transport had no memory for the pages and skipped them:
-		 * the message stands without them.  Callers of a type that
-		 * carries pages check the flag; a response is all misses.
-		 */
-		if (!wm->hdr.nr_pages || msg->nr_pages)
-			goto bad;
-		puma_count(PUMA_STAT_RX_PAGES_DROPPED, 1);
-		if (wm->hdr.type == PUMA_WIRE_GET_RESPONSE)
-			wm->batch.hits = 0;
-		return 0;
-	}
-	if (wm->hdr.nr_pages != msg->nr_pages)
-		goto bad;
-	for (i = 0; i < msg->nr_pages; i++) {
-		void *p;
-
-		if (!msg->pages[i])
-			goto bad;
-		p = kmap_local_page(msg->pages[i]);
-		crc = puma_wire_crc32c(crc, p, PAGE_SIZE);
-		kunmap_local(p);
-	}
-	err = puma_wire_check_data(&wm->hdr, crc, NULL);
-	if (err)
-		goto bad;
-	return 0;
-bad:
-	puma_count(PUMA_STAT_BAD_MSGS, 1);
-	pr_warn_ratelimited("dropping a malformed message: %d\n", err);
-	return err;
-}
+struct puma_msg_stats puma_msgs;
 
 static int puma_stats_show(struct seq_file *m, void *v)
 {
@@ -225,6 +147,13 @@ static int puma_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "outbox_flushes %llu\n", ob.flushes);
 	seq_printf(m, "outbox_drain_errors %llu\n", ob.drain_errors);
 	seq_printf(m, "outbox_queued %u\n", ob.queued);
+	/* The message layer (<puma/msg.h>). */
+	seq_printf(m, "rx_pages_dropped %lld\n",
+		   atomic64_read(&puma_msgs.pages_dropped));
+	seq_printf(m, "bad_messages %lld\n", atomic64_read(&puma_msgs.bad));
+	seq_printf(m, "bytes_sent %lld\n", atomic64_read(&puma_msgs.bytes_sent));
+	seq_printf(m, "bytes_received %lld\n",
+		   atomic64_read(&puma_msgs.bytes_received));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(puma_stats);

@@ -10,6 +10,8 @@
 #include <linux/percpu_counter.h>
 #include <linux/types.h>
 
+#include <puma/msg.h>
+
 struct dentry;
 struct lruvec;
 struct puma_outbox_stats;
@@ -51,7 +53,6 @@ enum puma_stat {
 	PUMA_STAT_SRV_SESSION_ABORTS,	/* server: sessions closed to stay correct */
 	PUMA_STAT_SRV_LENDING_RETRIES,	/* server: lending state sends retried */
 	PUMA_STAT_SUSPEND_EXPIRIES,	/* client: SUSPEND leases run out */
-	PUMA_STAT_RX_PAGES_DROPPED,	/* messages whose pages had no memory */
 	/* Allocation failures, by path (each costs speed, never data). */
 	PUMA_STAT_ENOMEM_CLIENT_PUT,	/* PUT batch pages or message */
 	PUMA_STAT_ENOMEM_CLIENT_GET,	/* GET request */
@@ -60,9 +61,8 @@ enum puma_stat {
 	PUMA_STAT_ENOMEM_SERVER_PUT,	/* hosting a page */
 	PUMA_STAT_ENOMEM_SERVER_GET,	/* copying a page for a GET */
 	PUMA_STAT_ENOMEM_SERVER_MSG,	/* responses, reports, lending */
-	PUMA_STAT_BAD_MSGS,		/* malformed or unexpected messages */
-	PUMA_STAT_BYTES_SENT,
-	PUMA_STAT_BYTES_RECEIVED,
+	PUMA_STAT_BAD_MSGS,		/* well formed, but unexpected here */
+	PUMA_STAT_PINGS,		/* client: PINGs sent, GETs timing out */
 	PUMA_STAT_NR,
 };
 
@@ -114,11 +114,7 @@ extern bool puma_exclusive;
 extern unsigned int puma_suspend_lease_ms;
 
 /* Helpers shared by both roles (main.c). */
-struct puma_transport_msg *puma_msg_build(const struct puma_wire_msg *wm,
-					  struct page **pages,
-					  unsigned int nr_pages, gfp_t gfp);
-int puma_msg_parse(const struct puma_transport_msg *msg,
-		   struct puma_wire_msg *wm);
+extern struct puma_msg_stats puma_msgs;
 u64 puma_node_id(void);
 
 int puma_client_start(struct puma_transport *t, const char *addr);

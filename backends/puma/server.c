@@ -158,7 +158,7 @@ static void puma_session_send(struct puma_session *s, struct puma_wire_msg *wm,
 {
 	struct puma_transport_msg *msg;
 
-	msg = puma_msg_build(wm, pages, nr_pages, GFP_KERNEL);
+	msg = puma_msg_build(wm, pages, nr_pages, GFP_KERNEL, &puma_msgs);
 	if (IS_ERR(msg)) {
 		puma_count(PUMA_STAT_ENOMEM_SERVER_MSG, 1);
 		while (nr_pages--)
@@ -217,7 +217,8 @@ static void puma_session_lending_work(struct work_struct *work)
 		wm.hdr.type = PUMA_WIRE_RESUME;
 	}
 	msg = puma_fault(PUMA_FAULT_LENDING_SEND) ? ERR_PTR(-ENOMEM) :
-	      puma_msg_build(&wm, NULL, 0, GFP_KERNEL | __GFP_NOWARN);
+	      puma_msg_build(&wm, NULL, 0, GFP_KERNEL | __GFP_NOWARN,
+			     &puma_msgs);
 	if (IS_ERR(msg)) {
 		puma_count(PUMA_STAT_ENOMEM_SERVER_MSG, 1);
 		err = PTR_ERR(msg);
@@ -328,7 +329,7 @@ static void puma_session_report_work(struct kthread_work *work)
 		if (!n)
 			break;
 		memset(&wm->hdr, 0, sizeof(wm->hdr));
-		wm->hdr.type = PUMA_WIRE_INVALIDATE_PAGE;
+		wm->hdr.type = PUMA_WIRE_RECLAIMED;
 		wm->batch.count = n;
 		/* Lost to a failed allocation: the client just misses. */
 		puma_session_send(s, wm, NULL, 0);
@@ -400,8 +401,6 @@ static void puma_session_get(struct puma_session *s,
 	struct puma_wire_msg *wm = s->tx_wm;
 	unsigned int i, n = 0;
 	struct folio *folio;
-	u32 crc = 0;
-	void *p;
 
 	memset(wm, 0, sizeof(*wm));
 	wm->hdr.type = PUMA_WIRE_GET_RESPONSE;
@@ -427,15 +426,10 @@ static void puma_session_get(struct puma_session *s,
 			puma_count(PUMA_STAT_SRV_MISSES, 1);
 			continue;
 		}
-		p = kmap_local_page(pages[n]);
-		crc = puma_wire_crc32c(crc, p, PAGE_SIZE);
-		kunmap_local(p);
 		wm->batch.hits |= 1U << i;
 		n++;
 		puma_count(PUMA_STAT_SRV_HITS, 1);
 	}
-	wm->hdr.nr_pages = n;
-	wm->hdr.data_crc = crc;
 	/* A response lost to a failed allocation: the client times out. */
 	puma_session_send(s, wm, pages, n);
 }
@@ -451,7 +445,7 @@ static void puma_session_recv(struct puma_transport_conn *conn,
 
 	if (s->failed)
 		goto out;
-	err = puma_msg_parse(msg, wm);
+	err = puma_msg_parse(msg, wm, &puma_msgs);
 	if (err) {
 		/* It may have been an invalidation: never carry on without it. */
 		puma_session_fail(s, "undecodable message", err);

@@ -25,15 +25,16 @@
 
 /* "PUMA" in its first four bytes on the wire. */
 #define PUMA_WIRE_MAGIC		0x414d5550U
-#define PUMA_WIRE_VERSION	1
+/* 2: RECLAIMED reports what the server's reclaim took (1 sent INVALIDATE_PAGE). */
+#define PUMA_WIRE_VERSION	2
 /* Unit of page data on the wire, whatever the peers' PAGE_SIZE. */
 #define PUMA_WIRE_PAGE_SIZE	4096U
-/* Most keys in one PUT, GET, GET_RESPONSE or INVALIDATE_PAGE. */
+/* Most keys in one PUT, GET, GET_RESPONSE, INVALIDATE_PAGE or RECLAIMED. */
 #define PUMA_WIRE_MAX_BATCH	32
 #define PUMA_WIRE_HDR_LEN	32U
 #define PUMA_WIRE_KEY_LEN	24U
 #define PUMA_WIRE_BATCH_LEN	16U
-/* Largest body: a full batch (GET_RESPONSE, PUT, GET, INVALIDATE_PAGE). */
+/* Largest body: a full batch (GET_RESPONSE, PUT, GET, INVALIDATE_PAGE, RECLAIMED). */
 #define PUMA_WIRE_MAX_BODY	(PUMA_WIRE_BATCH_LEN + \
 				 PUMA_WIRE_MAX_BATCH * PUMA_WIRE_KEY_LEN)
 /* Largest header plus body; page data comes on top of it. */
@@ -50,7 +51,7 @@
  * @PUMA_WIRE_GET: Ask for a batch of pages.
  * @PUMA_WIRE_GET_RESPONSE: Answer to a GET: the same keys, a hit bitmap
  *	and one page per hit, in key order.
- * @PUMA_WIRE_INVALIDATE_PAGE: Drop a batch of pages.
+ * @PUMA_WIRE_INVALIDATE_PAGE: Client to server: drop a batch of pages.
  * @PUMA_WIRE_INVALIDATE_INODE: Drop every page of one inode.
  * @PUMA_WIRE_INVALIDATE_POOL: Drop every page of one pool.
  * @PUMA_WIRE_SUSPEND: The server stops accepting PUTs for a while.
@@ -58,6 +59,7 @@
  * @PUMA_WIRE_PING: Liveness probe carrying an opaque cookie.
  * @PUMA_WIRE_PONG: Answer to a PING, echoing its cookie.
  * @PUMA_WIRE_ERROR: A request failed or a message was refused.
+ * @PUMA_WIRE_RECLAIMED: Server to client: its reclaim took these pages.
  * @PUMA_WIRE_TYPE_MAX: Highest valid type.
  *
  * Zero is not a type, so that a zeroed buffer never decodes.
@@ -75,7 +77,8 @@ enum puma_wire_type {
 	PUMA_WIRE_PING,
 	PUMA_WIRE_PONG,
 	PUMA_WIRE_ERROR,
-	PUMA_WIRE_TYPE_MAX = PUMA_WIRE_ERROR,
+	PUMA_WIRE_RECLAIMED,
+	PUMA_WIRE_TYPE_MAX = PUMA_WIRE_RECLAIMED,
 };
 
 /*
@@ -189,7 +192,8 @@ struct puma_wire_hello {
 };
 
 /**
- * struct puma_wire_batch - Body of PUT, GET, GET_RESPONSE, INVALIDATE_PAGE.
+ * struct puma_wire_batch - Body of PUT, GET, GET_RESPONSE, INVALIDATE_PAGE
+ *	and RECLAIMED.
  * @ref_seq: GET_RESPONSE: sequence number of the GET answered; 0 otherwise.
  * @hits: GET_RESPONSE: bit i set if keys[i] is returned; 0 otherwise.
  * @count: Number of keys, 1 to %PUMA_WIRE_MAX_BATCH.
@@ -218,7 +222,7 @@ struct puma_wire_error {
  * struct puma_wire_msg - A decoded message, or one to encode.
  * @hdr: Header.
  * @hello: HELLO.
- * @batch: PUT, GET, GET_RESPONSE and INVALIDATE_PAGE.
+ * @batch: PUT, GET, GET_RESPONSE, INVALIDATE_PAGE and RECLAIMED.
  * @inode: INVALIDATE_INODE: @inode.pool and @inode.ino (@inode.index is
  *	unused and must be zero).
  * @pool: INVALIDATE_POOL: the pool.

@@ -54,6 +54,7 @@ static const struct sample samples[] = {
 	{ "ping", PUMA_WIRE_PING, 0, 0, 0 },
 	{ "pong", PUMA_WIRE_PONG, 0, 0, 0 },
 	{ "error", PUMA_WIRE_ERROR, 0, 0, 0 },
+	{ "reclaimed_3", PUMA_WIRE_RECLAIMED, 0, 3, 0 },
 };
 
 static void build(const struct sample *s, struct puma_wire_msg *m)
@@ -76,6 +77,7 @@ static void build(const struct sample *s, struct puma_wire_msg *m)
 	case PUMA_WIRE_GET:
 	case PUMA_WIRE_GET_RESPONSE:
 	case PUMA_WIRE_INVALIDATE_PAGE:
+	case PUMA_WIRE_RECLAIMED:
 		m->batch.count = s->count;
 		m->batch.hits = s->hits;
 		if (s->type == PUMA_WIRE_GET_RESPONSE)
@@ -148,6 +150,7 @@ static int msg_equal(const struct puma_wire_msg *a,
 	case PUMA_WIRE_GET:
 	case PUMA_WIRE_GET_RESPONSE:
 	case PUMA_WIRE_INVALIDATE_PAGE:
+	case PUMA_WIRE_RECLAIMED:
 		if (a->batch.count != b->batch.count ||
 		    a->batch.hits != b->batch.hits ||
 		    a->batch.ref_seq != b->batch.ref_seq)
@@ -427,7 +430,7 @@ static const struct {
 	enum puma_wire_reject why;
 } rejects[] = {
 	{ 0, 'X', -EBADMSG, PUMA_WIRE_REJ_MAGIC },
-	{ 4, 2, -EPROTO, PUMA_WIRE_REJ_VERSION },
+	{ 4, PUMA_WIRE_VERSION + 1, -EPROTO, PUMA_WIRE_REJ_VERSION },
 	{ 5, 0, -EBADMSG, PUMA_WIRE_REJ_TYPE },
 	{ 5, PUMA_WIRE_TYPE_MAX + 1, -EBADMSG, PUMA_WIRE_REJ_TYPE },
 	{ 6, PUMA_WIRE_F_EXCLUSIVE, -EBADMSG, PUMA_WIRE_REJ_FLAGS },
