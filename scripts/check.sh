@@ -35,7 +35,7 @@ tree=$(scripts/puma-kernel.sh tree) || exit 1
 kernel_sources() {
 	git ls-files -- 'include/*.h' 'lib/*.c' 'lib/*.h' 'backends/*.c' \
 		'backends/*.h' 'transports/*.c' 'transports/*.h' 'kunit/*.c' \
-		'examples/*.c' 'examples/*.h'
+		'bench/*.c' 'examples/*.c' 'examples/*.h'
 }
 
 step "W=1 C=2 build against $kdir"

@@ -13,7 +13,7 @@
 #              kunit.enable=1), so x86_64 costs no kernel build of its own.
 #              The built-in-only suites (puma_rlru, puma_backend) and
 #              the pure codec one (puma_wire) run under UML only.
-#   --bench    run the benchmark suites (kunit/bench.kunitconfig, no debug
+#   --bench    run the benchmark suites (bench/.kunitconfig, no debug
 #              options) instead of the test suites
 #   --filter   kunit.py filter_glob, e.g. 'puma_index*' or 'puma_wire.*trunc*'
 #   --summary  append "<label> <passed> <failed>" to FILE
@@ -68,7 +68,7 @@ x86_64)
 esac
 
 if [ -n "$bench" ]; then
-	configs=("$PUMA_ROOT/kunit/bench.kunitconfig" "${archcfg[@]}")
+	configs=("$PUMA_ROOT/bench/.kunitconfig" "${archcfg[@]}")
 	label="bench-$arch"
 	# The benchmark prints figures for minutes; give it room.
 	timeout=3600
