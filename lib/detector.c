@@ -34,6 +34,7 @@
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
+#include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/printk.h>
 #include <linux/seq_file.h>
@@ -514,8 +515,10 @@ static int puma_detector_param_set(const char *val,
 	strim(name);
 	mode = puma_detector_parse_mode(name);
 	if (mode < 0) {
-		pr_err("%s=%s: expected off, shadow, deactivation or combined\n",
-		       kp->name, name);
+		/* Named after the module whose parameter it is. */
+		pr_err("%s: %s=%s: expected off, shadow, deactivation or combined\n",
+		       kp->mod ? module_name(kp->mod) : "kernel", kp->name,
+		       name);
 		return mode;
 	}
 	/* Under kernel_param_lock(), as @p->watch is published. */
