@@ -33,7 +33,7 @@
 #                           then again until a round sees stale reads, at
 #                           most st_neg_max_rounds (6) in all
 #   st_fault_pct=N          fault probability in percent (30)
-#   st_fault_seconds=N      duration of the fault phase (60)
+#   st_fault_seconds=N      duration of the fault phase (90)
 #   st_fault_reject=FUNC    no failure under this function (default
 #                           puma_client_connect_work; empty: none)
 #   st_fault_wait=Y|N       failslab ignore-gfp-wait (N: sleeping
@@ -57,7 +57,7 @@ nblocks=${st_blocks:-1024}
 limit=${st_limit:-12M}
 neg_secs=${st_neg_seconds:-30}
 fault_pct=${st_fault_pct:-30}
-fault_secs=${st_fault_seconds:-60}
+fault_secs=${st_fault_seconds:-90}
 fault_reject=${st_fault_reject-puma_client_connect_work}
 fault_wait=${st_fault_wait:-N}
 gto=${st_get_timeout_us:-200000}
