@@ -3,7 +3,7 @@
 #
 # Experiment 1 (paper figures 3 and 4): allocation latency on a server
 # that hosts a client's pages, against the same server hosting none.
-# Two VMs (scripts/exp/exp-pair.sh): a 384 MiB server (512 MiB with
+# Two VMs (scripts/vm/pair.sh --exp): a 384 MiB server (512 MiB with
 # --debug), a 256 MiB client with a 384 MiB stamped file on a 25-IOPS
 # disk.  On the server,
 # mallocbench allocates 70 % of its MemTotal in 1 MiB chunks (--chunk) (anonymous
@@ -60,31 +60,20 @@
 # About 6 minutes (--short) or 16 minutes on 2 cores (TCG).
 # Exit: 0 pass, 1 fail, 2 usage.
 
-set -euo pipefail
-
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-exp_init exp1 45
 
 orig_args=("$@")
+short=
 retried=
-dur=300
-chunk=
+dur=
+chunk=1M
 trace=
 wsf=100
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--short) dur=60; shift ;;
-	--dur) dur=$2; shift 2 ;;
-	--chunk) chunk=$2; shift 2 ;;
-	--retried) retried=1; shift ;;
-	--trace) trace=ex_mtrace_thresh=$2; shift 2 ;;
-	--wsf) wsf=$2; shift 2 ;;
-	*) exp_option "$@"; shift "$exp_shift" ;;
-	esac
-done
-[[ "$dur" =~ ^[0-9]+$ ]] || die "bad --dur '$dur'"
-[ -n "$chunk" ] || chunk=1M
+exp_parse "short dur= chunk= retried trace= wsf=" "$@"
+[ -n "$dur" ] || dur=$([ -n "$short" ] && echo 60 || echo 300)
+trace=${trace:+ex_mtrace_thresh=$trace}
+rig_num dur
 [[ "$chunk" =~ ^[0-9]+[KM]$ ]] || die "bad --chunk '$chunk'"
 [[ "${trace#*=}" =~ ^([0-9]*|sched)$ ]] || die "bad --trace '${trace#*=}'"
 if [ "$wsf" = default ]; then
@@ -96,7 +85,7 @@ fi
 # About the same MemTotal either way: KASAN (--debug) takes about 130 MiB
 # of a 512 MiB VM.
 exp_server_mem 384M 512M
-exp_run --server-mem "$smem" --client-mem 256M --server-params max_hosted_pct=90 --timeout $((dur * 3 + 900)) \
+exp_run --server-mem "$server_mem" --client-mem 256M --server-params max_hosted_pct=90 --timeout $((dur * 3 + 900)) \
 	ex_malloc_total=70% ex_malloc_chunk="$chunk" ex_malloc_dur="$dur" ${wsf:+"ex_wsf=$wsf"} ${trace:+"$trace"}
 exp_results
 d=$(exp_param ex_malloc_dur)
@@ -120,7 +109,7 @@ for r in nohost host; do
 		{ printf "%s,%.3f\n", $1, $4 / 1000 }' "$f" >"$rep/malloc-$r.csv"
 	f=$outdir/server/files/slow-$r.txt
 	if [ "$(exp_param ex_mtrace_thresh)" = sched ] && [ -r "$f" ]; then
-		awk -v min_ms=20 -f "$here/sched-breakdown.awk" "$f" >"$rep/sched-$r.txt"
+		awk -v min_ms=20 -f "$root/scripts/exp/sched-breakdown.awk" "$f" >"$rep/sched-$r.txt"
 	fi
 done
 put fill.puts "$(get client.fill.host.puts)"
@@ -198,7 +187,7 @@ if ! awk -v r="$ratio" 'BEGIN { exit !(r > 0 && r <= 2.0) }'; then
 	# stall of a busy host decides it.  Everything else passed, so run
 	# the pair once more; two misses in a row fail.
 	if [ "$dur" -lt 300 ] && [ "$bad" = 0 ] && [ -z "$retried$report_only" ] &&
-	   [ "$assert" = 1 ]; then
+	   [ -z "$no_assert" ]; then
 		echo "exp1: p99 ratio ${ratio}x over the 2.0x limit in a short run: running it once more (in $outdir/retry)" >&2
 		exec "$0" "${orig_args[@]}" --retried --outdir "$outdir/retry"
 	fi

@@ -12,7 +12,7 @@
 # The figure shows the server's memory over time (local active, local
 # inactive, hosted) and how fast its benchmark gets back to its reference.
 #
-# Two VMs (scripts/exp/exp-pair.sh): a 256 MiB server (384 MiB with --debug) with its own
+# Two VMs (scripts/vm/pair.sh --exp): a 256 MiB server (384 MiB with --debug) with its own
 # 96 MiB stamped file (400-IOPS disk), a 256 MiB client with a 384 MiB
 # stamped file (25 IOPS).  detector=off (the paper's figure 5 precedes
 # the detector), max_hosted_pct=90, deactivation policy on (default).
@@ -40,22 +40,13 @@
 # summary.txt.  About 13 minutes.
 # Exit: 0 pass, 1 fail, 2 usage.
 
-set -euo pipefail
-
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-exp_init exp2 41
 
 io=120
 lru=inactive,full
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--io) io=$2; shift 2 ;;
-	--lru) lru=$2; shift 2 ;;
-	*) exp_option "$@"; shift "$exp_shift" ;;
-	esac
-done
-[[ "$io" =~ ^[0-9]+$ ]] || die "bad --io '$io'"
+exp_parse "io= lru=" "$@"
+rig_num io
 [[ "$lru" =~ ^(inactive|full)(,(inactive|full))?$ ]] || die "bad --lru '$lru'"
 nlru=$(echo "$lru" | tr , '\n' | wc -l)
 
@@ -63,7 +54,7 @@ nlru=$(echo "$lru" | tr , '\n' | wc -l)
 # KASAN (--debug) takes about 110 MiB of a 384 MiB VM, so its MemTotal
 # is close to a 256 MiB VM's without.
 exp_server_mem 256M 384M
-exp_run --server-mem "$smem" --client-mem 256M --server-blocks 24576 --server-iops 400 \
+exp_run --server-mem "$server_mem" --client-mem 256M --server-blocks 24576 --server-iops 400 \
 	--server-params "detector=off max_hosted_pct=90" \
 	--timeout $(( (1 + nlru) * io + nlru * 600 + 600 )) \
 	ex_io="$io" ex_lru="$lru"

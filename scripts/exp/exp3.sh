@@ -4,7 +4,7 @@
 # Experiment 3 (paper figure 6): server I/O, then client I/O: the share
 # of an idle server's page cache that the client gets, without and with
 # the deactivation policy (puma_backend's deactivation_policy=N|Y).
-# Two VMs (scripts/exp/exp-pair.sh): a 384 MiB server (512 MiB with
+# Two VMs (scripts/vm/pair.sh --exp): a 384 MiB server (512 MiB with
 # --debug) with its own 192 MiB stamped file (400-IOPS disk), a 256 MiB
 # client with a 1 GiB stamped file (400-IOPS disk; four times its RAM, so
 # that what it evicts always exceeds what the server can host).  For each
@@ -46,25 +46,17 @@
 # summary.txt.  About 15 minutes on 2 cores (TCG).
 # Exit: 0 pass, 1 fail, 2 usage.
 
-set -euo pipefail
-
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-exp_init exp3 47
 
 run=180
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--run) run=$2; shift 2 ;;
-	*) exp_option "$@"; shift "$exp_shift" ;;
-	esac
-done
-[[ "$run" =~ ^[0-9]+$ ]] || die "bad --run '$run'"
+exp_parse "run=" "$@"
+rig_num run
 
 # About the same MemTotal either way: KASAN (--debug) takes about 130 MiB
 # of a 512 MiB VM.
 exp_server_mem 384M 512M
-exp_run --server-mem "$smem" --client-mem 256M --blocks 262144 --iops 400 \
+exp_run --server-mem "$server_mem" --client-mem 256M --blocks 262144 --iops 400 \
 	--server-blocks 49152 --server-iops 400 \
 	--server-params "detector=off max_hosted_pct=90" \
 	--timeout $(( 2 * run + 1800 )) ex_run="$run"

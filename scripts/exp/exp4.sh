@@ -4,7 +4,7 @@
 # Experiment 4 (paper figures 7 to 10): concurrent client and server I/O,
 # for each activity-detector mode of the server (puma_backend's
 # "detector" parameter: off, shadow, deactivation, combined).
-# Two VMs (scripts/exp/exp-pair.sh): a 256 MiB server (384 MiB with
+# Two VMs (scripts/vm/pair.sh --exp): a 256 MiB server (384 MiB with
 # --debug), a 256 MiB client with a 384 MiB stamped file on a 25-IOPS
 # disk (as in the base scenario); the server has its own 384 MiB stamped
 # file on its own disk (400 IOPS).  The server's file is larger than its
@@ -58,25 +58,22 @@
 # mode against the reference), summary.txt.
 # Exit: 0 pass, 1 fail, 2 usage.
 
-set -euo pipefail
-
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-exp_init exp4 59
 
-modes=off,shadow,deactivation,combined
-io=90
+short=
+modes=
+io=
+exp_parse "short modes= io=" "$@"
 pre=20
 post=10
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--short) modes=combined; io=60; pre=15; post=5; shift ;;
-	--modes) modes=$2; shift 2 ;;
-	--io) io=$2; shift 2 ;;
-	*) exp_option "$@"; shift "$exp_shift" ;;
-	esac
-done
-[[ "$io" =~ ^[0-9]+$ ]] || die "bad --io '$io'"
+if [ -n "$short" ]; then
+	: "${modes:=combined}" "${io:=60}"
+	pre=15
+	post=5
+fi
+: "${modes:=off,shadow,deactivation,combined}" "${io:=90}"
+rig_num io
 [[ "$modes" =~ ^(off|shadow|deactivation|combined)(,(off|shadow|deactivation|combined))*$ ]] ||
 	die "bad --modes '$modes'"
 nmodes=$(echo "$modes" | tr , '\n' | wc -l)
@@ -85,7 +82,7 @@ nmodes=$(echo "$modes" | tr , '\n' | wc -l)
 # KASAN (--debug) takes about 110 MiB of a 384 MiB VM, so its MemTotal
 # is close to a 256 MiB VM's without.
 exp_server_mem 256M 384M
-exp_run --server-mem "$smem" --client-mem 256M --server-blocks 98304 --server-iops 400 --server-params max_hosted_pct=90 \
+exp_run --server-mem "$server_mem" --client-mem 256M --server-blocks 98304 --server-iops 400 --server-params max_hosted_pct=90 \
 	--timeout $(( io + nmodes * (io + pre + post + 400) + 600 )) \
 	ex_modes="$modes" ex_ref=1 ex_pre="$pre" ex_io="$io" ex_post="$post"
 exp_results
@@ -146,7 +143,7 @@ done
 row() { printf '%-14s %9s %7s %9s %9s %11s %9s %13s\n' "$@"; }
 {
 	echo "Experiment 4: concurrent client and server I/O (server ${io} s of random reads over 384 MiB, 400 IOPS disk;"
-	echo "client random reads over 384 MiB, 25 IOPS disk; server $smem, client 256 MiB)"
+	echo "client random reads over 384 MiB, 25 IOPS disk; server $server_mem, client 256 MiB)"
 	echo "server reference (no client pages hosted): $(s reference.iops) IOPS"
 	row detector "srv IOPS" "vs ref" "cli IOPS" "cli IOPS" "1st susp." suspends "re-activ." 
 	row "" "" "" "before" "during" "after start" "in I/O" "after 1st"

@@ -27,49 +27,26 @@
 #
 # About 4 minutes on 2 cores (TCG).  Exit: 0 pass, 1 fail, 2 usage.
 
-set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-
-die() { echo "pair-kill: error: $*" >&2; exit 2; }
-
-kdir=
-outdir=
 max_read_ms=2000
 kill_after=10
-verbose=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kdir) kdir=$2; shift 2 ;;
-	--outdir) outdir=$2; shift 2 ;;
-	--max-read-ms) max_read_ms=$2; shift 2 ;;
-	--kill-after) kill_after=$2; shift 2 ;;
-	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,28s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
-	esac
-done
-[[ "$max_read_ms" =~ ^[0-9]+$ ]] || die "bad --max-read-ms '$max_read_ms'"
-[ -n "$outdir" ] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-pair-kill.XXXXXX")
-t0=$(date +%s)
+rig_parse "kdir= outdir= max-read-ms= kill-after= verbose" "$@"
+rig_num max_read_ms kill_after
+rig_outdir
 
-rc=0
-"$here/pair.sh" ${kdir:+--kdir "$kdir"} --outdir "$outdir" --phases puma \
+"$rig/pair.sh" ${kdir:+--kdir "$kdir"} --outdir "$outdir" --phases puma \
 	--blocks 40960 --duration 60 --kill-after "$kill_after" --after 30 \
-	--get-timeout-us 200000 --timeout 900 $verbose || rc=$?
-[ -r "$outdir/results.txt" ] || { echo "pair-kill: FAIL: no results" >&2; exit 1; }
-"$here/pair-report.sh" --quiet "$outdir" || true
+	--get-timeout-us 200000 --timeout 900 ${verbose:+--verbose} || rc=$?
 res=$outdir/results.txt
-get() { sed -n "s/^$1=//p" "$res" | tail -1; }
-num() { local v; v=$(get "$1"); echo "${v:-0}"; }
+[ -r "$res" ] || { echo "$name: FAIL: no results" >&2; exit 1; }
+"$rig/pair-report.sh" --quiet "$outdir" || true
 
-bad=0
-fail() { echo "pair-kill: FAIL: $*" >&2; bad=1; }
 [ "$rc" -eq 0 ] || fail "a VM failed (pair.sh status $rc)"
-nonzero=$(grep -E '^client\..*\.(failures|failed_reads)=' "$res" | grep -v '=0$' || true)
-[ -z "$nonzero" ] || fail "verification failures: $nonzero"
-n=$(grep -cE '^client\.(puma\.warm|puma\.run|after\.run)\.failures=0$' "$res" || true)
-[ "$n" -eq 3 ] || fail "expected 3 clean blockcheck runs (warm-up, measured, after), got $n"
+rig_clean_runs 0 'client\..*'
+# the warm-up, the measured pass and the pass after the reconnection
+rig_clean_runs 3 'client\.(puma\.warm|puma\.run|after\.run)'
 for pass in puma.run after.run; do
 	max=$(get "client.$pass.max_us")
 	if [ -z "$max" ]; then
@@ -94,20 +71,15 @@ ktime() {
 t_kill=$(awk -v r="$(num client.puma.t_run)" -v k="$kill_after" 'BEGIN { print r + k }')
 t_down=$(ktime 'disconnected from' 1p)
 t_up=$(ktime 'connected to' "\$p")
-echo "pair-kill: server killed ${kill_after}s into the measured pass (client t~${t_kill}s," \
+echo "$name: server killed ${kill_after}s into the measured pass (client t~${t_kill}s," \
 	"host t=$(get host.kill_at_s)s); the client gave up on it at t=${t_down:-?}s," \
 	"reconnected to the new server (booted at host t=$(get host.server2.boot_at_s)s)" \
 	"at t=${t_up:-?}s; connects=$connects"
-echo "pair-kill: measured pass: $(get client.puma.run.blocks) reads, IOPS $(get client.puma.run.iops)," \
+echo "$name: measured pass: $(get client.puma.run.blocks) reads, IOPS $(get client.puma.run.iops)," \
 	"p50 $(get client.puma.run.p50_us) us, max $(get client.puma.run.max_us) us" \
 	"(bound ${max_read_ms} ms), GET timeouts $(( $(num client.stats.puma.run.timeouts) - $(num client.stats.puma.warm.timeouts) ))"
-echo "pair-kill: after reconnection: $(get client.after.run.blocks) reads, IOPS $(get client.after.run.iops)," \
+echo "$name: after reconnection: $(get client.after.run.blocks) reads, IOPS $(get client.after.run.iops)," \
 	"max $(get client.after.run.max_us) us; new server stored $stored pages," \
 	"served $(num server2.end.server_hits)"
-echo "pair-kill: verification failures: 0 expected, runs: $(grep -cE '^client\..*\.failures=' "$res")"
-echo "pair-kill: outputs in $outdir; total host time $(( $(date +%s) - t0 ))s"
-if [ "$bad" -ne 0 ]; then
-	echo "pair-kill: FAIL" >&2
-	exit 1
-fi
-echo "pair-kill: PASS"
+echo "$name: verification failures: 0 expected, runs: $(grep -cE '^client\..*\.failures=' "$res")"
+rig_verdict

@@ -3,27 +3,39 @@
 #
 # The two-VM rig: a PUMA server VM and a client VM (QEMU, TCG) linked by a
 # connectionless UDP socket netdev on 127.0.0.1, each with its own ext4
-# disk throttled by QEMU to a cloud-volume-like IOPS figure.  Runs the
-# paper's base scenario (scripts/vm/guest/pair-client.sh): a stamped file
-# larger than the client's page cache, random reads verified block by
-# block, once without PUMA and once with it, then an optional plain-TCP
-# baseline; the server samples its memory every second
-# (scripts/vm/guest/pair-server.sh).  With --kill-after, the server VM is
+# disk throttled by QEMU to a cloud-volume-like IOPS figure.  The client
+# holds a stamped file larger than its page cache; every block read is
+# verified.
+#
+# By default the client runs the paper's base scenario
+# (guest/pair-client.sh): random reads once without PUMA and once with it,
+# then an optional plain-TCP baseline; the server samples its memory every
+# second (guest/pair-server.sh).  With --kill-after, the server VM is
 # killed during the measured PUMA pass and a new one booted in its place.
+# With --exp NAME, the client drives one of the paper's experiments
+# (Documentation/experiments.rst) and sends the server its commands.
 #
-#   pair.sh [options]
+#   pair.sh [options] [KEY=VALUE...]
 #
+#   --exp NAME          run experiment NAME (exp1..exp4) instead of the
+#                       base scenario; the kernel is then the benchmark
+#                       one (scripts/puma-kernel.sh benchtree)
 #   --kdir DIR          kernel build dir (default: scripts/puma-kernel.sh
-#                       modtree); its bzImage boots both VMs and the
-#                       modules are built against it
+#                       modtree, the test kernel); its bzImage boots both
+#                       VMs and the modules are built against it
+#   --debug             with --exp: the test kernel
 #   --outdir DIR        outputs (default: a new directory under $TMPDIR)
 #   --client-mem SIZE   client RAM (default 256M)
-#   --server-mem SIZE   server RAM (default 1G)
+#   --server-mem SIZE   server RAM (default 1G; 512M with --exp)
 #   --blocks N          4 KiB blocks of the stamped file (default: 1.5x the
 #                       client's RAM)
+#   --server-blocks N   4 KiB blocks of the server's own stamped file
+#                       (default 0: none)
 #   --iops N            QEMU throttling.iops-total of each disk (default
 #                       25: a 500-IOPS standard-HDD cloud volume scaled
 #                       by TCG's ~20x slowdown, see Documentation/vm-rig.rst)
+#   --server-iops N     the server disk's (default 25; 0: unthrottled)
+#   --server-params "P=V ..."  more puma_backend parameters on the server
 #   --duration SEC      each measured random-read pass (default 60)
 #   --phases LIST       "nopuma puma" (default), "puma" or "nopuma"
 #   --get-timeout-us N  the client's get_timeout_us (default 200000, see
@@ -38,29 +50,29 @@
 #                       client has reconnected (default 30)
 #   --timeout SEC       hard limit of each VM (default 1800)
 #   --verbose           stream the client's console
+#   KEY=VALUE           passed to both guests (the ex_* parameters of an
+#                       experiment, see guest/pair-client.sh)
 #
 # Output: OUTDIR/results.txt (every result, prefixed client., server.,
-# server2.), OUTDIR/{client,server,server2}/ (console.log, results.txt,
-# files/*.csv), OUTDIR/host.txt (host-side timings).  Read it with
-# scripts/vm/pair-report.sh OUTDIR.
+# server2., host.), OUTDIR/{client,server,server2}/ (console.log,
+# results.txt, files/*.csv), OUTDIR/host.txt (host-side timings).  Read
+# a base-scenario run with scripts/vm/pair-report.sh OUTDIR.
 # Exit: 0 both VMs passed, 1 a VM failed (its console tail is shown),
 # 2 usage or setup error.
 
-set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-
-die() { echo "pair: error: $*" >&2; exit 2; }
-log() { echo "pair: $*" >&2; }
-
-kdir=
-outdir=
-cmem=256M
-smem=1G
+exp=
+debug=
+client_mem=256M
+server_mem=
 blocks=
+server_blocks=0
 iops=25
-dur=60
+server_iops=25
+server_params=
+duration=60
 phases="nopuma puma"
 get_timeout_us=200000
 mtu=9000
@@ -68,40 +80,23 @@ tcp_max=0
 kill_after=
 after=30
 timeout=1800
-verbose=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kdir) kdir=$2; shift 2 ;;
-	--outdir) outdir=$2; shift 2 ;;
-	--client-mem) cmem=$2; shift 2 ;;
-	--server-mem) smem=$2; shift 2 ;;
-	--blocks) blocks=$2; shift 2 ;;
-	--iops) iops=$2; shift 2 ;;
-	--duration) dur=$2; shift 2 ;;
-	--phases) phases=$2; shift 2 ;;
-	--get-timeout-us) get_timeout_us=$2; shift 2 ;;
-	--tcp-max) tcp_max=$2; shift 2 ;;
-	--mtu) mtu=$2; shift 2 ;;
-	--kill-after) kill_after=$2; shift 2 ;;
-	--after) after=$2; shift 2 ;;
-	--timeout) timeout=$2; shift 2 ;;
-	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,50s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
-	esac
+rig_parse "exp= kdir= debug outdir= client-mem= server-mem= blocks=
+	server-blocks= iops= server-iops= server-params= duration= phases=
+	get-timeout-us= mtu= tcp-max= kill-after= after= timeout= verbose *" "$@"
+rig_num iops server_iops server_blocks duration get_timeout_us tcp_max mtu after timeout
+[ -z "$kill_after" ] || rig_num kill_after
+[ -z "$blocks" ] || rig_num blocks
+for kv in ${rig_args[@]+"${rig_args[@]}"}; do
+	[[ "$kv" =~ ^[a-z_][a-z0-9_]*=[^[:space:]]*$ ]] || die "bad guest parameter '$kv'"
 done
-
-isnum() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1: expected a number, got '$2'"; }
-isnum --iops "$iops"
-isnum --duration "$dur"
-isnum --get-timeout-us "$get_timeout_us"
-isnum --tcp-max "$tcp_max"
-isnum --mtu "$mtu"
-isnum --after "$after"
-isnum --timeout "$timeout"
-[ -z "$kill_after" ] || isnum --kill-after "$kill_after"
-[ -z "$blocks" ] || isnum --blocks "$blocks"
-use_puma=
+if [ -n "$exp" ]; then
+	[[ "$exp" =~ ^exp[1-4]$ ]] || die "--exp: exp1, exp2, exp3 or exp4, not '$exp'"
+	[ -n "$debug" ] || ktree=benchtree
+	phases=puma
+	: "${server_mem:=512M}"
+fi
+: "${server_mem:=1G}"
+use_puma=0
 for p in $phases; do
 	case "$p" in
 	nopuma) ;;
@@ -109,7 +104,7 @@ for p in $phases; do
 	*) die "--phases: unknown phase '$p'" ;;
 	esac
 done
-[ -z "$kill_after" ] || [ -n "$use_puma" ] || die "--kill-after needs the puma phase"
+[ -z "$kill_after" ] || [ "$use_puma" = 1 ] || die "--kill-after needs the puma phase"
 
 # size_mb SIZE: a QEMU-style size (256M, 1G) in MiB
 size_mb() {
@@ -119,84 +114,84 @@ size_mb() {
 	*) die "size '$1': use M or G" ;;
 	esac
 }
-cmem_mb=$(size_mb "$cmem")
-smem_mb=$(size_mb "$smem")
+cmem_mb=$(size_mb "$client_mem")
+smem_mb=$(size_mb "$server_mem")
 [ -n "$blocks" ] || blocks=$(( cmem_mb * 256 * 3 / 2 ))
 
-[ -n "$kdir" ] || kdir=$("$root/scripts/puma-kernel.sh" modtree)
-bzimage=$kdir/arch/x86/boot/bzImage
-[ -r "$bzimage" ] || die "no kernel image $bzimage"
-grep -q '^CONFIG_CLEANCACHE=y' "$kdir/.config" ||
-	die "the VM kernel in $kdir has no CONFIG_CLEANCACHE (hook series missing?)"
+rig_kdir
 command -v ss >/dev/null || die "ss not found (apt-get install iproute2)"
-
-if [ -z "$outdir" ]; then
-	outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-pair.XXXXXX")
-fi
-mkdir -p "$outdir"
-outdir=$(cd "$outdir" && pwd)
-t_start=$(date +%s)
+rig_outdir
 : >"$outdir/host.txt"
 host() { echo "$1=$2" >>"$outdir/host.txt"; }
+host exp "$exp"
 host kdir "$kdir"
 host iops "$iops"
+host server_iops "$server_iops"
 host blocks "$blocks"
+host server_blocks "$server_blocks"
 host client_mem_mb "$cmem_mb"
 host server_mem_mb "$smem_mb"
-host duration_s "$dur"
+host duration_s "$duration"
 host get_timeout_us "$get_timeout_us"
 host mtu "$mtu"
+host server_params "${server_params// /,}"
+params="${rig_args[*]:-}"
+host params "${params// /,}"
 
 # --- modules, workload, disks, initramfs ---------------------------------
 log "building the modules against $kdir"
-make -s -C "$kdir" M="$root" modules >&2 || die "module build failed"
-mods=(puma)
-if [ -n "$use_puma" ]; then
-	[ -e "$root/transports/tcp.c" ] ||
-		die "no TCP transport in this tree (transports/tcp.c): the puma phase needs puma_tcp.ko"
-	mods+=(puma_tcp puma_backend)
-fi
-for m in "${mods[@]}"; do
-	[ -e "$root/$m.ko" ] || die "$m.ko was not built"
-done
-mkdir -p "$outdir/bin"
-make -s -C "$root/tools/blockcheck" O="$outdir/bin" >&2
-bc=$outdir/bin/blockcheck
-make -s -C "$root/tools/tcpbench" O="$outdir/bin" >&2
-extra_bins=(--bin "$outdir/bin/tcpbench")
+rig_modules puma puma_tcp puma_backend puma_transport_bench
+bc=$(rig_tool blockcheck)
 
-# The stamped file is made here at native speed, then copied into the
-# client's image; its blockcheck state goes into the initramfs.
+# stamped IMAGE BLOCKS ID STATE: an ext4 image holding a stamped file of
+# BLOCKS blocks (made here at native speed), its blockcheck state in STATE
+stamped() {
+	rm -rf "$outdir/data"
+	mkdir -p "$outdir/data"
+	"$bc" --state "$4" create "$outdir/data/f$3" --blocks "$2" --id "$3" \
+		--gen 1 >/dev/null
+	"$rig/mkdisk.sh" --size "$(( $2 * 11 / 2560 + 64 ))M" \
+		--populate "$outdir/data" "$1" >/dev/null
+	rm -rf "$outdir/data"
+}
 log "stamped file: $blocks blocks ($((blocks / 256)) MiB)"
-rm -rf "$outdir/data"
-mkdir -p "$outdir/data"
-"$bc" --state "$outdir/big.state" create "$outdir/data/big" --blocks "$blocks" \
-	--id 1 --gen 1 >/dev/null
-"$here/mkdisk.sh" --size "$(( blocks * 11 / 2560 + 64 ))M" \
-	--populate "$outdir/data" "$outdir/client.img" >/dev/null
-rm -rf "$outdir/data"
-"$here/mkdisk.sh" --size 64M "$outdir/server.img" >/dev/null
-
-initrd_dir=$outdir/initrd
-mkdir -p "$initrd_dir"
-ko() { strip --strip-debug -o "$initrd_dir/$1.ko" "$root/$1.ko"; echo "$initrd_dir/$1.ko"; }
-cmods=()
-smods=()
-if [ -n "$use_puma" ]; then
-	cmods=(--modules "$(ko puma) $(ko puma_tcp)"
-	       --file "$(ko puma_backend):/lib/modules/puma/puma_backend.ko"
-	       --file "$(ko puma_transport_bench):/lib/modules/puma/puma_transport_bench.ko")
-	# The transport's own throughput, beside tcpbench: a sink on 7072.
-	smods=(--modules "$(ko puma) $(ko puma_tcp)"
-	       --module "$(ko puma_backend) role=server transport=tcp listen_addr=0.0.0.0:7070"
-	       --module "$(ko puma_transport_bench) role=sink addr=0.0.0.0:7072")
+stamped "$outdir/client.img" "$blocks" 1 "$outdir/big.state"
+sfiles=()
+if [ "$server_blocks" -gt 0 ]; then
+	log "server file: $server_blocks blocks ($((server_blocks / 256)) MiB)"
+	stamped "$outdir/server.img" "$server_blocks" 2 "$outdir/srv.state"
+	sfiles=(--file "$outdir/srv.state:/etc/puma/srv.state")
+else
+	"$rig/mkdisk.sh" --size 64M "$outdir/server.img" >/dev/null
 fi
-client_initrd=$("$here/mkinitramfs.sh" --guest "$here/guest/pair-client.sh" \
-	--bin "$bc" ${extra_bins[@]+"${extra_bins[@]}"} \
-	--file "$outdir/big.state:/etc/puma/big.state" \
-	${cmods[@]+"${cmods[@]}"})
-server_initrd=$("$here/mkinitramfs.sh" --guest "$here/guest/pair-server.sh" \
-	${extra_bins[@]+"${extra_bins[@]}"} ${smods[@]+"${smods[@]}"})
+
+if [ -n "$exp" ]; then
+	cguest=$root/scripts/exp/guest/exp-client.sh
+	sguest=$root/scripts/exp/guest/exp-server.sh
+	sbins=(--bin "$bc" --bin "$(rig_tool mallocbench)")
+	sink=()
+else
+	cguest=$rig/guest/pair-client.sh
+	sguest=$rig/guest/pair-server.sh
+	sbins=(--bin "$(rig_tool tcpbench)")
+	# The transport's own throughput, beside tcpbench: a sink on 7072.
+	sink=(--module "$(rig_ko puma_transport_bench) role=sink addr=0.0.0.0:7072")
+fi
+smods=()
+cmods=()
+if [ "$use_puma" = 1 ]; then
+	smods=(--modules "$(rig_ko puma) $(rig_ko puma_tcp)"
+	       --module "$(rig_ko puma_backend) role=server transport=tcp listen_addr=0.0.0.0:7070 $server_params"
+	       ${sink[@]+"${sink[@]}"})
+	cmods=(--modules "$(rig_ko puma) $(rig_ko puma_tcp)"
+	       --file "$(rig_ko puma_backend):/lib/modules/puma/puma_backend.ko"
+	       --file "$(rig_ko puma_transport_bench):/lib/modules/puma/puma_transport_bench.ko")
+fi
+client_initrd=$("$rig/mkinitramfs.sh" --guest "$cguest" \
+	--bin "$bc" --bin "$(rig_tool tcpbench)" \
+	--file "$outdir/big.state:/etc/puma/big.state" ${cmods[@]+"${cmods[@]}"})
+server_initrd=$("$rig/mkinitramfs.sh" --guest "$sguest" "${sbins[@]}" \
+	${sfiles[@]+"${sfiles[@]}"} ${smods[@]+"${smods[@]}"})
 
 # --- the link: two UDP ports on 127.0.0.1 --------------------------------
 udp_free() { ! ss -Huln "sport = :$1" | grep -q .; }
@@ -226,40 +221,44 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# boot_server NAME: start a server VM in the background, its run-vm.sh
-# process id in server_pid
+sdisk=$outdir/server.img
+[ "$server_iops" -eq 0 ] || sdisk+=",iops=$server_iops"
+# boot VM MEM DISK MAC INITRD ARGS...: start a VM in the background, its
+# run-vm.sh process id in vm_pid
+boot() {
+	local vm=$1 mem=$2 disk=$3 mac=$4 initrd=$5
+	shift 5
+	rm -rf "${outdir:?}/$vm"
+	pidfiles+=("$outdir/$vm.qemu.pid")
+	host "$vm.boot_at_s" "$(( $(date +%s) - t_start ))"
+	"$rig/run-vm.sh" --kernel "$bzimage" --initrd "$initrd" --mem "$mem" \
+		--disk "$disk" --mac "$mac" --pidfile "$outdir/$vm.qemu.pid" \
+		--timeout "$timeout" --outdir "$outdir/$vm" \
+		${params:+--append "$params"} "$@" >"$outdir/$vm.out" 2>&1 &
+	vm_pid=$!
+}
 boot_server() {
-	local name=$1
-	rm -rf "${outdir:?}/$name"
-	pidfiles+=("$outdir/$name.qemu.pid")
-	"$here/run-vm.sh" --kernel "$bzimage" --initrd "$server_initrd" \
-		--mem "$smem" --disk "$outdir/server.img,iops=$iops" \
-		--net "udp:$port_s:$port_c" --mac 52:54:00:00:00:01 \
-		--pidfile "$outdir/$name.qemu.pid" \
-		--append "ps_ip=10.0.0.1 ps_name=$name ps_backend=${use_puma:-0} ps_mtu=$mtu" \
-		--timeout "$timeout" --outdir "$outdir/$name" \
-		>"$outdir/$name.out" 2>&1 &
-	server_pid=$!
-	host "$name.boot_at_s" "$(( $(date +%s) - t_start ))"
+	# rootfstype=ramfs: an experiment server's programs on unevictable
+	# pages, as its guest keeps compaction off (moved code is translated
+	# again under TCG, slowing the vCPU for seconds).
+	boot "$1" "$server_mem" "$sdisk" 52:54:00:00:00:01 "$server_initrd" \
+		--net "udp:$port_s:$port_c" ${exp:+--append rootfstype=ramfs} \
+		--append "ps_ip=10.0.0.1 ps_client=10.0.0.2 ps_name=$1 ps_mtu=$mtu" \
+		--append "ps_backend=$use_puma ps_file=$(( server_blocks > 0 ))"
+	server_pid=$vm_pid
 }
 
 log "outputs in $outdir"
-log "server VM ($smem) and client VM ($cmem), disks throttled to $iops IOPS"
+log "${exp:-base scenario}: server VM ($server_mem) and client VM ($client_mem), disks $iops / $server_iops IOPS"
 boot_server server
 server1_pid=$server_pid
-pidfiles+=("$outdir/client.qemu.pid")
-host client.boot_at_s "$(( $(date +%s) - t_start ))"
-"$here/run-vm.sh" --kernel "$bzimage" --initrd "$client_initrd" \
-	--mem "$cmem" --disk "$outdir/client.img,iops=$iops" \
-	--net "udp:$port_c:$port_s" --mac 52:54:00:00:00:02 \
-	--pidfile "$outdir/client.qemu.pid" \
+boot client "$client_mem" "$outdir/client.img,iops=$iops" 52:54:00:00:00:02 \
+	"$client_initrd" --net "udp:$port_c:$port_s" ${verbose:+--verbose} \
 	--append "pc_ip=10.0.0.2 pc_server=10.0.0.1 pc_mtu=$mtu" \
-	--append "pc_phases=${phases// /,} pc_dur=$dur" \
+	--append "pc_phases=${phases// /,} pc_dur=$duration" \
 	--append "pc_get_timeout_us=$get_timeout_us pc_tcp_max=$tcp_max" \
-	--append "pc_kill=${kill_after:+1} pc_after_dur=$after" \
-	--timeout "$timeout" --outdir "$outdir/client" $verbose \
-	>"$outdir/client.out" 2>&1 &
-client_pid=$!
+	--append "pc_kill=${kill_after:+1} pc_after_dur=$after${exp:+ ex_name=$exp}"
+client_pid=$vm_pid
 
 server2_pid=
 if [ -n "$kill_after" ]; then
@@ -290,24 +289,24 @@ host client_done_at_s "$(( $(date +%s) - t_start ))"
 # The client told the server(s) to stop; give them a bounded while.
 # wait_server PID NAME: sets rc_NAME
 wait_server() {
-	local pid=$1 name=$2 rc=0
+	local pid=$1 vm=$2 rc=0
 	for _ in $(seq 120); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		log "FAIL: $name still running 120 s after the client stopped; killing it"
-		kill -9 "$(cat "$outdir/$name.qemu.pid")" 2>/dev/null || true
+		log "FAIL: $vm still running 120 s after the client stopped; killing it"
+		kill -9 "$(cat "$outdir/$vm.qemu.pid")" 2>/dev/null || true
 	fi
 	wait "$pid" || rc=$?
-	printf -v "rc_$name" '%s' "$rc"
+	printf -v "rc_$vm" '%s' "$rc"
 }
 rc_server=0
 rc_server2=0
 if [ -n "$kill_after" ]; then
 	# Killed on purpose: only a kernel splat before the kill fails it.
 	wait "$server1_pid" 2>/dev/null || true
-	"$here/check-console.sh" --quiet --splats-only "$outdir/server/console.log" \
+	"$rig/check-console.sh" --quiet --splats-only "$outdir/server/console.log" \
 		>>"$outdir/server.out" 2>&1 || rc_server=1
 	if [ -n "$server2_pid" ]; then
 		wait_server "$server2_pid" server2
@@ -322,15 +321,14 @@ host total_s "$(( $(date +%s) - t_start ))"
 
 # One results file: every VM's results, prefixed.
 {
-	sed 's/^/client./' "$outdir/client/results.txt"
-	sed 's/^/server./' "$outdir/server/results.txt"
-	[ ! -e "$outdir/server2/results.txt" ] ||
-		sed 's/^/server2./' "$outdir/server2/results.txt"
+	for vm in client server server2; do
+		[ ! -e "$outdir/$vm/results.txt" ] ||
+			sed "s/^/$vm./" "$outdir/$vm/results.txt"
+	done
 	sed 's/^/host./' "$outdir/host.txt"
 } >"$outdir/results.txt"
 rm -f "$outdir/client.img" "$outdir/server.img"
 
-bad=0
 show() {
 	log "FAIL: the $1 VM failed (rc $2):"
 	sed 's/^/  /' "$outdir/$1.out" >&2

@@ -45,12 +45,8 @@
 #
 # Exit: 0 pass, 1 fail, 2 usage.
 
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-
-die() { echo "stress: error: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 
 transports="loop tcp"
 phases_loop=excl,incl,hotdio,noguard,fault
@@ -73,42 +69,12 @@ neg_rounds=1
 allow_1cpu=0
 soak=
 timeout=
-outdir=
-kdir=
-verbose=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--transports) transports=$2; shift 2 ;;
-	--phases-loop) phases_loop=$2; shift 2 ;;
-	--phases-tcp) phases_tcp=$2; shift 2 ;;
-	--seconds) seconds=$2; shift 2 ;;
-	--neg-seconds) neg_seconds=$2; shift 2 ;;
-	--reads) reads=$2; shift 2 ;;
-	--files) files=$2; shift 2 ;;
-	--blocks) blocks=$2; shift 2 ;;
-	--limit) limit=$2; shift 2 ;;
-	--mem) mem=$2; shift 2 ;;
-	--cpus) cpus=$2; shift 2 ;;
-	--min-reads) min_reads=$2; shift 2 ;;
-	--fault-min) fault_min=$2; shift 2 ;;
-	--fault-pct) fault_pct=$2; shift 2 ;;
-	--fault-seconds) fault_seconds=$2; shift 2 ;;
-	--neg-args) neg_args=$2; shift 2 ;;
-	--stress-args) stress_args=$2; shift 2 ;;
-	--neg-rounds) neg_rounds=$2; shift 2 ;;
-	--allow-1cpu) allow_1cpu=1; shift ;;
-	--soak) soak=1; shift ;;
-	--timeout) timeout=$2; shift 2 ;;
-	--outdir) outdir=$2; shift 2 ;;
-	--kdir) kdir=$2; shift 2 ;;
-	--verbose) verbose=--verbose; shift ;;
-	-h|--help) sed -n '3,47s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
-	esac
-done
-for v in seconds neg_seconds fault_seconds neg_rounds reads files blocks cpus min_reads fault_min fault_pct; do
-	[[ "${!v}" =~ ^[0-9]+$ ]] || die "--${v//_/-} wants a number"
-done
+rig_parse "transports= phases-loop= phases-tcp= seconds= neg-seconds= reads=
+	files= blocks= limit= mem= cpus= min-reads= fault-min= fault-pct=
+	fault-seconds= neg-args= stress-args= neg-rounds= allow-1cpu soak
+	timeout= outdir= kdir= verbose" "$@"
+rig_num seconds neg_seconds fault_seconds neg_rounds reads files blocks cpus \
+	min_reads fault_min fault_pct
 if [ -n "$soak" ]; then
 	# 10^7 verified reads over excl and incl on both transports: each
 	# phase stops at its share (about an hour at 700 reads/s), or after
@@ -122,26 +88,12 @@ fi
 
 nphases() { local p=$1; echo $(( $(tr -cd , <<<"$p" | wc -c) + 1 )); }
 
-[ -n "$kdir" ] || kdir=$("$root/scripts/puma-kernel.sh" modtree)
-grep -q '^CONFIG_CLEANCACHE=y' "$kdir/.config" ||
-	die "the VM kernel has no CONFIG_CLEANCACHE (hook series missing?)"
-make -s -C "$kdir" M="$root" modules >&2
-for m in puma puma_loop puma_tcp puma_backend; do
-	[ -e "$root/$m.ko" ] || die "$m.ko was not built"
-done
-
-if [ -z "$outdir" ]; then
-	outdir=$(mktemp -d "${TMPDIR:-/tmp}/stress.XXXXXX")
-fi
-mkdir -p "$outdir"
-t_start=$(date +%s)
-make -s -C "$root/tools/ccstress" O="$outdir/bin" >&2
-# Loaded by the guest for each phase, not by /init: without debug info,
-# as mkinitramfs.sh does for the modules it loads.
-strip --strip-debug -o "$outdir/bin/puma_backend.ko" "$root/puma_backend.ko"
-
-bad=0
-fail() { echo "stress: FAIL: $*" >&2; bad=1; }
+rig_kdir
+rig_modules puma puma_loop puma_tcp puma_backend
+rig_outdir
+ccstress=$(rig_tool ccstress)
+# Loaded by the guest for each phase, not by /init.
+backend_ko=$(rig_ko puma_backend)
 
 # alloc_reports LOG OUT: print how many "Call Trace:" lines of LOG are not
 # an allocation-failure report inside the fault-injection marks (the 8
@@ -179,12 +131,11 @@ for tr in $transports; do
 	[ -n "$phases" ] || continue
 	vdir=$outdir/$tr
 	mkdir -p "$vdir"
-	initrd=$("$here/mkinitramfs.sh" --guest "$here/guest/stress.sh" \
-		--bin "$outdir/bin/ccstress" \
-		--modules "$root/puma.ko $root/$tmod.ko" \
-		--file "$outdir/bin/puma_backend.ko:/lib/modules/puma/puma_backend.ko")
+	initrd=$("$rig/mkinitramfs.sh" --guest "$rig/guest/stress.sh" \
+		--bin "$ccstress" --modules "$root/puma.ko $root/$tmod.ko" \
+		--file "$backend_ko:/lib/modules/puma/puma_backend.ko")
 	disk=$vdir/disk.img
-	"$here/mkdisk.sh" --size "$(( files * blocks * 4 / 1024 + 128 ))M" "$disk" >/dev/null
+	"$rig/mkdisk.sh" --size "$(( files * blocks * 4 / 1024 + 128 ))M" "$disk" >/dev/null
 	n=$(nphases "$phases")
 	vm_timeout=$timeout
 	if [ -z "$vm_timeout" ]; then
@@ -196,8 +147,7 @@ for tr in $transports; do
 		[ $((6 * neg_seconds)) -le "$longest" ] || longest=$((6 * neg_seconds))
 		vm_timeout=$(( 2 * (30 + n * (90 + longest)) ))
 	fi
-	echo "stress: $tr: phases $phases, ${seconds}s each (negative control ${neg_seconds}s), timeout ${vm_timeout}s" >&2
-	rc=0
+	echo "$name: $tr: phases $phases, ${seconds}s each (negative control ${neg_seconds}s), timeout ${vm_timeout}s" >&2
 	# Under fault injection an allocation that fails without __GFP_NOWARN
 	# is reported with its stack (warn_alloc).  run-vm.sh lets such stacks
 	# through; alloc_reports() below accepts only those that follow a
@@ -205,22 +155,19 @@ for tr in $transports; do
 	# guest's fault-injection marks, and fails the run on any other.
 	allow=
 	case ",$phases," in *,fault,*) allow='Call Trace:' ;; esac
-	"$here/run-vm.sh" --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" \
+	"$rig/run-vm.sh" --kernel "$bzimage" --initrd "$initrd" \
 		--mem "$mem" --cpus "$cpus" --disk "$disk" --timeout "$vm_timeout" \
-		--outdir "$vdir" ${allow:+--allow-splat "$allow"} \
+		--outdir "$vdir" ${allow:+--allow-splat "$allow"} ${verbose:+--verbose} \
 		--append "st_transport=$tr st_phases=$phases st_seconds=$seconds st_reads=$reads st_files=$files st_blocks=$blocks st_limit=$limit st_neg_seconds=$neg_seconds st_fault_pct=$fault_pct st_fault_seconds=$fault_seconds st_allow_1cpu=$allow_1cpu st_neg_rounds=$neg_rounds${neg_args:+ st_neg_args=${neg_args// /,}}${stress_args:+ st_args=${stress_args// /,}}" \
-		$verbose || rc=$?
-	[ "$rc" -eq 0 ] || fail "$tr: the VM run failed (see $vdir/console.log)"
+		|| fail "$tr: the VM run failed (see $vdir/console.log)"
 	if [ -n "$allow" ]; then
 		bad_traces=$(alloc_reports "$vdir/console.log" "$vdir/alloc-reports.txt")
 		[ "$bad_traces" -eq 0 ] ||
 			fail "$tr: $bad_traces stack traces that are not allocation-failure reports under fault injection (see $vdir/console.log)"
-		echo "stress: $tr: allocation-failure reports under fault injection: $(grep -c . "$vdir/alloc-reports.txt" || true)" \
+		echo "$name: $tr: allocation-failure reports under fault injection: $(grep -c . "$vdir/alloc-reports.txt" || true)" \
 			"(callers: $(sed 's/.* caller=//' "$vdir/alloc-reports.txt" | sort | uniq -c | sort -rn | awk '{printf "%s%s x%d", s, $2, $1; s=", "}'))"
 	fi
 	res=$vdir/results.txt
-	get() { sed -n "s/^$1=//p" "$res" | tail -1; }
-	num() { local v; v=$(get "$1"); echo "${v:-0}"; }
 	for ph in ${phases//,/ }; do
 		p=$tr.$ph
 		if [ -z "$(get "$ph.verdict")" ]; then
@@ -235,7 +182,7 @@ for tr in $transports; do
 		case "$ph" in
 		noguard)
 			[ "$(num noguard.rounds_with_stale)" -gt 0 ] || fail "$p: no stale read with the guard off"
-			echo "stress: $p: negative control: $st stale reads in $(num "$ph.reads") reads ($(num "$ph.dio_writes") O_DIRECT writes, $(num "$ph.evicts") evictions, first stale after $(get "$ph.first_stale_s") s, last round);" \
+			echo "$name: $p: negative control: $st stale reads in $(num "$ph.reads") reads ($(num "$ph.dio_writes") O_DIRECT writes, $(num "$ph.evicts") evictions, first stale after $(get "$ph.first_stale_s") s, last round);" \
 				"$(num noguard.rounds_with_stale) of $(num noguard.rounds) rounds saw stale reads:" \
 				"$(grep -o '^noguard\.round[0-9]*\.stale=[0-9]*' "$res" | sed 's/^noguard\.//' | tr '\n' ' ')"
 			;;
@@ -255,7 +202,7 @@ for tr in $transports; do
 			;;
 		fault)
 			en=$(num fault.enomem_total)
-			echo "stress: $p: ENOMEM events counted by PUMA: $en;" \
+			echo "$name: $p: ENOMEM events counted by PUMA: $en;" \
 				"injected: failslab $(get fault.failslab_injected)," \
 				"fail_page_alloc $(get fault.fail_page_alloc_injected)"
 			grep -E '^fault\.(tcp\.)?enomem_' "$res" | sed 's/^/    /'
@@ -266,23 +213,14 @@ for tr in $transports; do
 	done
 	[ "$(num nproc)" -ge 2 ] || [ "$allow_1cpu" = 1 ] || fail "$tr: guest nproc $(num nproc)"
 	[ "$(get modules_left)" = 0 ] || fail "$tr: modules left loaded"
-	if e2fsck -fn "$disk" >"$vdir/e2fsck.log" 2>&1; then
-		echo "e2fsck=clean" >>"$res"
-	else
-		fail "$tr: e2fsck found errors (see $vdir/e2fsck.log)"
-	fi
+	rig_e2fsck "$disk"
 	rm -f "$disk"
-	echo "stress: $tr: VM $(get vm_wall_s)s, guest nproc $(get nproc)," \
+	echo "$name: $tr: VM $(get vm_wall_s)s, guest nproc $(get nproc)," \
 		"Page cache invalidation failures on direct I/O: $(num dio_invalidation_failures)"
 done
 
-echo "stress: phase          verified   stale corrupt   torn  time_s   reads/s puma_hits"
-[ ${#summary[@]} -eq 0 ] || printf 'stress: %s\n' "${summary[@]}"
-echo "stress: verified reads in the phases that must be clean: $total_verified (want >= $min_reads)"
+echo "$name: phase          verified   stale corrupt   torn  time_s   reads/s puma_hits"
+[ ${#summary[@]} -eq 0 ] || printf "$name: %s\n" "${summary[@]}"
+echo "$name: verified reads in the phases that must be clean: $total_verified (want >= $min_reads)"
 [ "$total_verified" -ge "$min_reads" ] || fail "only $total_verified verified reads (want >= $min_reads)"
-echo "stress: outputs in $outdir; total host time $(($(date +%s) - t_start))s"
-if [ "$bad" -ne 0 ]; then
-	echo "stress: FAIL" >&2
-	exit 1
-fi
-echo "stress: PASS"
+rig_verdict

@@ -26,12 +26,8 @@
 #
 # Exit: 0 pass, 1 fail, 2 usage.
 
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-
-die() { echo "victim: error: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 
 big=16384
 small=2048
@@ -39,70 +35,31 @@ reads=8192
 limit=24M
 mem=256M
 timeout=2400
-outdir=
-verbose=
-kdir=
 disk_iops=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--big) big=$2; shift 2 ;;
-	--small) small=$2; shift 2 ;;
-	--reads) reads=$2; shift 2 ;;
-	--limit) limit=$2; shift 2 ;;
-	--mem) mem=$2; shift 2 ;;
-	--timeout) timeout=$2; shift 2 ;;
-	--outdir) outdir=$2; shift 2 ;;
-	--verbose) verbose=--verbose; shift ;;
-	--kdir) kdir=$2; shift 2 ;;
-	--disk-iops) disk_iops=$2; shift 2 ;;
-	-h|--help) sed -n '3,26s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
-	esac
-done
+rig_parse "big= small= reads= limit= mem= timeout= outdir= verbose kdir= disk-iops=" "$@"
+rig_num big small reads timeout
+rig_kdir
+rig_modules puma puma_loop puma_backend puma_victim
+rig_outdir
 
-[ -n "$kdir" ] || kdir=$("$root/scripts/puma-kernel.sh" modtree)
-grep -q '^CONFIG_CLEANCACHE=y' "$kdir/.config" ||
-	die "the VM kernel has no CONFIG_CLEANCACHE (hook series missing?)"
-make -s -C "$kdir" M="$root" modules >&2
-for m in puma puma_loop puma_backend puma_victim; do
-	[ -e "$root/$m.ko" ] || die "$m.ko was not built"
-done
-
-if [ -z "$outdir" ]; then
-	outdir=$(mktemp -d "${TMPDIR:-/tmp}/victim.XXXXXX")
-fi
-mkdir -p "$outdir"
-t_start=$(date +%s)
-
-make -s -C "$root/tools/blockcheck" O="$outdir/bin" >&2
 # Only the library is loaded by /init; the test loads the others itself.
 files=()
 for m in puma_loop puma_backend puma_victim; do
 	files+=(--file "$root/$m.ko:/lib/modules/puma/$m.ko")
 done
-initrd=$("$here/mkinitramfs.sh" --guest "$here/guest/victim.sh" \
-	--bin "$outdir/bin/blockcheck" --modules "$root/puma.ko" "${files[@]}")
+initrd=$("$rig/mkinitramfs.sh" --guest "$rig/guest/victim.sh" \
+	--bin "$(rig_tool blockcheck)" --modules "$root/puma.ko" "${files[@]}")
 disk=$outdir/disk.img
-"$here/mkdisk.sh" --size "$(( (big + small) * 4 / 1024 + 64 ))M" "$disk" >/dev/null
+"$rig/mkdisk.sh" --size "$(( (big + small) * 4 / 1024 + 64 ))M" "$disk" >/dev/null
 
-rc=0
-"$here/run-vm.sh" --kernel "$kdir/arch/x86/boot/bzImage" --initrd "$initrd" \
-	--mem "$mem" --disk "$disk${disk_iops:+,iops=$disk_iops}" --timeout "$timeout" --outdir "$outdir" \
-	--append "vc_big=$big vc_small=$small vc_reads=$reads vc_limit=$limit" \
-	$verbose || rc=$?
-results=$outdir/results.txt
-
-get() { sed -n "s/^$1=//p" "$results" | tail -1; }
-num() { local v; v=$(get "$1"); echo "${v:-0}"; }
+rig_vm --initrd "$initrd" --mem "$mem" --disk "$disk${disk_iops:+,iops=$disk_iops}" \
+	--timeout "$timeout" \
+	--append "vc_big=$big vc_small=$small vc_reads=$reads vc_limit=$limit"
 delta() { echo $(( $(num "$2.$1") - $(num "$3.$1") )); }
-bad=0
-fail() { echo "victim: FAIL: $*" >&2; bad=1; }
 if [ "$rc" -eq 0 ]; then
-	nonzero=$(grep '\.failures=' "$results" | grep -v '\.failures=0$' || true)
-	[ -z "$nonzero" ] || fail "verification failures: $nonzero"
-	runs=$(grep -c '\.failures=0$' "$results" || true)
-	[ "$runs" -ge 60 ] || fail "only $runs clean blockcheck runs (expected >= 60)"
-	[ "$(get insmod.puma)" = ok ] || fail "puma.ko did not load"
+	rig_clean_runs 60
+	runs=$(grep -c '\.failures=0$' "$res" || true)
+	rig_loaded puma
 	[ "$(get busy)" = refused ] ||
 		fail "puma_victim loaded beside puma_backend"
 	[ "$(get param.detector_bogus)" = refused ] ||
@@ -139,34 +96,24 @@ if [ "$rc" -eq 0 ]; then
 		fail "no page was hosted when the module was unloaded"
 	[ "$(get big.verify_final.blocks)" = "$big" ] ||
 		fail "final verify did not read $big blocks"
-	if e2fsck -fn "$disk" >"$outdir/e2fsck.log" 2>&1; then
-		echo "e2fsck=clean" >>"$results"
-	else
-		fail "e2fsck found errors (see $outdir/e2fsck.log)"
-	fi
-	echo "victim: pass 1 put $puts1 pages; pass 2: $gets page-cache misses," \
+	rig_e2fsck "$disk"
+	echo "$name: pass 1 put $puts1 pages; pass 2: $gets page-cache misses," \
 		"$hits served by the victim cache" \
 		"($(( gets ? 100 * hits / gets : 0 ))% of misses)"
-	echo "victim: IOPS pass1 $(get pass1.iops), pass2 $(get pass2.iops);" \
+	echo "$name: IOPS pass1 $(get pass1.iops), pass2 $(get pass2.iops);" \
 		"p50 $(get pass1.p50_us) -> $(get pass2.p50_us) us"
-	echo "victim: mutation checks: $mut_hits hits; rewrite with 8" \
+	echo "$name: mutation checks: $mut_hits hits; rewrite with 8" \
 		"invalidation items ran out $(num incl.rewrite.inv_pool_empty) times: $(num incl.rewrite.inv_overflows) files dropped, $(num incl.rewrite.flushes) flushes"
-	echo "victim: detector phase: $det_susp suspensions, $det_skips puts" \
+	echo "$name: detector phase: $det_susp suspensions, $det_skips puts" \
 		"skipped, $det_hits hits; state after the passes:" \
 		"$(get det.state_after_pass1), $(get det.state_after_pass2)"
-	echo "victim: pressure: $(num pressure.fill_mb) MiB filled," \
+	echo "$name: pressure: $(num pressure.fill_mb) MiB filled," \
 		"$(num pressure.reclaimed) hosted pages reclaimed" \
 		"($(num pressure.hosted_before) -> $(num pressure.hosted_after))"
-	echo "victim: $runs blockcheck runs, all clean; inclusive run" \
+	echo "$name: $runs blockcheck runs, all clean; inclusive run" \
 		"$(num stats.inclusive.hits) hits"
-	echo "victim: end of run counters:"
-	grep '^stats\.end\.' "$results" | sed 's/^stats\.end\./    /'
+	echo "$name: end of run counters:"
+	grep '^stats\.end\.' "$res" | sed 's/^stats\.end\./    /'
 fi
 rm -f "$disk"
-echo "victim: results in $results, console in $outdir/console.log"
-echo "victim: total host time $(($(date +%s) - t_start))s"
-if [ "$rc" -ne 0 ] || [ "$bad" -ne 0 ]; then
-	echo "victim: FAIL" >&2
-	exit 1
-fi
-echo "victim: PASS"
+rig_verdict
