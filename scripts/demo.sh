@@ -30,31 +30,16 @@
 # and the folder with the CSVs and the PNG plots.
 #
 # About 10 minutes with the kernel built (2 cores, TCG).
-# Exit: 0 the scenario ran and every block read was right, 1 otherwise.
+# Exit: 0 the scenario ran and every block read was right, 1 otherwise,
+# 2 usage.
 
-set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=vm/rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/vm/rig.sh"
 
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-
-log() { echo "demo: $*" >&2; }
-die() { echo "demo: error: $*" >&2; exit 1; }
-
-kdir=
-outdir=
-dur=60
-deps=1
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kdir) kdir=$2; shift 2 ;;
-	--outdir) outdir=$2; shift 2 ;;
-	--duration) dur=$2; shift 2 ;;
-	--no-deps) deps=; shift ;;
-	-h|--help) sed -n '3,34s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
-	esac
-done
-[[ "$dur" =~ ^[0-9]+$ ]] || die "bad --duration '$dur'"
-t0=$(date +%s)
+duration=60
+no_deps=
+rig_parse "kdir= outdir= duration= no-deps" "$@"
+rig_num duration
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then
@@ -68,7 +53,7 @@ as_root() {
 
 # Host packages of the two-VM rig (the kernel build's own are installed by
 # scripts/puma-kernel.sh).
-if [ -n "$deps" ]; then
+if [ -z "$no_deps" ]; then
 	missing=()
 	for p in qemu-system-x86 busybox-static e2fsprogs gnuplot-nox iproute2 \
 		 build-essential cpio; do
@@ -91,9 +76,9 @@ fi
 
 rc=0
 "$root/scripts/vm/pair.sh" --kdir "$kdir" --outdir "$outdir" \
-	--client-mem 256M --server-mem 1G --iops 25 --duration "$dur" \
+	--client-mem 256M --server-mem 1G --iops 25 --duration "$duration" \
 	--tcp-max 1000000 --timeout 1800 || rc=$?
-[ -r "$outdir/results.txt" ] || die "the scenario produced no results (see above)"
+[ -r "$outdir/results.txt" ] || { log "FAIL: the scenario produced no results (see above)"; exit 1; }
 echo
 "$root/scripts/vm/pair-report.sh" "$outdir"
 fails=$(sed -n 's/^failures_total=//p' "$outdir/report/summary.txt")
@@ -101,7 +86,7 @@ echo
 echo "demo: output folder: $outdir/report"
 echo "demo: (VM consoles and raw results: $outdir/{client,server}/console.log," \
 	"$outdir/results.txt)"
-echo "demo: total time $(( $(date +%s) - t0 ))s"
+echo "demo: total time $(( $(date +%s) - t_start ))s"
 if [ "$rc" -ne 0 ] || [ "${fails:-1}" != 0 ]; then
 	echo "demo: FAIL (pair.sh status $rc, verification failures ${fails:-unknown})" >&2
 	exit 1

@@ -2,62 +2,29 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Experiment 1 (paper figures 3 and 4): allocation latency on a server
-# that hosts a client's pages, against the same server hosting none.
-# Two VMs (scripts/vm/pair.sh --exp): a 384 MiB server (512 MiB with
-# --debug), a 256 MiB client with a 384 MiB stamped file on a 25-IOPS
-# disk.  On the server,
-# mallocbench allocates 70 % of its MemTotal in 1 MiB chunks (--chunk) (anonymous
-# mmap, every page written), evenly over DUR seconds, first while it
-# hosts nothing; then the client fills it (cold cache, a sequential pass
-# over its file: its evictions become hosted pages), and mallocbench runs
-# again, so its allocations must take the hosted pages back through the
-# server's reclaim.  Every block the client reads is verified.  The
-# server lends up to 90 % of its RAM (max_hosted_pct=90; the paper sets
-# no cap), so the client's fill leaves it full.
+# that hosts a client's pages, against the same server hosting none
+# (Documentation/experiments.rst says what runs, why, and what was
+# measured).  Acceptance, asserted unless --no-assert: >= 10000 pages
+# hosted when the second run starts and some reclaimed during it; p99
+# with hosted pages <= 2.0x p99 without (a short run that misses only
+# this runs once more, in OUTDIR/retry, and fails if it misses again).
 #
-# The server runs with vm.watermark_scale_factor=100 (--wsf; the
-# kernel's default is 10): kswapd then keeps 1 % of memory free ahead of
-# the allocations, so that on a server whose free memory is lent out the
-# allocations meet kswapd's background reclaim, not direct reclaim, as a
-# server that has free memory never does (Documentation/experiments.rst).
-# The run without hosted pages never comes near the watermarks.
+#   exp1.sh [--short] [--kdir DIR] [--debug] [--outdir DIR] [--dur SEC]
+#           [--chunk SIZE] [--wsf N|default] [--trace US|sched]
+#           [--no-assert] [--report-only] [--verbose]
 #
-# Time scale: the paper allocates all of a VM's memory in 10 minutes;
-# here 70 % in 300 s (full run) or 60 s (--short), i.e. the allocation
-# rate is 1.4x (full) and 7x (short) the paper's relative to memory size.
+#   --short        60 s of allocations instead of 300
+#   --chunk SIZE   mallocbench's chunk (default 1M)
+#   --wsf N        the server's vm.watermark_scale_factor (default 100;
+#                  "default": the kernel's)
+#   --trace US     record the server's kernel calls slower than US
+#                  microseconds (function graph; benchmark kernel only)
+#   --trace sched  break every allocation of 20 ms or more down by what
+#                  had the CPU (report/sched-{nohost,host}.txt)
+#   --report-only  only the report of an earlier run in OUTDIR
 #
-# Figures of merit (printed, in OUTDIR/report/summary.txt): mean,
-# standard deviation, p99 and max allocation latency of each run; pages
-# hosted when the second run started and pages reclaimed during it.
-#
-# Acceptance (asserted; exit 1 when not met, unless --no-assert):
-#   - both VMs pass, no verification failure, no splat;
-#   - the server hosted pages when the second run started (>= 10000
-#     pages) and its reclaim took some back during it (> 0), else the
-#     comparison is void;
-#   - p99 with hosted pages <= 2.0x p99 without (the "within 2x");
-#     a short run that misses only this runs once more (OUTDIR/retry),
-#     and fails if the second misses too.
-#
-#   exp1.sh [--short] [--kdir DIR] [--debug] [--outdir DIR] [--dur SEC] [--chunk SIZE]
-#           [--wsf N|default] [--trace US|sched] [--no-assert]
-#           [--report-only] [--verbose]
-# (--wsf: the server's vm.watermark_scale_factor, default 100, "default"
-# for the kernel's; --report-only: only the report of an earlier run in
-# OUTDIR; --trace: record the server's kernel calls slower than US
-# microseconds on the allocation and reclaim paths, function graph
-# tracer, benchmark kernel only; --trace sched: record scheduler,
-# interrupt and reclaim events, and break every allocation of 20 ms or
-# more down by what had the CPU, in report/sched-{nohost,host}.txt
-# (scripts/exp/sched-breakdown.awk);
-# either slows what it watches, so the figures of such a run are not
-# comparable)
-#
-# Outputs in OUTDIR/report/: malloc-nohost.csv, malloc-host.csv
-# (t_s,latency_ms), server-memory.csv, exp1.png (latency over time, both
-# runs; the paper's figures 3-4), exp1-memory.png, summary.txt; with
-# --trace, OUTDIR/server/files/slow-{nohost,host}.txt.
-# About 6 minutes (--short) or 16 minutes on 2 cores (TCG).
+# Outputs in OUTDIR/report/: malloc-{nohost,host}.csv, server-memory.csv,
+# exp1.png, exp1-memory.png, table.txt, summary.txt.
 # Exit: 0 pass, 1 fail, 2 usage.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh

@@ -1,43 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Experiment 2 (paper figure 5): client I/O, then server I/O.  The
-# client fills the server with hosted pages and goes idle; then the
-# server reads its own file at random.  Where hosted pages join the LRU
-# decides how fast the server gets its memory back: on the inactive list
-# only (the backend's default, hosted_lru=inactive), the server's reclaim
-# takes them first and its own pages, which get activated, win; on the
-# full LRU (hosted_lru=full, the paper's first design) they are inserted
-# active and the server gets them back only as reclaim deactivates them.
-# The figure shows the server's memory over time (local active, local
-# inactive, hosted) and how fast its benchmark gets back to its reference.
-#
-# Two VMs (scripts/vm/pair.sh --exp): a 256 MiB server (384 MiB with --debug) with its own
-# 96 MiB stamped file (400-IOPS disk), a 256 MiB client with a 384 MiB
-# stamped file (25 IOPS).  detector=off (the paper's figure 5 precedes
-# the detector), max_hosted_pct=90, deactivation policy on (default).
-#   reference  the server's random reads over its file, cold, nothing hosted
-#   PLACEMENT  (inactive, then full) the server's file cold, the client
-#              fills the server (cold cache, sequential pass), then the
-#              same random reads on the server for IO s
-#
-# Figures of merit: the reference's IOPS at the end (mean of its last
-# 10 s); for each run, the time until the server's IOPS (5 s moving
-# average) reaches 90 % of that; hosted pages at the start and the end of
-# the server's I/O.  Nothing asserted beyond a clean run (the issue sets
-# no acceptance figure for this experiment).
-#
-# Time scale: IO s of server I/O (default 120) on a 400-IOPS disk.
+# Experiment 2 (paper figure 5): client I/O, then server I/O: where
+# hosted pages join the LRU (hosted_lru=inactive, then full) decides how
+# fast the server gets its memory back (Documentation/experiments.rst).
+# Nothing is asserted beyond a clean run.
 #
 #   exp2.sh [--kdir DIR] [--debug] [--outdir DIR] [--io SEC] [--lru LIST]
 #           [--no-assert] [--report-only] [--verbose]
 #
-# --lru: placements to run, comma-separated (default inactive,full).
-# Outputs in OUTDIR/report/: server-io-reference.csv,
-# server-io-PLACEMENT.csv (t_s,iops), server-memory-PLACEMENT.csv
-# (t_s,active_file_mib,local_inactive_file_mib,hosted_mib; t = 0 at the
-# server's I/O start), exp2-PLACEMENT.png (memory and IOPS over time),
-# summary.txt.  About 13 minutes.
+#   --io SEC       the server's random reads (default 120)
+#   --lru LIST     placements to run (default inactive,full)
+#
+# Outputs in OUTDIR/report/: server-io-{reference,PLACEMENT}.csv,
+# server-memory-PLACEMENT.csv, exp2-PLACEMENT.png, summary.txt.
 # Exit: 0 pass, 1 fail, 2 usage.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh

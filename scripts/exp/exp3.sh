@@ -3,47 +3,17 @@
 #
 # Experiment 3 (paper figure 6): server I/O, then client I/O: the share
 # of an idle server's page cache that the client gets, without and with
-# the deactivation policy (puma_backend's deactivation_policy=N|Y).
-# Two VMs (scripts/vm/pair.sh --exp): a 384 MiB server (512 MiB with
-# --debug) with its own 192 MiB stamped file (400-IOPS disk), a 256 MiB
-# client with a 1 GiB stamped file (400-IOPS disk; four times its RAM, so
-# that what it evicts always exceeds what the server can host).  For each
-# setting: the server's file cold, two sequential passes over it (its
-# pages become active), then the server stays idle; the client fills it
-# (cold cache, sequential pass: its evictions become hosted pages) and
-# goes on reading its file in sequential passes for RUN s (default 180),
-# putting what it evicts.
-#
-# Time scale: the paper's client reads at random for 400 s or more on
-# hardware that moves pages far faster than TCG.  How fast the server's
-# lists turn over is the client's put rate, and a page the kernel
-# deactivates while the client fills the server enters the inactive list
-# ahead of the hosted pages already there: it leaves, and the policy sees
-# the list as mostly hosted, only once the puts have pushed all of those
-# out.  Random reads on the throttled disk put about 1 MiB/s here, too
-# slow for that in minutes; sequential passes put what the rig can move.  The server runs with detector=off (the paper's figure
-# 6 precedes the detector: the kernel rebalancing the lists under the
-# client's load would otherwise read as server activity) and
-# max_hosted_pct=90 (the paper sets no cap).
-#
-# Figure of merit: share = hosted pages / (Active(file) + Inactive(file))
-# on the server, at the end of the client's fill and of its reads,
-# and its peak over the client's phase (from the per-second samples).
-#
-# Acceptance (asserted; exit 1 when not met, unless --no-assert):
-#   - both VMs pass, no verification failure;
-#   - with the policy, the share at the end > 0.80 (the issue's "an idle
-#     server lends more than 80 % of its page cache").
-# Without the policy the paper measures at most 50 %; reported, not
-# asserted.
+# the deactivation policy (Documentation/experiments.rst).  Acceptance,
+# asserted unless --no-assert: with the policy, the share at the end
+# > 0.80.
 #
 #   exp3.sh [--kdir DIR] [--debug] [--outdir DIR] [--run SEC] [--no-assert]
 #           [--report-only] [--verbose]
 #
-# Outputs in OUTDIR/report/: server-memory-off.csv, server-memory-on.csv
-# (t_s,active_file_mib,local_inactive_file_mib,hosted_mib; t = 0 when the
-# client's fill starts), exp3.png (the paper's figure 6a/6b side by side),
-# summary.txt.  About 15 minutes on 2 cores (TCG).
+#   --run SEC      the client's reads after its fill (default 180)
+#
+# Outputs in OUTDIR/report/: server-memory-{off,on}.csv, exp3.png,
+# summary.txt.
 # Exit: 0 pass, 1 fail, 2 usage.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh

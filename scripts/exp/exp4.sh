@@ -1,61 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Experiment 4 (paper figures 7 to 10): concurrent client and server I/O,
-# for each activity-detector mode of the server (puma_backend's
-# "detector" parameter: off, shadow, deactivation, combined).
-# Two VMs (scripts/vm/pair.sh --exp): a 256 MiB server (384 MiB with
-# --debug), a 256 MiB client with a 384 MiB stamped file on a 25-IOPS
-# disk (as in the base scenario); the server has its own 384 MiB stamped
-# file on its own disk (400 IOPS).  The server's file is larger than its
-# memory, so its random reads are I/O-intensive for as long as they last
-# (the paper's server workload): its cache keeps turning over, with or
-# without hosted pages (max_hosted_pct=90, the paper sets no cap).
-#
-#   reference  the server's random reads over its file, cold cache, no
-#              client pages hosted (the client idle)
-#   per mode   detector=MODE; the server reads its own file once (it has
-#              used its cache before lending it); the client fills the
-#              server (cold cache, sequential pass over its file), which
-#              pushes the server's pages out, and starts random reads; PRE
-#              s later the server starts random reads over its file for IO
-#              s; the client reads POST s more
-#
-# Every block read, on either VM, is verified.  Suspensions and
-# resumptions are timed from the backend's puma_suspend/puma_resume
-# tracepoints on the server (trace_clock mono, the clock of its uptime).
-#
-# Time scale: the paper's runs last minutes on a fast disk; here the
-# server's I/O lasts IO s (default 90; 60 with --short) and its disk is
-# throttled to 400 IOPS so that its file warms within the run.  The
-# detector's window is the paper's 3 s, unscaled.
-#
-# Figures of merit (printed; OUTDIR/report/summary.txt): per mode, the
-# server's mean IOPS during its I/O and its ratio to the reference, the
-# client's mean IOPS before and during the server's I/O, the time from
-# the start of the server's I/O to the first suspension, suspensions
-# during the server's I/O and resumptions after the first (the
-# re-activations).
-#
-# Acceptance, for the combined detector (asserted; exit 1 when not met,
-# unless --no-assert):
-#   - both VMs pass, no verification failure on either, no splat;
-#   - server IOPS during the concurrent run >= 0.90x its reference;
-#   - first suspension <= 1.0 s after the server's I/O started;
-#   - zero resumptions of lending between the first suspension and the
-#     end of the server's I/O (no re-activation).
+# Experiment 4 (paper figures 7 to 10): concurrent client and server
+# I/O, for each activity-detector mode of the server
+# (Documentation/experiments.rst).  Acceptance for the combined detector,
+# asserted unless --no-assert: server IOPS >= 0.90x its reference; first
+# suspension <= 1.0 s after the server's I/O starts; no re-activation
+# during it.
 #
 #   exp4.sh [--short] [--kdir DIR] [--debug] [--outdir DIR] [--modes LIST]
 #           [--io SEC] [--no-assert] [--report-only] [--verbose]
-# (--report-only: only the report of an earlier run in OUTDIR)
 #
-# --short: modes "combined" only, IO 60 s (about 6 minutes); default all
-# four modes, IO 90 s (about 22 minutes on 2 cores, TCG).
-# Outputs in OUTDIR/report/: server-io-MODE.csv and server-io-reference.csv
-# (t_s,iops; t = 0 at the server's I/O start), client-io-MODE.csv (same
-# time base), lending-MODE.csv (t_s,suspended), exp4-MODE.png (one per
-# mode: the paper's figures 7-10), exp4-server.png (server IOPS of every
-# mode against the reference), summary.txt.
+#   --short        mode combined only, 60 s of server I/O
+#   --modes LIST   detector modes (default off,shadow,deactivation,combined)
+#   --io SEC       the server's random reads (default 90)
+#
+# Outputs in OUTDIR/report/: server-io-{reference,MODE}.csv,
+# client-io-MODE.csv, lending-MODE.csv, exp4-MODE.png, exp4-server.png,
+# summary.txt.
 # Exit: 0 pass, 1 fail, 2 usage.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh

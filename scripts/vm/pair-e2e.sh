@@ -35,8 +35,8 @@ res=$outdir/results.txt
 "$rig/pair-report.sh" --no-plots "$outdir" || true
 sum=$outdir/report/summary.txt
 [ "$rc" -eq 0 ] || fail "a VM failed (pair.sh status $rc)"
-rig_clean_runs 4 'client\.(nopuma|puma)\.(warm|run)'
-rig_clean_runs 0 'client\..*'
+# the warm-up and the measured pass, without and with PUMA
+rig_clean_runs 4 'client\..*'
 res=$sum	# the figures below are the report's
 hits=$(get puma.hits)
 [ "${hits:-0}" -gt 0 ] || fail "no PUMA hit in the measured pass"

@@ -44,9 +44,8 @@ res=$outdir/results.txt
 "$rig/pair-report.sh" --quiet "$outdir" || true
 
 [ "$rc" -eq 0 ] || fail "a VM failed (pair.sh status $rc)"
-rig_clean_runs 0 'client\..*'
 # the warm-up, the measured pass and the pass after the reconnection
-rig_clean_runs 3 'client\.(puma\.warm|puma\.run|after\.run)'
+rig_clean_runs 3 'client\..*'
 for pass in puma.run after.run; do
 	max=$(get "client.$pass.max_us")
 	if [ -z "$max" ]; then

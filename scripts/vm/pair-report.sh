@@ -15,30 +15,19 @@
 # iops.png and server-memory.png.
 # Exit: 0, or 2 when OUTDIR holds no pair.sh results.
 
-set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 
-die() { echo "pair-report: error: $*" >&2; exit 2; }
-
-plots=1
+no_plots=
 quiet=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--no-plots) plots=; shift ;;
-	--quiet) quiet=1; shift ;;
-	-h|--help) sed -n '3,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	-*) die "unknown option '$1' (see --help)" ;;
-	*) break ;;
-	esac
-done
-[ $# -eq 1 ] || die "usage: pair-report.sh [--no-plots] [--quiet] OUTDIR"
-out=$1
+rig_parse "no-plots quiet *" "$@"
+[ ${#rig_args[@]} -eq 1 ] || die "usage: pair-report.sh [--no-plots] [--quiet] OUTDIR"
+out=${rig_args[0]}
 res=$out/results.txt
 [ -r "$res" ] || die "no $res (not a pair.sh output directory?)"
 rep=$out/report
 mkdir -p "$rep"
 
-get() { sed -n "s/^$1=//p" "$res" | tail -1; }
-num() { local v; v=$(get "$1"); echo "${v:-0}"; }
 # delta KEY FROM TO: client counter KEY between two snapshots
 delta() { echo $(( $(num "client.stats.$3.$1") - $(num "client.stats.$2.$1") )); }
 calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
@@ -223,7 +212,7 @@ for sv in server server2; do
 done
 
 # --- plots -----------------------------------------------------------------
-if [ -n "$plots" ]; then
+if [ -z "$no_plots" ]; then
 	command -v gnuplot >/dev/null ||
 		die "gnuplot not found (apt-get install gnuplot-nox)"
 	plot=()
@@ -286,4 +275,4 @@ plot '$rep/$sv-active-file.csv' using 1:2 with lines lw 2 title 'local active fi
 EOF
 	done
 fi
-[ -n "$quiet" ] || echo "pair-report: report, CSVs and plots in $rep"
+[ -n "$quiet" ] || echo "$name: report, CSVs and plots in $rep"

@@ -143,23 +143,24 @@ log "building the modules against $kdir"
 rig_modules puma puma_tcp puma_backend puma_transport_bench
 bc=$(rig_tool blockcheck)
 
-# stamped IMAGE BLOCKS ID STATE: an ext4 image holding a stamped file of
-# BLOCKS blocks (made here at native speed), its blockcheck state in STATE
+# stamped IMAGE BLOCKS ID NAME: an ext4 image holding the stamped file
+# NAME of BLOCKS blocks (made here at native speed), its blockcheck state
+# in OUTDIR/NAME.state
 stamped() {
 	rm -rf "$outdir/data"
 	mkdir -p "$outdir/data"
-	"$bc" --state "$4" create "$outdir/data/f$3" --blocks "$2" --id "$3" \
-		--gen 1 >/dev/null
+	"$bc" --state "$outdir/$4.state" create "$outdir/data/$4" --blocks "$2" \
+		--id "$3" --gen 1 >/dev/null
 	"$rig/mkdisk.sh" --size "$(( $2 * 11 / 2560 + 64 ))M" \
 		--populate "$outdir/data" "$1" >/dev/null
 	rm -rf "$outdir/data"
 }
 log "stamped file: $blocks blocks ($((blocks / 256)) MiB)"
-stamped "$outdir/client.img" "$blocks" 1 "$outdir/big.state"
+stamped "$outdir/client.img" "$blocks" 1 big
 sfiles=()
 if [ "$server_blocks" -gt 0 ]; then
 	log "server file: $server_blocks blocks ($((server_blocks / 256)) MiB)"
-	stamped "$outdir/server.img" "$server_blocks" 2 "$outdir/srv.state"
+	stamped "$outdir/server.img" "$server_blocks" 2 srv
 	sfiles=(--file "$outdir/srv.state:/etc/puma/srv.state")
 else
 	"$rig/mkdisk.sh" --size 64M "$outdir/server.img" >/dev/null

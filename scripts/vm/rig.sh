@@ -52,7 +52,7 @@ log() { echo "$name: $*" >&2; }
 fail() { echo "$name: FAIL: $*" >&2; bad=1; }
 
 rig_parse() {
-	local spec=" $1 " opt var
+	local spec=" ${1//[$'\t\n']/ } " opt var
 	shift
 	while [ $# -gt 0 ]; do
 		case "$1" in

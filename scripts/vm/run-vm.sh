@@ -53,49 +53,24 @@
 # Exit: 0 pass, 1 fail (guest verdict, kernel splat, timeout, QEMU error),
 # 2 usage.
 
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-
-die() { echo "run-vm: error: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 
 kernel=${PUMA_KERNEL:-}
 initrd=
 mem=256M
 cpus=1
-disks=()
+disk=()
 net=
 mac=52:54:00:12:34:56
-append=
+append=()
 timeout=600
-outdir=
-allow=
-qemu_extra=()
-verbose=
+allow_splat=
+qemu_arg=()
 pidfile=
 tsc_khz=${PUMA_TSC_KHZ:-}
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--initrd) initrd=$2; shift 2 ;;
-	--mem) mem=$2; shift 2 ;;
-	--cpus) cpus=$2; shift 2 ;;
-	--disk) disks+=("$2"); shift 2 ;;
-	--net) net=$2; shift 2 ;;
-	--mac) mac=$2; shift 2 ;;
-	--append) append="$append $2"; shift 2 ;;
-	--timeout) timeout=$2; shift 2 ;;
-	--outdir) outdir=$2; shift 2 ;;
-	--allow-splat) allow=$2; shift 2 ;;
-	--qemu-arg) qemu_extra+=("$2"); shift 2 ;;
-	--tsc-khz) tsc_khz=$2; shift 2 ;;
-	--pidfile) pidfile=$2; shift 2 ;;
-	--verbose) verbose=1; shift ;;
-	-h|--help) sed -n '3,52s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
-	esac
-done
+rig_parse "kernel= initrd= mem= cpus= disk+ net= mac= append+ timeout= outdir=
+	allow-splat= qemu-arg+ tsc-khz= pidfile= verbose" "$@"
 [ -n "$initrd" ] || die "--initrd is required"
 [ -r "$initrd" ] || die "cannot read $initrd"
 [[ "$timeout" =~ ^[0-9]+$ ]] || die "bad --timeout '$timeout'"
@@ -155,7 +130,7 @@ else
 	echo "run-vm: warning: host TSC frequency unknown (set PUMA_TSC_KHZ):" \
 		"guest clock will be jiffies (4 ms resolution)" >&2
 fi
-cmdline+="$append"
+cmdline+=" ${append[*]:-}"
 
 # Disks: cache=none (O_DIRECT on the host) by default so that guest disk
 # reads really go to the host's disk and are not served from the host's
@@ -163,7 +138,7 @@ cmdline+="$append"
 # any remote cache; the throttling options then set the cost of an I/O.
 qemu_disks=()
 i=0
-for spec in ${disks[@]+"${disks[@]}"}; do
+for spec in ${disk[@]+"${disk[@]}"}; do
 	IFS=, read -r -a parts <<<"$spec"
 	img=${parts[0]}
 	[ -e "$img" ] || die "--disk: no such image $img"
@@ -224,7 +199,7 @@ qemu=(qemu-system-x86_64 -accel tcg -machine pc -cpu max
       ${qemu_disks[@]+"${qemu_disks[@]}"}
       ${qemu_net[@]+"${qemu_net[@]}"}
       ${pidfile:+-pidfile "$pidfile"}
-      ${qemu_extra[@]+"${qemu_extra[@]}"})
+      ${qemu_arg[@]+"${qemu_arg[@]}"})
 if [ -n "${PUMA_QEMU_MONITOR_DIR:-}" ]; then
 	qemu+=(-monitor "unix:$PUMA_QEMU_MONITOR_DIR/$mem-$$.sock,server=on,wait=off")
 fi
@@ -256,8 +231,8 @@ elif [ "$rc" -ne 0 ]; then
 	sed 's/^/  qemu: /' "$qlog" >&2
 	fail=1
 fi
-"$here/check-console.sh" --quiet --results "$results" --files "$outdir/files" \
-	${allow:+--allow "$allow"} "$log" || fail=1
+"$rig/check-console.sh" --quiet --results "$results" --files "$outdir/files" \
+	${allow_splat:+--allow "$allow_splat"} "$log" || fail=1
 echo "vm_wall_s=$wall" >>"$results"
 if [ -n "$fail" ]; then
 	echo "run-vm: FAIL after ${wall}s (outputs in $outdir)" >&2

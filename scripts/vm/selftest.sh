@@ -23,32 +23,17 @@
 # KDIR (default: the directory of BZIMAGE's build, or
 # "scripts/puma-kernel.sh modtree").  Exit: 0 if every case behaved.
 
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 
 kernel=${PUMA_KERNEL:-}
-kdir=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--kdir) kdir=$2; shift 2 ;;
-	-h|--help) sed -n '3,26s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	-*) echo "selftest: unknown option $1" >&2; exit 2 ;;
-	*) break ;;
-	esac
-done
-cases=("$@")
+rig_parse "kernel= kdir= *" "$@"
+cases=(${rig_args[@]+"${rig_args[@]}"})
 [ ${#cases[@]} -gt 0 ] || cases=(console pass corrupt warn oops hang net)
-
-if [ -z "$kdir" ]; then
-	if [ -n "$kernel" ]; then
-		kdir=$(cd "$(dirname "$kernel")/../../.." && pwd)
-	else
-		kdir=$("$root/scripts/puma-kernel.sh" modtree)
-	fi
+if [ -z "$kdir" ] && [ -n "$kernel" ]; then
+	kdir=$(cd "$(dirname "$kernel")/../../.." && pwd)
 fi
+[ -n "$kdir" ] || kdir=$("$root/scripts/puma-kernel.sh" modtree)
 [ -n "$kernel" ] || kernel=$kdir/arch/x86/boot/bzImage
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/puma-selftest.XXXXXX")
@@ -102,8 +87,8 @@ EOF
 vm() {
 	local name=$1 tmo=$2 guest=$3 initrd rc=0
 	shift 3
-	initrd=$("$here/mkinitramfs.sh" --guest "$guest" "$@" 2>/dev/null)
-	"$here/run-vm.sh" --kernel "$kernel" --initrd "$initrd" \
+	initrd=$("$rig/mkinitramfs.sh" --guest "$guest" "$@" 2>/dev/null)
+	"$rig/run-vm.sh" --kernel "$kernel" --initrd "$initrd" \
 		--timeout "$tmo" --outdir "$work/$name" \
 		${disk:+--disk "$disk"} >"$work/$name.out" 2>&1 || rc=$?
 	echo "$rc"
@@ -128,7 +113,7 @@ for c in "${cases[@]}"; do
 		printf 'INFO: task sh:1 blocked for more than 120 seconds.\nPUMA-RESULT status=pass\nPUMA-DONE\n' >"$d/hung.log"
 		printf 'PUMA-RESULT status=fail\nPUMA-DONE\n' >"$d/fail.log"
 		printf 'PUMA-RESULT status=pass\n' >"$d/nodone.log"
-		cc=$here/check-console.sh
+		cc=$rig/check-console.sh
 		if "$cc" --quiet --results "$d/r" --files "$d/f" "$d/ok.log" &&
 		   [ "$(cat "$d/r")" = $'a=1\nb=2\nstatus=pass' ] &&
 		   [ "$(cat "$d/f/f.csv")" = $'s,n\n0,1' ]; then
@@ -166,7 +151,7 @@ EOF
 		;;
 	corrupt)
 		make -s -C "$root/tools/blockcheck" >&2
-		"$here/mkdisk.sh" --size 64M "$work/corrupt.img" >/dev/null
+		"$rig/mkdisk.sh" --size 64M "$work/corrupt.img" >/dev/null
 		disk=$work/corrupt.img
 		g=$(guest corrupt <<'EOF'
 . /guest/lib.sh
@@ -250,9 +235,9 @@ done
 sleep 3
 EOF
 )
-		initrd=$("$here/mkinitramfs.sh" --guest "$g" 2>/dev/null)
+		initrd=$("$rig/mkinitramfs.sh" --guest "$g" 2>/dev/null)
 		port=$((20000 + RANDOM % 20000))
-		"$here/run-vm.sh" --kernel "$kernel" --initrd "$initrd" \
+		"$rig/run-vm.sh" --kernel "$kernel" --initrd "$initrd" \
 			--timeout 120 --outdir "$work/net-a" --net "listen:$port" \
 			--mac 52:54:00:00:00:01 \
 			--append "net_ip=10.0.0.1 net_peer=10.0.0.2" \
@@ -265,7 +250,7 @@ EOF
 			sleep 0.1
 		done
 		rc_b=0
-		"$here/run-vm.sh" --kernel "$kernel" --initrd "$initrd" \
+		"$rig/run-vm.sh" --kernel "$kernel" --initrd "$initrd" \
 			--timeout 120 --outdir "$work/net-b" --net "connect:$port" \
 			--mac 52:54:00:00:00:02 \
 			--append "net_ip=10.0.0.2 net_peer=10.0.0.1" \
