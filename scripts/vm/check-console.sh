@@ -10,8 +10,8 @@
 # line, since kernel messages may interleave) into FILE as "key=value", one
 # per line, and the files the guest exported ("PUMA-FILE NAME line", see
 # puma_export in guest/lib.sh) into DIR/NAME.  Fails (exit 1) when:
-#   - the log shows a kernel splat (see SPLAT_RE below), unless the matching
-#     line also matches --allow REGEX;
+#   - the log shows a kernel splat (a line matching an entry of splats.re,
+#     next to this script), unless the line also matches --allow REGEX;
 #   - the guest never printed its end marker "PUMA-DONE" (it crashed, hung
 #     or was killed);
 #   - the guest did not report "PUMA-RESULT status=pass".
@@ -22,14 +22,13 @@
 
 set -euo pipefail
 
-# Kernel splats.  Lockdep, RCU and KASAN reports also start with BUG: or
-# WARNING:, but are listed by name so a change of prefix cannot hide them.
-SPLAT_RE='BUG:|WARNING:|Oops|Kernel panic|kernel BUG at|general protection fault'
-SPLAT_RE+='|possible circular locking|possible recursive locking'
-SPLAT_RE+='|inconsistent lock state|suspicious RCU usage|bad unlock balance'
-SPLAT_RE+='|KASAN:|UBSAN:|list_add corruption|list_del corruption'
-SPLAT_RE+='|INFO: task .* blocked|INFO: rcu_.* detected stall|watchdog: BUG'
-SPLAT_RE+='|unreferenced object 0x|Call Trace:|Attempted to kill init'
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Kernel splats: the project's one list (kunit.sh uses this script too),
+# one regex alternative per line, '#' lines are comments.
+splat_file=$here/splats.re
+[ -r "$splat_file" ] || { echo "check-console: cannot read $splat_file" >&2; exit 2; }
+SPLAT_RE=$(sed '/^#/d; /^$/d' "$splat_file" | paste -sd'|')
 
 results=
 files=

@@ -111,6 +111,9 @@ for c in "${cases[@]}"; do
 		printf 'BUG: KASAN: slab-use-after-free in f+0x0/0x0\nPUMA-RESULT status=pass\nPUMA-DONE\n' >"$d/kasan.log"
 		printf 'list_del corruption. prev->next should be 0000\nPUMA-RESULT status=pass\nPUMA-DONE\n' >"$d/list.log"
 		printf 'INFO: task sh:1 blocked for more than 120 seconds.\nPUMA-RESULT status=pass\nPUMA-DONE\n' >"$d/hung.log"
+		# An entry that only kunit.sh had before splats.re: proves the
+		# merged list is the one in use.
+		printf 'DEBUG_LOCKS_WARN_ON(lock->magic != lock)\nPUMA-RESULT status=pass\nPUMA-DONE\n' >"$d/debuglocks.log"
 		printf 'PUMA-RESULT status=fail\nPUMA-DONE\n' >"$d/fail.log"
 		printf 'PUMA-RESULT status=pass\n' >"$d/nodone.log"
 		cc=$rig/check-console.sh
@@ -121,7 +124,7 @@ for c in "${cases[@]}"; do
 		else
 			bad "console: clean log"
 		fi
-		for l in warn lockdep kasan list hung fail nodone; do
+		for l in warn lockdep kasan list hung debuglocks fail nodone; do
 			if "$cc" --quiet "$d/$l.log" 2>/dev/null; then
 				bad "console: $l.log passed"
 			else
