@@ -1,23 +1,40 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2034,SC2154 # globals of the guests
 #
-# Guest-side helpers for rig test scripts (busybox sh).  Sourced by /init
-# and by /guest/test.sh:  . /guest/lib.sh
+# The guest library (busybox sh), sourced by /init and by /guest/test.sh:
+#   . /guest/lib.sh
+# busybox sh does not scope variables: helpers use _-prefixed globals.
 #
+# Result protocol:
 #   puma_result KEY VALUE       print "PUMA-RESULT KEY=VALUE" (spaces -> _)
 #   puma_fail MESSAGE           print "PUMA-FAIL MESSAGE"; the run fails
 #   puma_failed                 true if anything failed so far
-#   puma_uptime                 seconds since boot (centiseconds)
-#   puma_elapsed T0             seconds since puma_uptime returned T0
 #   puma_step NAME CMD...       run CMD; report step.NAME.s and fail on error
 #   puma_bc NAME ARGS...        run blockcheck ARGS, report its summary
 #                               fields as NAME.key=value, fail on error
-#   puma_drop_caches            sync and drop page cache, dentries, inodes
-#   puma_meminfo FIELD          a /proc/meminfo value in kB
-#   puma_mem_report PREFIX      report MemFree/Cached/... as PREFIX.*_kb
 #   puma_export FILE [NAME]     send a small text file to the host: each
 #                               line as "PUMA-FILE NAME <line>"; the host
 #                               writes it to $OUTDIR/files/NAME
+# System:
+#   puma_uptime, puma_elapsed T0   seconds since boot / since T0
+#   puma_drop_caches            sync and drop page cache, dentries, inodes
+#   puma_meminfo FIELD          a /proc/meminfo value in kB
+#   puma_mem_report PREFIX      report MemFree/Cached/... as PREFIX.*_kb
+#   pstat KEY [FILE]            one counter of FILE (default $stats), 0 if absent
+#   pstats PREFIX [FILE]        every counter of FILE as PREFIX.key=value
+#   watch_stats LABEL           $stats on the console every 20 s ($watcher)
+#   wait_for WHAT SEC CMD...    poll CMD once a second, at most SEC s
+#   settle                      wait until puts_sent is stable for 2 s
+#   cg_limit NAME LIMIT         memory cgroup NAME with memory.max LIMIT
+#   remount [OPTS]              unmount $mnt, mount $dev there again
+#   net_up ADDR MTU             eth0 (ADDR/24, MTU) and lo up
+#   srv CMD...                  client: the server runs CMD, answers "done"
+#   srv_send CMD..., srv_wait   the same in two halves
+#   reply                       server: answer "done" to the client
+# Workloads on the small file $S ($small blocks):
+#   verify_all NAME             verify warm, [evicted and back: $via], cold
+#   mutations [partial] [ow_all] [mid]   every mutation, each verified
+#   incl_mutations              the inclusive strategy's mutations
 
 PUMA_FAILFILE=/run/puma.failures
 
@@ -115,4 +132,225 @@ puma_export() {
 	fi
 	sed "s/^/PUMA-FILE $_name /" "$1"
 	echo "PUMA-RESULT file.$_name=$(wc -l <"$1")"
+}
+
+# Defaults shared by the guests.
+dev=/dev/vda
+mnt=/mnt/test
+stats=/sys/kernel/debug/puma/stats
+tstats=/sys/kernel/debug/puma_tcp/stats
+
+pstat() {
+	_v=$(sed -n "s/^$1 //p" "${2:-$stats}" 2>/dev/null)
+	echo "${_v:-0}"
+}
+
+pstats() {
+	[ -r "${2:-$stats}" ] || return 0
+	awk -v p="$1" 'NF > 1 { v = $2; for (i = 3; i <= NF; i++) v = v "_" $i
+		print "PUMA-RESULT " p "." $1 "=" v }' "${2:-$stats}"
+}
+
+# For whoever reads a slow run.
+watch_stats() {
+	(
+		while sleep 20; do
+			[ -r "$stats" ] && echo "$1: $(tr '\n' ' ' <"$stats")"
+		done
+	) &
+	watcher=$!
+}
+
+wait_for() {
+	_what=$1
+	_max=$2
+	shift 2
+	_i=0
+	until "$@"; do
+		_i=$((_i + 1))
+		if [ "$_i" -ge "$_max" ]; then
+			puma_fail "no $_what after ${_max}s"
+			return 1
+		fi
+		sleep 1
+	done
+	puma_result "wait.$_what" "$_i"
+}
+
+# settle: the client has sent what it staged (puts_sent stable for two
+# seconds, at most 60 s)
+settle() {
+	_last=-1
+	_same=0
+	_i=0
+	while [ "$_same" -lt 2 ] && [ "$_i" -lt 60 ]; do
+		_now=$(pstat puts_sent)
+		if [ "$_now" = "$_last" ]; then
+			_same=$((_same + 1))
+		else
+			_same=0
+		fi
+		_last=$_now
+		_i=$((_i + 1))
+		sleep 1
+	done
+}
+
+# The workload's cgroup keeps its page cache below its files, so reclaim
+# evicts their clean pages; hosted pages are charged to the root group.
+cg_limit() {
+	mkdir -p /sys/fs/cgroup
+	grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts ||
+		mount -t cgroup2 none /sys/fs/cgroup ||
+		{ puma_fail "cannot mount cgroup2"; return 1; }
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p "/sys/fs/cgroup/$1"
+	echo "$2" >"/sys/fs/cgroup/$1/memory.max"
+}
+
+# remount: none of the file system's pages stay cached, nor hosted (the
+# pool is new).  No global drop_caches: it would put every clean page.
+remount() {
+	umount "$mnt" && mount -t ext4 "$@" "$dev" "$mnt"
+}
+
+net_up() {
+	ip link set lo up
+	ip addr add "$1/24" dev eth0 || { puma_fail "cannot set $1"; return 1; }
+	ip link set eth0 mtu "$2" || puma_fail "cannot set MTU $2"
+	ip link set eth0 up
+}
+
+# The client/server channel: commands to the server's port 7079, one
+# connection each; "done" back to the client's port 7078 when finished.
+srv_send() {
+	_i=0
+	until echo "$*" | nc "$server" 7079 >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 60 ] || { puma_fail "cannot reach the server"; return 1; }
+		sleep 1
+	done
+}
+
+srv_wait() {
+	_a=$(nc -l -p 7078 2>/dev/null)
+	[ "$_a" = "done" ] || { puma_fail "server answered '$_a' to '$*'"; return 1; }
+}
+
+srv() {
+	echo "PUMA-STEP srv: $*"
+	_st0=$(puma_uptime)
+	srv_send "$@" && srv_wait "$@" || return 1
+	puma_result "srv.$(echo "$1.$2" | tr -c 'A-Za-z0-9_.\n-' _).s" "$(puma_elapsed "$_st0")"
+}
+
+reply() {
+	_i=0
+	until echo "done" | nc "$client" 7078 >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 60 ] || { puma_fail "cannot answer the client"; return 1; }
+		sleep 1
+	done
+}
+
+# verify_all NAME: verify $S through the page cache as the mutation left
+# it; with $via set (remote, victim), evict its pages into the cache and
+# verify what comes back from it (or the disk); then drop every cache and
+# verify cold.
+verify_all() {
+	puma_bc "$1.warm" verify "$S"
+	if [ -n "${via:-}" ]; then
+		puma_bc "$1.evict" evict "$S"
+		_h0=$(pstat hits)
+		puma_bc "$1.$via" verify "$S"
+		[ "$via" = victim ] &&
+			puma_result "$1.victim_hits" $(($(pstat hits) - _h0))
+	fi
+	puma_drop_caches
+	puma_bc "$1.cold" verify "$S"
+}
+
+# mutations [partial] [ow_all] [mid]: every mutating command on $S, each
+# followed by verify_all; block ranges scale with the file.
+#   partial  truncate to a partial block and grow again
+#   ow_all   every page hosted, then rewritten without being read: one
+#            invalidate_folio per page, with interrupts off
+#   mid      truncate inside the last block, extend as a hole
+mutations() {
+	_x=" $* "
+	q=$((small / 4))
+	e=$((small / 64))
+	g=1
+	puma_bc small.create create "$S" --blocks "$small" --id 2 --gen $g
+	verify_all small.v_create
+	puma_bc small.ow_buffered overwrite "$S" --random --count 256 --seed 11 \
+		--gen $((g += 1)) --mode buffered
+	verify_all small.v_buffered
+	# Read first so the page cache holds the old blocks the direct write
+	# must invalidate.
+	puma_bc small.preread read "$S" --blocks "0:$e,$q:$((q + 2 * e))"
+	puma_bc small.ow_direct overwrite "$S" --blocks "0:$e,$q:$((q + 2 * e))" \
+		--gen $((g += 1)) --mode direct
+	verify_all small.v_direct
+	puma_bc small.ow_mmap overwrite "$S" \
+		--blocks "$((e / 2)):$((3 * e / 2)),$((2 * q)):$((2 * q + 3 * e))" \
+		--gen $((g += 1)) --mode mmap
+	verify_all small.v_mmap
+	if [ -z "${_x##* ow_all *}" ]; then
+		puma_bc small.evict_all evict "$S"
+		puma_bc small.ow_all overwrite "$S" --blocks "0:$small" \
+			--gen $((g += 1)) --mode buffered
+		verify_all small.v_ow_all
+	fi
+	puma_bc small.truncate truncate "$S" --blocks "$((small / 2))"
+	verify_all small.v_truncate
+	puma_bc small.extend_hole extend "$S" --blocks "$small"
+	verify_all small.v_extend_hole
+	if [ -z "${_x##* partial *}" ]; then
+		puma_bc small.truncate_partial truncate "$S" --bytes "$((q * 4096 + 1000))"
+		puma_bc small.extend_partial truncate "$S" --blocks "$((small / 2))"
+		verify_all small.v_partial
+		puma_bc small.extend_stamped extend "$S" --blocks "$small" --gen $((g += 1))
+	else
+		puma_bc small.extend_stamped truncate "$S" --blocks "$((small / 2))"
+		puma_bc small.extend_stamped2 extend "$S" --blocks "$small" --gen $((g += 1))
+	fi
+	verify_all small.v_extend_stamped
+	if [ -z "${_x##* mid *}" ]; then
+		puma_bc small.truncate_mid truncate "$S" --bytes "$((small * 4096 - 6000))"
+		verify_all small.v_truncate_mid
+		puma_bc small.extend_mid extend "$S" --blocks "$small"
+		verify_all small.v_extend_mid
+	fi
+	puma_bc small.preread2 read "$S" --blocks "$e:$((4 * e))"
+	puma_bc small.punch punch "$S" --range "$e:$((4 * e))"
+	verify_all small.v_punch
+	# ext4 usually re-uses the inode number.
+	puma_result small.inode_old "$(stat -c %i "$S")"
+	puma_step small.unlink rm -f "$S"
+	sync
+	puma_bc small.recreate create "$S" --blocks "$small" --id 3 --gen $((g += 1))
+	puma_result small.inode_new "$(stat -c %i "$S")"
+	verify_all small.v_recreate
+}
+
+# incl_mutations: with the inclusive strategy served pages stay hosted, so
+# every change must be invalidated in the cache.
+incl_mutations() {
+	q=$((small / 4))
+	e=$((small / 64))
+	puma_bc incl.create create "$S" --blocks "$small" --id 4 --gen 1
+	verify_all incl.v_create
+	verify_all incl.v_again
+	puma_bc incl.ow_buffered overwrite "$S" --random --count 256 --seed 21 \
+		--gen 2 --mode buffered
+	verify_all incl.v_buffered
+	puma_bc incl.ow_mmap overwrite "$S" --blocks "0:$e,$q:$((q + e))" \
+		--gen 3 --mode mmap
+	verify_all incl.v_mmap
+	puma_bc incl.ow_direct overwrite "$S" --blocks "$e:$((2 * e))" \
+		--gen 4 --mode direct
+	verify_all incl.v_direct
+	puma_bc incl.punch punch "$S" --range "$((2 * e)):$((3 * e))"
+	verify_all incl.v_punch
 }

@@ -168,9 +168,8 @@ ccs() {
 
 # The regular stress: every operation, every file, all blocks, 4 readers
 # per file.  The evictors pause 20 ms: with no pause nearly every read
-# misses and waits for PUMA or the disk (about 900 reads/s in all under
-# TCG, against about 700 with 2 readers and the pause); st_args adds or
-# overrides ccstress options (commas for spaces).
+# misses and waits for PUMA or the disk.  st_args adds or overrides
+# ccstress options (commas for spaces).
 stress_args="--files $nfiles --blocks $nblocks --duration $secs --seed $$
 	--readers 4 --evict-delay-us 20000"
 [ -n "${st_args:-}" ] && stress_args="$stress_args $(echo "$st_args" | tr ',' ' ')"
@@ -204,11 +203,8 @@ run_stress() {
 # cache.  So: 8 files of 8 blocks, per file an O_DIRECT writer of up to
 # the whole file with no pause, 4 readers hammering the 8 blocks, an
 # evictor dropping the whole file in a loop; 48 threads on 2 CPUs, so the
-# writer is often preempted in its page-cache walk.  Measured: stale reads
-# in 3 of 3 rounds of 30 s (2, 86, 112; first after 1 to 10 s).  Other
-# shapes saw far fewer (2 files of 64 blocks, 64-block writes, readers
-# without readahead: 1 stale read in 2 rounds; 4 files of 64 blocks: none
-# in 3).  st_neg_args replaces it (commas for spaces).
+# writer is often preempted in its page-cache walk (the shape that showed
+# the hole most often).  st_neg_args replaces it (commas for spaces).
 neg_args="--files 8 --blocks 8 --readers 4 --buf-writers 0 --mmap-writers 0
 	--shapers 0 --recreators 0 --dio-writers 1 --dio-extent 8
 	--write-delay-us 0 --evictors 1 --evict-delay-us 0 --evict-whole"
