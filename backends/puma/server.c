@@ -7,13 +7,13 @@
  * pages with it.  Messages of a session are handled in order, in the
  * transport's receive context (process context).  When reclaim frees a
  * hosted page, the session queues the key and a work item tells the
- * client in INVALIDATE_PAGE batches, so it stops asking for it.  The work
+ * client in RECLAIMED batches, so it stops asking for it.  The work
  * runs 10 ms after the first key and sends every queued key, 32 to a
  * message: reclaim frees pages one at a time, and waking a worker and
  * sending a message for each made reclaiming hosted pages, on which the
  * node's own allocations wait, several times slower.  The worker is a
  * thread of the lowest priority (nice 19): at normal priority, sending
- * the reports (and the network softirqs that follow) took 3-9 ms of the
+ * the reports (and the network softirqs that follow) ran ahead of the
  * very allocations whose reclaim freed the pages, on a one-CPU server.
  * A client asking for a page whose report is still queued just misses.
  *

@@ -12,9 +12,8 @@
 #   - zero verification failures in every blockcheck run;
 #   - PUMA hits > 0 in the measured pass;
 #   - speed-up (IOPS with PUMA / IOPS without) >= FLOOR, default 1.2
-#     (measured 1.52x to 2.45x over five runs on a loaded 2-core host;
-#     the floor leaves room for that noise, not for a regression; see
-#     Documentation/vm-rig.rst).
+#     (the floor leaves room for a loaded host's noise, not for a
+#     regression; Documentation/vm-rig.rst has the measured range).
 #
 #   pair-e2e.sh [--kdir DIR] [--outdir DIR] [--floor X] [--verbose]
 #
