@@ -20,14 +20,12 @@
 #                         cache=MODE    none (default) or writeback, ...
 #                         ro            read-only
 #                         KEY=VALUE     passed to -drive as is
-#   --net MODE:PORT     virtio-net NIC on a QEMU socket netdev to
-#                       127.0.0.1:PORT, MODE listen or connect (two VMs:
-#                       one listens, the other connects)
 #   --net udp:LPORT:RPORT
-#                       the same NIC on a connectionless UDP socket netdev:
-#                       frames are sent to 127.0.0.1:RPORT and received on
-#                       127.0.0.1:LPORT (the peer swaps the ports); either
-#                       VM can be killed and booted again, the link works
+#                       a virtio-net NIC on a connectionless UDP socket
+#                       netdev: frames are sent to 127.0.0.1:RPORT and
+#                       received on 127.0.0.1:LPORT (the peer swaps the
+#                       ports); either VM can be killed and booted again,
+#                       the link works
 #   --mac MAC           its MAC address (default 52:54:00:12:34:56)
 #   --append ARGS       extra kernel command line; unknown key=value
 #                       parameters reach the guest test as environment
@@ -162,23 +160,14 @@ done
 
 qemu_net=()
 if [ -n "$net" ]; then
-	mode=${net%%:*}
-	port=${net#*:}
-	case "$mode" in
-	listen|connect)
-		[[ "$port" =~ ^[0-9]+$ ]] || die "--net $net: bad port"
-		netdev="socket,id=n0,$mode=127.0.0.1:$port" ;;
-	udp)
-		# Connectionless: each QEMU sends its frames to the peer's port
-		# and receives on its own, so there is no listener to wait for,
-		# and a killed VM's successor binds the same port and is
-		# reachable at once (a stream socket would need a new connect).
-		[[ "$port" =~ ^[0-9]+:[0-9]+$ ]] ||
-			die "--net $net: expected udp:LOCALPORT:PEERPORT"
-		netdev="socket,id=n0,udp=127.0.0.1:${port#*:},localaddr=127.0.0.1:${port%%:*}" ;;
-	*) die "--net $net: mode must be listen, connect or udp" ;;
-	esac
-	qemu_net=(-netdev "$netdev" -device "virtio-net-pci,netdev=n0,mac=$mac")
+	# Connectionless: each QEMU sends its frames to the peer's port and
+	# receives on its own, so there is no listener to wait for, and a
+	# killed VM's successor binds the same port and is reachable at once
+	# (a stream socket would need a new connect).
+	[[ "$net" =~ ^udp:[0-9]+:[0-9]+$ ]] || die "--net $net: expected udp:LOCALPORT:PEERPORT"
+	ports=${net#udp:}
+	qemu_net=(-netdev "socket,id=n0,udp=127.0.0.1:${ports#*:},localaddr=127.0.0.1:${ports%%:*}"
+		  -device "virtio-net-pci,netdev=n0,mac=$mac")
 fi
 
 if [ -n "$verbose" ]; then
