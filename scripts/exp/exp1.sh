@@ -115,27 +115,19 @@ row() { printf '%-34s %16s %16s\n' "$1" "$2" "$3"; }
 cat "$rep/table.txt"
 
 if command -v gnuplot >/dev/null && [ -s "$rep/malloc-host.csv" ]; then
-	gnuplot <<EOF || echo "exp1: gnuplot failed" >&2
-set terminal pngcairo noenhanced size 1000,600
-set output '$rep/exp1.png'
-set datafile separator ','
+	rig_plot "$rep/exp1.png" <<EOF
 set title 'Server allocation latency ($chunk mmap + touch), hosting none vs hosting a client''s pages'
 set xlabel 'seconds into the run'
 set ylabel 'latency (ms)'
 set logscale y
-set grid
 plot '$rep/malloc-nohost.csv' using 1:2 every ::1 with points pt 7 ps 0.5 title 'hosting none', \
      '$rep/malloc-host.csv' using 1:2 every ::1 with points pt 7 ps 0.5 title 'hosting pages'
 EOF
-	[ -s "$rep/server-memory.csv" ] && gnuplot <<EOF || echo "exp1: gnuplot failed" >&2
-set terminal pngcairo noenhanced size 1000,600
-set output '$rep/exp1-memory.png'
-set datafile separator ','
+	[ -s "$rep/server-memory.csv" ] && rig_plot "$rep/exp1-memory.png" <<EOF
 set title 'Server memory during experiment 1, sampled every second'
 set xlabel 'seconds since the server booted'
 set ylabel 'MiB'
 set yrange [0:*]
-set grid
 set key left top
 plot for [c=2:5] '$rep/server-memory.csv' using 1:c every ::1 with lines lw 2 title columnhead(c)
 EOF

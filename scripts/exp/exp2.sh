@@ -97,13 +97,9 @@ cat "$rep/table.txt"
 if command -v gnuplot >/dev/null; then
 	for l in ${lru//,/ }; do
 		[ -s "$rep/server-memory-$l.csv" ] || continue
-		gnuplot <<EOF || echo "exp2: gnuplot failed" >&2
-set terminal pngcairo noenhanced size 1000,900
-set output '$rep/exp2-$l.png'
-set datafile separator ','
+		rig_plot "$rep/exp2-$l.png" 1000,900 <<EOF
 set multiplot layout 2,1
 set xlabel 'seconds since the server''s I/O started'
-set grid
 set key left top
 set title 'Server memory: client I/O, then server I/O (hosted_lru=$l)'
 set ylabel 'MiB'

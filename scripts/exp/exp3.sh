@@ -96,15 +96,11 @@ if command -v gnuplot >/dev/null && [ -s "$rep/server-memory-on.csv" ]; then
 	# One scale for both panels, so that they compare at a glance
 	ymax=$(awk -F, 'FNR > 1 { for (i = 2; i <= 4; i++) if ($i + 0 > m) m = $i + 0 }
 		END { printf "%d", (m > 0 ? m * 1.1 : 1) }' "$rep"/server-memory-o*.csv)
-	gnuplot <<EOF || echo "exp3: gnuplot failed" >&2
-set terminal pngcairo noenhanced size 1400,600
-set output '$rep/exp3.png'
-set datafile separator ','
+	rig_plot "$rep/exp3.png" 1400,600 <<EOF
 set multiplot layout 1,2
 set xlabel 'seconds since the server''s own I/O ended'
 set ylabel 'MiB'
 set yrange [0:$ymax]
-set grid
 set key below
 set title 'Without the deactivation policy'
 plot for [c=2:4] '$rep/server-memory-off.csv' using 1:c every ::1 with lines lw 2 title columnhead(c)

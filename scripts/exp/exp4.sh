@@ -124,17 +124,13 @@ if command -v gnuplot >/dev/null; then
 		lend=
 		[ -s "$rep/lending-$m.csv" ] &&
 			lend=", '$rep/lending-$m.csv' every ::1 using 1:2 axes x1y2 with steps lw 1 lc rgb 'gray50' title 'lending suspended'"
-		gnuplot <<EOF || echo "exp4: gnuplot failed" >&2
-set terminal pngcairo noenhanced size 1000,600
-set output '$rep/exp4-$m.png'
-set datafile separator ','
+		rig_plot "$rep/exp4-$m.png" <<EOF
 set title 'Concurrent client and server I/O, detector=$m (t = 0: server I/O starts)'
 set xlabel 'seconds'
 set ylabel 'IOPS (random 4 KiB reads, verified)'
 set logscale y
 set y2range [-0.05:4]
 set y2tics ('on' 0, 'suspended' 1)
-set grid
 set key left top
 plot '$rep/server-io-$m.csv' using 1:(\$2 > 0 ? \$2 : 1) every ::1 with lines lw 2 title 'server', \
      '$rep/server-io-reference.csv' using 1:(\$2 > 0 ? \$2 : 1) every ::1 with lines lw 1 dt 2 title 'server, no client (reference)', \
@@ -146,15 +142,11 @@ EOF
 		[ -s "$rep/server-io-$m.csv" ] &&
 			plot+=", '$rep/server-io-$m.csv' using 1:2 every ::1 with lines lw 2 title '$m'"
 	done
-	[ -s "$rep/server-io-reference.csv" ] && gnuplot <<EOF || echo "exp4: gnuplot failed" >&2
-set terminal pngcairo noenhanced size 1000,600
-set output '$rep/exp4-server.png'
-set datafile separator ','
+	[ -s "$rep/server-io-reference.csv" ] && rig_plot "$rep/exp4-server.png" <<EOF
 set title 'Server IOPS during concurrent client I/O, per detector mode'
 set xlabel 'seconds since the server I/O started'
 set ylabel 'IOPS'
 set yrange [0:*]
-set grid
 set key left top
 plot $plot
 EOF

@@ -227,16 +227,12 @@ if [ -z "$no_plots" ]; then
 		plot+=("'$f' using 1:2 with lines lw 2 title '$t'")
 	done
 	if [ ${#plot[@]} -gt 0 ]; then
-		gnuplot <<EOF
-set terminal pngcairo noenhanced size 1000,600
-set output '$rep/iops.png'
-set datafile separator ','
+		rig_plot "$rep/iops.png" <<EOF
 set key autotitle columnhead
 set title 'Client random 4 KiB reads (every block verified), per second'
 set xlabel 'seconds into the measured pass'
 set ylabel 'IOPS'
 set yrange [0:*]
-set grid
 plot $(IFS=,; echo "${plot[*]}")
 EOF
 	fi
@@ -258,15 +254,11 @@ EOF
 		[ -s "$rep/$sv-hosted.csv" ] || continue
 		png=$rep/$sv-memory.png
 		[ "$sv" = server ] || marks=
-		gnuplot <<EOF
-set terminal pngcairo noenhanced size 1000,600
-set output '$png'
-set datafile separator ','
+		rig_plot "$png" <<EOF
 set title 'Server VM memory ($sv), sampled every second'
 set xlabel 'seconds since the server booted'
 set ylabel 'MiB'
 set yrange [0:*]
-set grid
 set key left center
 $marks
 plot '$rep/$sv-active-file.csv' using 1:2 with lines lw 2 title 'local active file', \\

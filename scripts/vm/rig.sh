@@ -32,6 +32,9 @@
 #                           clean blockcheck runs among them
 #   rig_loaded MOD...       fail unless /init loaded each MOD
 #   rig_e2fsck IMAGE        fail unless e2fsck finds IMAGE clean
+#   rig_plot PNG [W,H]      draw PNG with gnuplot from the commands on
+#                           stdin, after the rig's terminal, CSV input and
+#                           grid; a missing or failing gnuplot is logged
 #   rig_verdict             print the host time and PASS or FAIL; exit
 
 set -euo pipefail
@@ -151,6 +154,16 @@ rig_e2fsck() {
 	else
 		fail "e2fsck found errors in $1 (see ${1%.*}-e2fsck.log)"
 	fi
+}
+
+rig_plot() {
+	command -v gnuplot >/dev/null ||
+		{ log "gnuplot not found (apt-get install gnuplot-nox): no $1"; return 0; }
+	{
+		printf 'set terminal pngcairo noenhanced size %s\n' "${2:-1000,600}"
+		printf "set output '%s'\nset datafile separator ','\nset grid\n" "$1"
+		cat
+	} | gnuplot || log "gnuplot failed on $1"
 }
 
 rig_verdict() {
