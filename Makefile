@@ -46,7 +46,7 @@ test: summary-reset
 	$(MAKE) --no-print-directory check || rc=1; \
 	scripts/kunit.sh --arch um --summary $(SUMMARY) || rc=1; \
 	scripts/kunit.sh --arch x86_64 --summary $(SUMMARY) || rc=1; \
-	for t in puma-loop pair-e2e pair-kill victim stress; do \
+	for t in selftest puma-loop pair-e2e pair-kill victim stress; do \
 		rm -rf $(OUT)/$$t; \
 		if scripts/vm/$$t.sh --outdir $(OUT)/$$t; then \
 			echo "vm-$$t 1 0" >> $(SUMMARY); \
@@ -88,7 +88,7 @@ vm-smoke: modules blockcheck
 vm-puma-loop:
 	scripts/vm/puma-loop.sh --outdir $(OUT)/puma-loop
 
-vm-selftest: blockcheck
+vm-selftest:
 	scripts/vm/selftest.sh
 
 # The paper's base scenario on two QEMU VMs over TCP: setup, run, table,

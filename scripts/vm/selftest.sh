@@ -16,7 +16,11 @@
 #   net       two VMs on a UDP socket netdev ping each other
 #   console   check-console.sh on synthetic logs (no VM)
 #
-#   selftest.sh [--kernel BZIMAGE] [--kdir KERNEL_BUILD_DIR] [CASE...]
+#   selftest.sh [--kernel BZIMAGE] [--kdir KERNEL_BUILD_DIR] [--outdir DIR]
+#               [CASE...]
+#
+# Each case's outputs go to OUTDIR/CASE (default: a temporary directory,
+# removed at the end unless KEEP=1).
 #
 # The test module is built out of tree in a temporary directory against
 # KDIR (default: the directory of BZIMAGE's build, or
@@ -26,7 +30,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 
 kernel=${PUMA_KERNEL:-}
-rig_parse "kernel= kdir= *" "$@"
+rig_parse "kernel= kdir= outdir= *" "$@"
 cases=(${rig_args[@]+"${rig_args[@]}"})
 [ ${#cases[@]} -gt 0 ] || cases=(console pass corrupt warn oops hang net)
 if [ -z "$kdir" ] && [ -n "$kernel" ]; then
@@ -35,8 +39,13 @@ fi
 [ -n "$kdir" ] || kdir=$("$root/scripts/puma-kernel.sh" modtree)
 [ -n "$kernel" ] || kernel=$kdir/arch/x86/boot/bzImage
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/puma-selftest.XXXXXX")
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+if [ -n "$outdir" ]; then
+	rig_outdir
+	work=$outdir
+else
+	work=$(mktemp -d "${TMPDIR:-/tmp}/puma-selftest.XXXXXX")
+	trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+fi
 passed=0
 failed=0
 
@@ -152,7 +161,7 @@ EOF
 		fi
 		;;
 	corrupt)
-		make -s -C "$root/tools/blockcheck" >&2
+		bc=$(outdir=$work; rig_tool blockcheck)
 		"$rig/mkdisk.sh" --size 64M "$work/corrupt.img" >/dev/null
 		disk=$work/corrupt.img
 		g=$(guest corrupt <<'EOF'
@@ -165,7 +174,7 @@ puma_bc after verify /mnt/f
 umount /mnt
 EOF
 )
-		rc=$(vm corrupt 120 "$g" --bin "$root/tools/bin/blockcheck")
+		rc=$(vm corrupt 120 "$g" --bin "$bc")
 		disk=
 		if [ "$rc" -eq 1 ] && grep -qx 'after.failures=1' "$work/corrupt/results.txt" &&
 		   grep -q 'BLOCKCHECK-FAIL .*block=100 .*detail=corrupt first_bad_byte=77' "$work/corrupt/console.log" &&
