@@ -3,7 +3,7 @@
 #
 # Create an ext4 disk image for the QEMU rig, without root.
 #
-#   mkdisk.sh --size SIZE [--label LABEL] [--populate DIR] [--journal|--no-journal] IMAGE
+#   mkdisk.sh --size SIZE [--label LABEL] [--populate DIR] [--no-journal] IMAGE
 #
 #   --size SIZE      image size, as for truncate(1): 512M, 2G, ...
 #   --label LABEL    file system label (default puma)
@@ -19,28 +19,16 @@
 # Creation takes well under a second, so images are made fresh for each run
 # (a run mutates its disk); IMAGE is overwritten.
 
-set -euo pipefail
-
-die() { echo "mkdisk: error: $*" >&2; exit 2; }
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 
 size=
 label=puma
 populate=
-journal=1
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--size) size=$2; shift 2 ;;
-	--label) label=$2; shift 2 ;;
-	--populate) populate=$2; shift 2 ;;
-	--journal) journal=1; shift ;;
-	--no-journal) journal=; shift ;;
-	-h|--help) sed -n '3,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	-*) die "unknown option '$1' (see --help)" ;;
-	*) break ;;
-	esac
-done
-[ $# -eq 1 ] || die "usage: mkdisk.sh --size SIZE [options] IMAGE"
-img=$1
+no_journal=
+rig_parse "size= label= populate= no-journal *" "$@"
+[ ${#rig_args[@]} -eq 1 ] || die "usage: mkdisk.sh --size SIZE [options] IMAGE"
+img=${rig_args[0]}
 [ -n "$size" ] || die "--size is required"
 [ -z "$populate" ] || [ -d "$populate" ] || die "--populate $populate: not a directory"
 PATH=$PATH:/sbin:/usr/sbin
@@ -50,7 +38,7 @@ rm -f "$img"
 truncate -s "$size" "$img"
 eopts=root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0
 opts=(-q -F -t ext4 -L "$label" -b 4096 -E "$eopts")
-[ -n "$journal" ] || opts+=(-O ^has_journal)
+[ -z "$no_journal" ] || opts+=(-O ^has_journal)
 [ -z "$populate" ] || opts+=(-d "$populate")
 mkfs.ext4 "${opts[@]}" "$img" >&2
 echo "$img"

@@ -10,8 +10,8 @@
 #                    (scripts/vm/guest/init) after the modules are loaded
 #   --modules LIST   whitespace-separated .ko files, loaded in this order
 #   --module SPEC    one .ko file followed by its module parameters, e.g.
-#                    --module "puma_loop.ko pages=1024"; --modules and
-#                    --module entries are loaded in command-line order
+#                    --module "puma_loop.ko pages=1024"; loaded after the
+#                    --modules ones, in command-line order
 #   --bin PATH       a static executable, installed in /guest (on PATH)
 #   --file SRC:DEST  any other file, installed at DEST
 #   --out FILE       also copy the image to FILE
@@ -25,33 +25,23 @@
 # Environment: PUMA_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/puma),
 #              BUSYBOX (default /bin/busybox).
 
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 PUMA_CACHE=${PUMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/puma}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
-die() { echo "mkinitramfs: error: $*" >&2; exit 2; }
-
 guest=
 out=
-mods=()		# "file.ko params..." in load order
-bins=()
-files=()	# "SRC:DEST"
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--guest) guest=$2; shift 2 ;;
-	--modules)
-		for m in $2; do mods+=("$m"); done
-		shift 2 ;;
-	--module) mods+=("$2"); shift 2 ;;
-	--bin) bins+=("$2"); shift 2 ;;
-	--file) files+=("$2"); shift 2 ;;
-	--out) out=$2; shift 2 ;;
-	-h|--help) sed -n '3,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) die "unknown argument '$1' (see --help)" ;;
-	esac
+modules=()	# whitespace-separated lists of .ko files
+module=()	# "file.ko params..."
+bin=()
+file=()		# "SRC:DEST"
+rig_parse "guest= modules+ module+ bin+ file+ out=" "$@"
+mods=()		# in load order
+for m in ${modules[@]+${modules[*]}}; do
+	mods+=("$m")
 done
+mods+=(${module[@]+"${module[@]}"})
 [ -n "$guest" ] || die "--guest SCRIPT is required"
 [ -r "$guest" ] || die "cannot read $guest"
 [ -x "$BUSYBOX" ] || die "$BUSYBOX not found (apt-get install busybox-static)"
@@ -70,16 +60,16 @@ cp "$BUSYBOX" "$stage/bin/busybox"
 	[ "$applet" = bin/busybox ] && continue
 	[ -e "$stage/$applet" ] || [ -L "$stage/$applet" ] || ln -s /bin/busybox "$stage/$applet"
 done
-install -m 0755 "$here/guest/init" "$stage/init"
-install -m 0644 "$here/guest/lib.sh" "$stage/guest/lib.sh"
+install -m 0755 "$rig/guest/init" "$stage/init"
+install -m 0644 "$rig/guest/lib.sh" "$stage/guest/lib.sh"
 install -m 0755 "$guest" "$stage/guest/test.sh"
 
-for b in ${bins[@]+"${bins[@]}"}; do
+for b in ${bin[@]+"${bin[@]}"}; do
 	[ -x "$b" ] || die "--bin $b: not an executable"
 	is_static "$b" || die "--bin $b: not statically linked"
 	install -m 0755 "$b" "$stage/guest/$(basename "$b")"
 done
-for spec in ${files[@]+"${files[@]}"}; do
+for spec in ${file[@]+"${file[@]}"}; do
 	src=${spec%%:*}
 	dst=${spec#*:}
 	if [ "$src" = "$spec" ] || [ ! -r "$src" ]; then
