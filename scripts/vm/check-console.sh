@@ -20,36 +20,24 @@
 #
 # Exit: 0 pass, 1 fail, 2 usage.
 
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
 
 # Kernel splats: the project's one list (kunit.sh uses this script too),
 # one regex alternative per line, '#' lines are comments.
-splat_file=$here/splats.re
-[ -r "$splat_file" ] || { echo "check-console: cannot read $splat_file" >&2; exit 2; }
-SPLAT_RE=$(sed '/^#/d; /^$/d' "$splat_file" | paste -sd'|')
+[ -r "$rig/splats.re" ] || die "cannot read $rig/splats.re"
+SPLAT_RE=$(sed '/^#/d; /^$/d' "$rig/splats.re" | paste -sd'|')
 
 results=
 files=
 allow=
 quiet=
 splats_only=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--results) results=$2; shift 2 ;;
-	--files) files=$2; shift 2 ;;
-	--allow) allow=$2; shift 2 ;;
-	--quiet) quiet=1; shift ;;
-	--splats-only) splats_only=1; shift ;;
-	-h|--help) sed -n '3,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	-*) echo "check-console: unknown option $1" >&2; exit 2 ;;
-	*) break ;;
-	esac
-done
-[ $# -eq 1 ] || { echo "usage: check-console.sh [--results FILE] [--files DIR] [--allow REGEX] LOG" >&2; exit 2; }
-log=$1
-[ -r "$log" ] || { echo "check-console: cannot read $log" >&2; exit 2; }
+rig_parse "results= files= allow= quiet splats-only *" "$@"
+[ ${#rig_args[@]} -eq 1 ] ||
+	die "usage: check-console.sh [--results FILE] [--files DIR] [--allow REGEX] LOG"
+log=${rig_args[0]}
+[ -r "$log" ] || die "cannot read $log"
 
 say() { if [ -z "$quiet" ]; then echo "check-console: $*" >&2; fi; }
 
