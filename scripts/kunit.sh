@@ -20,9 +20,9 @@
 #
 # The full kernel log is kept in the build directory as puma-kunit.log.
 
-set -euo pipefail
-
-PUMA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=vm/rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/vm/rig.sh"
+PUMA_ROOT=$root
 PUMA_CACHE=${PUMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/puma}
 PUMA_JOBS=${PUMA_JOBS:-$(nproc)}
 export PUMA_CACHE PUMA_JOBS
@@ -31,16 +31,7 @@ arch=um
 bench=
 filter=
 summary=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--arch) arch=$2; shift 2 ;;
-	--bench) bench=1; shift ;;
-	--filter) filter=$2; shift 2 ;;
-	--summary) summary=$2; shift 2 ;;
-	*) echo "usage: $0 [--arch um|x86_64] [--bench] [--filter GLOB] [--summary FILE]" >&2
-	   exit 2 ;;
-	esac
-done
+rig_parse "arch= bench filter= summary=" "$@"
 
 cfgdir=$PUMA_ROOT/kernel/configs
 archcfg=()
