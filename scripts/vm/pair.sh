@@ -242,10 +242,12 @@ boot_server() {
 	# rootfstype=ramfs: an experiment server's programs on unevictable
 	# pages, as its guest keeps compaction off (moved code is translated
 	# again under TCG, slowing the vCPU for seconds).
+	local role="ps_name=$1 ps_backend=$use_puma"
+	[ -z "$exp" ] ||
+		role="ex_name=$exp rootfstype=ramfs ps_file=$(( server_blocks > 0 ))"
 	boot "$1" "$server_mem" "$sdisk" 52:54:00:00:00:01 "$server_initrd" \
-		--net "udp:$port_s:$port_c" ${exp:+--append rootfstype=ramfs} \
-		--append "ps_ip=10.0.0.1 ps_client=10.0.0.2 ps_name=$1 ps_mtu=$mtu" \
-		--append "ps_backend=$use_puma ps_file=$(( server_blocks > 0 ))"
+		--net "udp:$port_s:$port_c" \
+		--append "ps_ip=10.0.0.1 ps_client=10.0.0.2 ps_mtu=$mtu $role"
 	server_pid=$vm_pid
 }
 
