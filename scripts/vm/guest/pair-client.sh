@@ -1,117 +1,67 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of the client VM of scripts/vm/pair.sh: the paper's base
-# scenario.  The disk holds a stamped file larger than this VM's page
-# cache (made on the host); the same random-read benchmark runs once
+# Guest side of the client VM of scripts/vm/pair.sh and of the paper's
+# experiments (scripts/exp/exp-pair.sh).  The disk holds a stamped file
+# larger than this VM's page cache (made on the host; its blockcheck
+# state is /etc/puma/big.state); blockcheck verifies every block read.
+# puma.ko and puma_tcp.ko are loaded by /init, puma_backend.ko here.
+#
+# Without ex_name, the base scenario: the same random-read benchmark once
 # without PUMA and once with it, each after a sequential warm-up pass over
 # the whole file (with PUMA, the warm-up's evictions go to the server).
-# blockcheck verifies every block read.
-#
-# Parameters (kernel command line, reach us as environment variables):
-#   pc_ip=A          our address (default 10.0.0.2)
-#   pc_server=A      the server's address (default 10.0.0.1)
-#   pc_mtu=N         MTU of eth0 (default 1500; pair.sh passes 9000)
+#   pc_ip=A pc_server=A  our and the server's addresses (10.0.0.2, .1)
+#   pc_mtu=N         MTU of eth0 (default 1500)
 #   pc_phases=LIST   "nopuma,puma" (default), "puma" or "nopuma"
-#   pc_dur=S         seconds of each measured random-read pass (default 60)
+#   pc_dur=S         seconds of each measured random-read pass (60)
 #   pc_seed=N        seed of the random reads (default 1; same each pass)
 #   pc_get_timeout_us=N  the backend's get_timeout_us (default 200000)
 #   pc_tcp_max=N     most pages of the plain-TCP baseline (0: none)
-#   pc_kill=1        kill scenario: print "PUMA-MARK measured-start" when
-#                    the measured PUMA pass starts (the host kills the
-#                    server then boots another), then wait for the client
-#                    to reconnect, drop its caches (which puts them to the
-#                    new server) and run a pass of pc_after_dur seconds
-#
-# Modules: puma.ko and puma_tcp.ko are loaded by /init; puma_backend.ko is
-# in /lib/modules/puma and loaded here, after the no-PUMA phase.  The
-# file's blockcheck state is /etc/puma/big.state.
-#
+#   pc_kill=1        print "PUMA-MARK measured-start" as the measured PUMA
+#                    pass starts (the host kills the server, boots another),
+#                    wait for the reconnection, drop the caches (which puts
+#                    them to the new server), a pass of pc_after_dur s
 # Results: per phase P, P.warm.* and P.run.* (blockcheck summaries) and
-# stats.P.{before,warm,run}.* (backend and transport counters); exported
-# CSVs warm-P.csv and run-P.csv (per-second IOPS and latency).
+# stats.P.{before,warm,run}.* (counters); CSVs warm-P.csv and run-P.csv.
+#
+# With ex_name, one experiment (Documentation/design.rst), the server
+# (pair-server.sh) running what this client tells it over srv:
+#   exp1  allocation latency on the server: mallocbench while the server
+#         hosts nothing, then the client fills it and mallocbench again
+#         (ex_malloc_total=SIZE ex_malloc_chunk=SIZE ex_malloc_dur=S)
+#   exp2  the server's random reads alone (reference); then for each
+#         hosted-page placement (ex_lru=inactive,full) the client fills
+#         the server, which reads at random for ex_io s
+#   exp3  for each deactivation policy (off, on), the server reads its
+#         file twice (its pages become active), the client fills it and
+#         reads its file in sequential passes for ex_run s
+#   exp4  the server's random reads alone (ex_ref=1), then for each
+#         detector mode (ex_modes=off,shadow,deactivation,combined): fill
+#         the server, start the client's random reads, after ex_pre s the
+#         server's random reads for ex_io s, the client on for ex_post s
+# Results: fill.NAME.* (the fill pass, puts), NAME.run.*; client-NAME.csv.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . /guest/lib.sh
 
-my_ip=${pc_ip:-10.0.0.2}
 server=${pc_server:-10.0.0.1}
 phases=$(echo "${pc_phases:-nopuma,puma}" | tr , ' ')
 dur=${pc_dur:-60}
 seed=${pc_seed:-1}
-get_timeout_us=${pc_get_timeout_us:-200000}
 tcp_max=${pc_tcp_max:-0}
-kill_mode=${pc_kill:-0}
-after_dur=${pc_after_dur:-30}
-dev=/dev/vda
-mnt=/mnt/test
 F=$mnt/big
 state=/etc/puma/big.state
-stats=/sys/kernel/debug/puma/stats
-tstats=/sys/kernel/debug/puma_tcp/stats
-ko=/lib/modules/puma/puma_backend.ko
 put_pages=0
-put_base=0
 
-# snap PREFIX: every backend and transport counter as PREFIX.key=value
 snap() {
-	if [ -r "$stats" ]; then
-		while read -r _k _v; do
-			puma_result "$1.$_k" "$_v"
-		done <"$stats"
-	fi
-	if [ -r "$tstats" ]; then
-		while read -r _k _v; do
-			puma_result "$1.tcp.$_k" "$_v"
-		done <"$tstats"
-	fi
-}
-
-pstat() {
-	awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }' "$stats" 2>/dev/null
-}
-
-connects() {
-	dmesg | grep -c 'puma_backend: connected to' || true
-}
-
-# wait_for WHAT SECONDS CMD...: poll CMD once a second, bounded
-wait_for() {
-	_what=$1
-	_max=$2
-	shift 2
-	_i=0
-	until "$@"; do
-		_i=$((_i + 1))
-		if [ "$_i" -ge "$_max" ]; then
-			puma_fail "no $_what after ${_max}s"
-			return 1
-		fi
-		sleep 1
-	done
-	puma_result "wait.$_what" "$_i"
+	pstats "$1"
+	[ -n "${ex_name:-}" ] || pstats "$1.tcp" "$tstats"
 }
 
 server_up() { ping -c 1 -W 1 "$server" >/dev/null 2>&1; }
-connected_n() { [ "$(connects)" -ge "$1" ]; }
 
-# settle: wait until the client has sent what it staged (puts_sent stable
-# for two seconds, at most 60 s)
-settle() {
-	_last=-1
-	_same=0
-	_i=0
-	while [ "$_same" -lt 2 ] && [ "$_i" -lt 60 ]; do
-		_now=$(pstat puts_sent)
-		if [ "$_now" = "$_last" ]; then
-			_same=$((_same + 1))
-		else
-			_same=0
-		fi
-		_last=$_now
-		_i=$((_i + 1))
-		sleep 1
-	done
+connected_n() {
+	[ "$(dmesg | grep -c 'puma_backend: connected to')" -ge "$1" ]
 }
 
 # lat_hist NAME LOG: how many reads took < 0.1, 1, 2, 5, 10, 20, 50, 100
@@ -129,76 +79,72 @@ lat_hist() {
 	rm -f "$2"
 }
 
-# cold: unmount and mount again, so that the file's pages are gone from
-# the page cache (and, with PUMA, from the server: the pool is new)
 cold() {
-	umount "$mnt" 2>/dev/null
-	puma_drop_caches
-	mount -t ext4 -o noatime "$dev" "$mnt"
+	remount -o noatime && puma_drop_caches
+}
+
+# randread NAME SEC SEED: random reads for SEC s (--count far above what
+# they can read: the time ends them), per-second CSV and latency histogram
+randread() {
+	puma_bc "$1.run" --state "$state" read "$F" --random --seed "$3" \
+		--count 100000000 --seconds "$2" --csv "/run/run-$1.csv" \
+		--lat-log /run/lat.log
+	_rrc=$?
+	lat_hist "$1.run" /run/lat.log
+	return $_rrc
 }
 
 # phase NAME: cold cache, sequential warm-up over the whole file, then the
 # measured random reads for $dur seconds
 phase() {
-	_p=$1
-	puma_step "$_p.cold" cold || return 1
-	snap "stats.$_p.before"
+	puma_step "$1.cold" cold || return 1
+	snap "stats.$1.before"
 	put_base=$(pstat puts_sent)
-	puma_mem_report "$_p.mem_before"
-	_t0=$(puma_uptime)
-	puma_result "$_p.t_warm" "$_t0"
-	puma_bc "$_p.warm" --state "$state" read "$F" --seq \
-		--csv "/run/warm-$_p.csv" || return 1
-	if [ "$_p" != nopuma ]; then
+	puma_mem_report "$1.mem_before"
+	_pt0=$(puma_uptime)
+	puma_result "$1.t_warm" "$_pt0"
+	puma_bc "$1.warm" --state "$state" read "$F" --seq \
+		--csv "/run/warm-$1.csv" || return 1
+	if [ "$1" != nopuma ]; then
 		settle
 		put_pages=$(($(pstat puts_sent) - put_base))
-		puma_result "$_p.put_phase_s" "$(puma_elapsed "$_t0")"
-		puma_result "$_p.put_pages" "$put_pages"
+		puma_result "$1.put_phase_s" "$(puma_elapsed "$_pt0")"
+		puma_result "$1.put_pages" "$put_pages"
 	fi
-	snap "stats.$_p.warm"
-	puma_mem_report "$_p.mem_warm"
-	puma_result "$_p.t_run" "$(puma_uptime)"
-	[ "$kill_mode" = 1 ] && echo "PUMA-MARK measured-start"
-	# --count far above what $dur seconds can read: the time ends it
-	puma_bc "$_p.run" --state "$state" read "$F" --random --seed "$seed" \
-		--count 100000000 --seconds "$dur" --csv "/run/run-$_p.csv" \
-		--lat-log /run/lat.log
-	_rc=$?
-	lat_hist "$_p.run" /run/lat.log
-	snap "stats.$_p.run"
-	puma_export "/run/warm-$_p.csv"
-	puma_export "/run/run-$_p.csv"
-	return $_rc
+	snap "stats.$1.warm"
+	puma_mem_report "$1.mem_warm"
+	puma_result "$1.t_run" "$(puma_uptime)"
+	[ "${pc_kill:-0}" = 1 ] && echo "PUMA-MARK measured-start"
+	randread "$1" "$dur" "$seed"
+	_prc=$?
+	snap "stats.$1.run"
+	puma_export "/run/warm-$1.csv"
+	puma_export "/run/run-$1.csv"
+	return $_prc
 }
 
 # tcp_baseline PAGES: PAGES pages of plain user-space TCP to the server's
 # tcpbench (port 7071), in 32-page messages behind a header the size of a
 # full PUMA PUT's, timed until the server has acknowledged the last page.
 tcp_baseline() {
-	_n=$1
-	[ "$_n" -gt 0 ] || return 0
 	_out=/run/tcpbench.out
-	if tcpbench client --host "$server" --port 7071 --pages "$_n" \
-	   --batch 32 --header 816 >"$_out" 2>&1; then
-		cat "$_out"
-		for _kv in $(grep '^TCPBENCH client ' "$_out" | tail -1); do
-			case "$_kv" in
-			*=*) echo "PUMA-RESULT tcp.$_kv" ;;
-			esac
-		done
-	else
-		cat "$_out"
+	tcpbench client --host "$server" --port 7071 --pages "$1" \
+		--batch 32 --header 816 >"$_out" 2>&1 ||
 		puma_fail "plain TCP baseline to $server:7071 failed"
-	fi
+	cat "$_out"
+	for _kv in $(grep '^TCPBENCH client ' "$_out" | tail -1); do
+		case "$_kv" in
+		*=*) echo "PUMA-RESULT tcp.$_kv" ;;
+		esac
+	done
 }
 
 # kernel_tcp PAGES: the same transfer through PUMA's TCP transport, from
 # the transport benchmark module to its sink on the server (port 7072).
 kernel_tcp() {
-	_n=$1
 	_ko=/lib/modules/puma/puma_transport_bench.ko
-	[ "$_n" -gt 0 ] && [ -e "$_ko" ] || return 0
-	if insmod "$_ko" role=source addr="$server:7072" pages="$_n"; then
+	[ -e "$_ko" ] || return 0
+	if insmod "$_ko" role=source addr="$server:7072" pages="$1"; then
 		for _kv in $(dmesg | grep 'puma_transport_bench: source ' | tail -1); do
 			case "$_kv" in
 			*=*) echo "PUMA-RESULT tcpk.$_kv" ;;
@@ -211,64 +157,155 @@ kernel_tcp() {
 	fi
 }
 
-ip link set lo up
-ip addr add "$my_ip/24" dev eth0 || { puma_fail "cannot set $my_ip"; exit 1; }
-ip link set eth0 mtu "${pc_mtu:-1500}" || puma_fail "cannot set MTU ${pc_mtu:-1500}"
-ip link set eth0 up
+insmod_backend() {
+	puma_step insmod.backend insmod /lib/modules/puma/puma_backend.ko \
+		role=client transport=tcp server_addr="$server:7070" \
+		get_timeout_us="${pc_get_timeout_us:-200000}" &&
+		wait_for connected 60 connected_n 1
+}
+
+base() {
+	puma_result file.blocks "$(blockcheck --state "$state" state "$F" |
+		sed -n 's/.* blocks=\([0-9]*\).*/\1/p')"
+	for p in $phases; do
+		if [ "$p" = puma ]; then
+			insmod_backend || return 1
+		fi
+		phase "$p" || return 1
+	done
+	if [ "${pc_kill:-0}" = 1 ]; then
+		# The host killed the server during the measured pass and booted
+		# a new one: the client must find it on its own.
+		wait_for reconnect 180 connected_n 2
+		snap stats.reconnected
+		# Hand the new server this VM's cache (dropping clean pages puts
+		# them, as reclaim does), so the pass below reads from it: with
+		# memory to spare after the kill, the pass itself may evict
+		# nothing and the new server would never be used.
+		puma_drop_caches
+		snap stats.handed
+		randread after "${pc_after_dur:-30}" "$((seed + 1))"
+		snap stats.after
+		puma_export /run/run-after.csv
+	fi
+	# The plain-TCP baseline moves as many pages as PUMA's put phase did
+	# (at most pc_tcp_max).
+	if [ "$tcp_max" -gt 0 ]; then
+		n=$put_pages
+		[ "$n" -gt 0 ] || n=$tcp_max
+		[ "$n" -le "$tcp_max" ] || n=$tcp_max
+		tcp_baseline "$n"
+		kernel_tcp "$n"
+		snap stats.end
+	fi
+	puma_result connects "$(dmesg | grep -c 'puma_backend: connected to')"
+}
+
+# fill NAME: cold cache (a new pool on the server), a sequential pass over
+# the whole file: what the client's cache cannot keep goes to the server
+fill() {
+	puma_step "fill.$1.cold" cold || return 1
+	_fb=$(pstat puts_sent)
+	_ft0=$(puma_uptime)
+	puma_result "fill.$1.t_start" "$_ft0"
+	puma_bc "fill.$1" --state "$state" read "$F" --seq || return 1
+	settle
+	puma_result "fill.$1.s" "$(puma_elapsed "$_ft0")"
+	puma_result "fill.$1.puts" "$(($(pstat puts_sent) - _fb))"
+}
+
+exp1() {
+	set -- "${ex_malloc_total:-256M}" "${ex_malloc_chunk:-1M}" "${ex_malloc_dur:-60}"
+	srv malloc nohost "$@" || return 1
+	fill host || return 1
+	snap stats.filled
+	srv malloc host "$@" || return 1
+	snap stats.end
+}
+
+exp2() {
+	_io=${ex_io:-120}
+	srv mode off || return 1
+	srv io reference "$_io" || return 1
+	for _l in $(echo "${ex_lru:-inactive,full}" | tr , ' '); do
+		srv lru "$_l" || return 1
+		srv mode off || return 1
+		fill "$_l" || return 1
+		srv snap "filled.$_l" || return 1
+		srv io "$_l" "$_io" || return 1
+	done
+}
+
+exp3() {
+	_run=${ex_run:-180}
+	for _p in off on; do
+		srv policy "$_p" || return 1
+		srv seq "own.$_p" 2 || return 1
+		fill "$_p" || return 1
+		srv snap "filled.$_p" || return 1
+		snap "stats.$_p.filled"
+		# Sequential passes until RUN s are up: each block not in the
+		# client's cache comes from the server or the disk and pushes
+		# one out, which is put, so the server's lists turn over as fast
+		# as this rig moves pages (random reads on the throttled disk
+		# put too little to turn them over in minutes).
+		_r0=$(puma_uptime)
+		_i=0
+		while _left=$(awk -v a="$_r0" -v b="$(puma_uptime)" -v r="$_run" \
+			'BEGIN { l = r - (b - a); if (l < 1) exit 1; printf "%d", l }'); do
+			_i=$((_i + 1))
+			puma_bc "$_p.pass$_i" --state "$state" read "$F" --seq \
+				--seconds "$_left" || return 1
+		done
+		puma_result "$_p.run.passes" "$_i"
+		puma_result "$_p.run.s" "$(puma_elapsed "$_r0")"
+		srv snap "end.$_p" || return 1
+		snap "stats.$_p.end"
+	done
+}
+
+exp4() {
+	_pre=${ex_pre:-20}
+	_io=${ex_io:-60}
+	_post=${ex_post:-10}
+	if [ "${ex_ref:-1}" = 1 ]; then
+		# No client pages on the server: the client's pool is empty.
+		srv mode off || return 1
+		srv io reference "$_io" || return 1
+	fi
+	for _m in $(echo "${ex_modes:-off,shadow,deactivation,combined}" | tr , ' '); do
+		srv mode "$_m" warm || return 1
+		fill "$_m" || return 1
+		snap "stats.$_m.before"
+		puma_result "$_m.t_run" "$(puma_uptime)"
+		puma_bc "$_m.run" --state "$state" read "$F" --random --seed 1 \
+			--count 100000000 --seconds "$((_pre + _io + _post))" \
+			--csv "/run/client-$_m.csv" &
+		_bc=$!
+		sleep "$_pre"
+		puma_result "$_m.t_io" "$(puma_uptime)"
+		srv_send io "$_m" "$_io" || return 1
+		srv_wait || return 1
+		puma_result "$_m.t_io_end" "$(puma_uptime)"
+		wait "$_bc"
+		snap "stats.$_m.after"
+		puma_export "/run/client-$_m.csv"
+	done
+}
+
+net_up "${pc_ip:-10.0.0.2}" "${pc_mtu:-1500}" || exit 1
 mkdir -p "$mnt"
 mount -t ext4 -o noatime "$dev" "$mnt" || { puma_fail "cannot mount $dev"; exit 1; }
 [ -r "$state" ] || { puma_fail "no blockcheck state $state"; exit 1; }
-puma_result file.blocks "$(blockcheck --state "$state" state "$F" |
-	sed -n 's/.* blocks=\([0-9]*\).*/\1/p')"
 wait_for server 180 server_up || exit 1
 
-for p in $phases; do
-	if [ "$p" = puma ]; then
-		puma_step insmod.backend insmod "$ko" role=client transport=tcp \
-			server_addr="$server:7070" \
-			get_timeout_us="$get_timeout_us" || exit 1
-		wait_for connected 60 connected_n 1 || exit 1
-	fi
-	phase "$p" || exit 1
-done
-
-if [ "$kill_mode" = 1 ]; then
-	# The host killed the server during the measured pass and booted a
-	# new one: the client must find it on its own.
-	wait_for reconnect 180 connected_n 2
-	snap stats.reconnected
-	# Hand the new server this VM's cache (dropping clean pages puts
-	# them, as reclaim does), so the pass below reads from it: with
-	# memory to spare after the kill, the pass itself may evict nothing
-	# and the new server would never be used.
-	puma_drop_caches
-	snap stats.handed
-	puma_bc after.run --state "$state" read "$F" --random --seed "$((seed + 1))" \
-		--count 100000000 --seconds "$after_dur" --csv /run/run-after.csv \
-		--lat-log /run/lat.log
-	lat_hist after.run /run/lat.log
-	snap stats.after
-	puma_export /run/run-after.csv
-fi
-
-# The plain-TCP baseline moves as many pages as PUMA's put phase did (at
-# most pc_tcp_max).
-if [ "$tcp_max" -gt 0 ]; then
-	n=${put_pages:-0}
-	[ "$n" -gt 0 ] || n=$tcp_max
-	[ "$n" -le "$tcp_max" ] || n=$tcp_max
-	tcp_baseline "$n"
-	kernel_tcp "$n"
-	snap stats.end
-fi
-puma_result connects "$(connects)"
+case "${ex_name:-}" in
+'') base ;;
+exp[1-4]) insmod_backend && "$ex_name" ;;
+*) puma_fail "unknown experiment '$ex_name'" ;;
+esac
 dmesg | grep 'puma' | tail -n 20
 
 # Tell the server that we are done (it exports its samples and stops).
-i=0
-until echo stop | nc "$server" 7079 >/dev/null 2>&1; do
-	i=$((i + 1))
-	[ "$i" -lt 30 ] || { puma_fail "cannot tell the server to stop"; break; }
-	sleep 1
-done
+srv_send stop || puma_fail "cannot tell the server to stop"
 umount "$mnt"
