@@ -167,13 +167,9 @@ else
 fi
 
 if [ -n "$exp" ]; then
-	cguest=$root/scripts/exp/guest/exp-client.sh
-	sguest=$root/scripts/exp/guest/exp-server.sh
 	sbins=(--bin "$bc" --bin "$(rig_tool mallocbench)")
 	sink=()
 else
-	cguest=$rig/guest/pair-client.sh
-	sguest=$rig/guest/pair-server.sh
 	sbins=(--bin "$(rig_tool tcpbench)")
 	# The transport's own throughput, beside tcpbench: a sink on 7072.
 	sink=(--module "$(rig_ko puma_transport_bench) role=sink addr=0.0.0.0:7072")
@@ -188,10 +184,10 @@ if [ "$use_puma" = 1 ]; then
 	       --file "$(rig_ko puma_backend):/lib/modules/puma/puma_backend.ko"
 	       --file "$(rig_ko puma_transport_bench):/lib/modules/puma/puma_transport_bench.ko")
 fi
-client_initrd=$("$rig/mkinitramfs.sh" --guest "$cguest" \
+client_initrd=$("$rig/mkinitramfs.sh" --guest "$rig/guest/pair-client.sh" \
 	--bin "$bc" --bin "$(rig_tool tcpbench)" \
 	--file "$outdir/big.state:/etc/puma/big.state" ${cmods[@]+"${cmods[@]}"})
-server_initrd=$("$rig/mkinitramfs.sh" --guest "$sguest" "${sbins[@]}" \
+server_initrd=$("$rig/mkinitramfs.sh" --guest "$rig/guest/pair-server.sh" "${sbins[@]}" \
 	${sfiles[@]+"${sfiles[@]}"} ${smods[@]+"${smods[@]}"})
 
 # --- the link: two UDP ports on 127.0.0.1 --------------------------------
