@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit suite "puma_transport_tcp": the TCP transport over real kernel TCP
- * on 127.0.0.1.  Cases talk to the transport through the transport API, or
- * from raw kernel sockets to send what a broken or hostile peer would.
+ * KUnit suite "puma_transport_tcp": what is particular to the TCP transport,
+ * over real kernel TCP on 127.0.0.1: address syntax, frames that a broken
+ * or hostile peer sends from a raw kernel socket, receive-side memory
+ * shortage and the keepalive.  What every transport must do, TCP included,
+ * is in "puma_transport_conformance" (kunit/transport_conformance_kunit.c).
  * Every case ends by tearing its connections down and checking that the
  * transport layer's object counts are back where they started.
  *
@@ -56,14 +58,9 @@ struct tt_end {
 	unsigned int nr_pages;
 	bool disorder;
 	bool bad_content;
-	bool recv_after_disconnect;
 	/* Send every message back, pages and all, without waiting. */
 	bool echo;
 	atomic_t echo_errors;
-	/* Block the first recv until the case opens the gate. */
-	bool gate;
-	struct completion gate_entered;
-	struct completion gate_open;
 	wait_queue_head_t recv_wait;
 	/* Messages that came without their pages (no memory for them). */
 	unsigned int nr_pages_dropped;
@@ -137,13 +134,6 @@ static void tt_recv(struct puma_transport_conn *conn,
 	struct tt_head head = {};
 	u32 i;
 
-	if (e->gate) {
-		e->gate = false;
-		complete(&e->gate_entered);
-		wait_for_completion_timeout(&e->gate_open, TT_TIMEOUT);
-	}
-	if (atomic_read(&e->nr_disconnected))
-		e->recv_after_disconnect = true;
 	if (msg->head_len == sizeof(head))
 		memcpy(&head, msg->head, sizeof(head));
 	if (msg->flags & PUMA_TRANSPORT_MSG_PAGES_DROPPED) {
@@ -219,8 +209,6 @@ static const struct puma_transport_listener_ops tt_listener_ops = {
 static void tt_end_init(struct tt_end *e)
 {
 	init_waitqueue_head(&e->recv_wait);
-	init_completion(&e->gate_entered);
-	init_completion(&e->gate_open);
 	init_completion(&e->disconnected);
 	atomic_set(&e->nr_disconnected, 0);
 	atomic_set(&e->echo_errors, 0);
@@ -291,7 +279,6 @@ static int tt_init(struct kunit *test)
 
 static void tt_end_teardown(struct tt_end *e)
 {
-	complete_all(&e->gate_open);
 	if (e->conn) {
 		puma_transport_disconnect(e->conn, -ESHUTDOWN);
 		wait_for_completion_timeout(&e->disconnected, TT_TIMEOUT);
@@ -392,17 +379,6 @@ static void tt_raw_send(struct kunit *test, struct socket *sock,
 			(int)len);
 }
 
-static void puma_tcp_connect_without_listener_returns_econnrefused(struct kunit *test)
-{
-	struct tt *tt = test->priv;
-	struct puma_transport_conn *conn;
-	char addr[32];
-
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", tt->port + 1000);
-	conn = puma_transport_connect(tt->t, addr, &tt_conn_ops, &tt->client[0]);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(conn), -ECONNREFUSED);
-}
-
 static void puma_tcp_bad_address_returns_einval(struct kunit *test)
 {
 	static const char * const bad[] = {
@@ -425,142 +401,6 @@ static void puma_tcp_bad_address_returns_einval(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR(l), -EINVAL,
 				    "listen %s", bad[i]);
 	}
-}
-
-static void puma_tcp_listen_address_in_use_returns_eaddrinuse(struct kunit *test)
-{
-	struct tt *tt = test->priv;
-	struct puma_transport_listener *l;
-
-	l = puma_transport_listen(tt->t, tt->addr, &tt_listener_ops, tt);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(l), -EADDRINUSE);
-}
-
-static void puma_tcp_send_round_trip_keeps_pages(struct kunit *test)
-{
-	struct tt *tt = test->priv;
-	struct tt_end *c;
-	u32 seq;
-
-	tt->server[0].echo = true;
-	c = tt_connect(test, tt);
-	for (seq = 0; seq < 8; seq++)
-		KUNIT_ASSERT_EQ(test, tt_send(c, seq, seq % 3, 0), 0);
-	KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 8));
-	KUNIT_EXPECT_FALSE(test, c->disorder);
-	KUNIT_EXPECT_FALSE(test, c->bad_content);
-	KUNIT_EXPECT_FALSE(test, tt->server[0].bad_content);
-	KUNIT_EXPECT_EQ(test, c->nr_pages, 0 + 1 + 2 + 0 + 1 + 2 + 0 + 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&tt->server[0].echo_errors), 0);
-}
-
-static void puma_tcp_send_large_batches_arrive_in_order(struct kunit *test)
-{
-	const u32 nr_msgs = 256;
-	struct tt *tt = test->priv;
-	struct tt_end *c, *s;
-	u32 seq;
-
-	c = tt_connect(test, tt);
-	s = &tt->server[0];
-	for (seq = 0; seq < nr_msgs; seq++)
-		KUNIT_ASSERT_EQ(test,
-				tt_send(c, seq, PUMA_TRANSPORT_MAX_PAGES, 0), 0);
-	KUNIT_ASSERT_TRUE(test, tt_wait_recv(s, nr_msgs));
-	KUNIT_EXPECT_EQ(test, s->nr_pages, nr_msgs * PUMA_TRANSPORT_MAX_PAGES);
-	KUNIT_EXPECT_FALSE(test, s->disorder);
-	KUNIT_EXPECT_FALSE(test, s->bad_content);
-}
-
-static void puma_tcp_send_from_server_reaches_client(struct kunit *test)
-{
-	struct tt *tt = test->priv;
-	struct tt_end *c;
-
-	c = tt_connect(test, tt);
-	KUNIT_ASSERT_EQ(test, tt_send(&tt->server[0], 0, 1, 0), 0);
-	KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 1));
-	KUNIT_EXPECT_FALSE(test, c->bad_content);
-}
-
-/*
- * A reader that stops reading: the socket buffers and then the send queue
- * fill, non-blocking sends get -EAGAIN, and once the reader resumes every
- * accepted message arrives, in order.
- */
-static void puma_tcp_send_slow_reader_applies_back_pressure(struct kunit *test)
-{
-	struct tt *tt = test->priv;
-	struct tt_end *c, *s;
-	int err = 0;
-	u32 seq;
-
-	c = tt_connect(test, tt);
-	s = &tt->server[0];
-	s->gate = true;
-	KUNIT_ASSERT_EQ(test, tt_send(c, 0, 1, 0), 0);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&s->gate_entered,
-							    TT_TIMEOUT));
-	for (seq = 1; seq < 1000000; seq++) {
-		err = tt_send(c, seq, 4, PUMA_TRANSPORT_NONBLOCK);
-		if (err == -EAGAIN) {
-			/* Full only once the stack stopped taking data too. */
-			msleep(50);
-			err = tt_send(c, seq, 4, PUMA_TRANSPORT_NONBLOCK);
-		}
-		if (err)
-			break;
-	}
-	KUNIT_ASSERT_EQ(test, err, -EAGAIN);
-	KUNIT_EXPECT_EQ(test, atomic_read(&c->nr_disconnected), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&s->nr_disconnected), 0);
-	complete_all(&s->gate_open);
-	KUNIT_ASSERT_TRUE(test, tt_wait_recv(s, seq));
-	KUNIT_EXPECT_EQ(test, s->nr_recv, seq);
-	KUNIT_EXPECT_FALSE(test, s->disorder);
-	KUNIT_EXPECT_FALSE(test, s->bad_content);
-}
-
-static void puma_tcp_disconnect_reaches_peer(struct kunit *test)
-{
-	struct tt *tt = test->priv;
-	struct tt_end *c, *s;
-
-	c = tt_connect(test, tt);
-	s = &tt->server[0];
-	puma_transport_disconnect(c->conn, -ESHUTDOWN);
-	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(c));
-	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
-	KUNIT_EXPECT_EQ(test, c->reason, -ESHUTDOWN);
-	/* TCP cannot carry the reason: the peer sees a reset. */
-	KUNIT_EXPECT_EQ(test, s->reason, -ECONNRESET);
-	KUNIT_EXPECT_EQ(test, tt_send(c, 0, 0, 0), -ENOTCONN);
-	KUNIT_EXPECT_EQ(test, atomic_read(&c->nr_disconnected), 1);
-}
-
-/* Disconnect while a sender waits on a peer that stopped reading. */
-static void puma_tcp_disconnect_wakes_blocked_sender(struct kunit *test)
-{
-	struct tt *tt = test->priv;
-	struct tt_end *c, *s;
-	u32 seq;
-	int err = 0;
-
-	c = tt_connect(test, tt);
-	s = &tt->server[0];
-	s->gate = true;
-	KUNIT_ASSERT_EQ(test, tt_send(c, 0, 0, 0), 0);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&s->gate_entered,
-							    TT_TIMEOUT));
-	for (seq = 1; seq < 1000000 && !err; seq++)
-		err = tt_send(c, seq, 8, PUMA_TRANSPORT_NONBLOCK);
-	KUNIT_ASSERT_EQ(test, err, -EAGAIN);
-	/* The send work is blocked in the stack; disconnect must free it. */
-	puma_transport_disconnect(c->conn, -ESHUTDOWN);
-	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(c));
-	complete_all(&s->gate_open);
-	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
-	KUNIT_EXPECT_FALSE(test, s->recv_after_disconnect);
 }
 
 /* A peer that announces a message and closes halfway through it. */
@@ -771,36 +611,8 @@ static void puma_tcp_idle_conn_stays_up(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, c->bad_content);
 }
 
-/* Closing the listener leaves established connections up. */
-static void puma_tcp_listener_close_keeps_conns(struct kunit *test)
-{
-	struct tt *tt = test->priv;
-	struct tt_end *c;
-
-	tt->server[0].echo = true;
-	c = tt_connect(test, tt);
-	puma_transport_listener_close(tt->listener);
-	tt->listener = NULL;
-	KUNIT_ASSERT_EQ(test, tt_send(c, 0, 1, 0), 0);
-	KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 1));
-	KUNIT_EXPECT_FALSE(test, c->bad_content);
-	c = &tt->client[1];
-	c->conn = puma_transport_connect(tt->t, tt->addr, &tt_conn_ops, c);
-	KUNIT_EXPECT_TRUE(test, IS_ERR(c->conn));
-	if (IS_ERR(c->conn))
-		c->conn = NULL;
-}
-
 static struct kunit_case puma_transport_tcp_cases[] = {
-	KUNIT_CASE(puma_tcp_connect_without_listener_returns_econnrefused),
 	KUNIT_CASE(puma_tcp_bad_address_returns_einval),
-	KUNIT_CASE(puma_tcp_listen_address_in_use_returns_eaddrinuse),
-	KUNIT_CASE(puma_tcp_send_round_trip_keeps_pages),
-	KUNIT_CASE_SLOW(puma_tcp_send_large_batches_arrive_in_order),
-	KUNIT_CASE(puma_tcp_send_from_server_reaches_client),
-	KUNIT_CASE_SLOW(puma_tcp_send_slow_reader_applies_back_pressure),
-	KUNIT_CASE(puma_tcp_disconnect_reaches_peer),
-	KUNIT_CASE_SLOW(puma_tcp_disconnect_wakes_blocked_sender),
 	KUNIT_CASE(puma_tcp_peer_close_mid_message_disconnects),
 	KUNIT_CASE(puma_tcp_garbage_closes_only_that_conn),
 	KUNIT_CASE(puma_tcp_oversized_frame_closes_conn),
@@ -808,7 +620,6 @@ static struct kunit_case puma_transport_tcp_cases[] = {
 	KUNIT_CASE(puma_tcp_accept_rx_start_failure_waits_for_work),
 	KUNIT_CASE_SLOW(puma_tcp_silent_peer_gets_ping_then_timeout),
 	KUNIT_CASE_SLOW(puma_tcp_idle_conn_stays_up),
-	KUNIT_CASE(puma_tcp_listener_close_keeps_conns),
 	{}
 };
 

@@ -1013,3 +1013,4 @@ kunit_test_suite(puma_wire_suite);
 MODULE_DESCRIPTION("KUnit tests for the PUMA wire protocol codec");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PUMA);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -350,7 +350,7 @@ int puma_wire_decode_header(const void *buf, size_t len,
 	hdr->type = h.type;
 	return puma_wire_check_hdr(hdr, stats);
 }
-EXPORT_SYMBOL_NS_GPL(puma_wire_decode_header, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_wire_decode_header);
 
 static int puma_wire_decode_batch(const u8 *p, struct puma_wire_msg *msg,
 				  struct puma_wire_stats *stats)
@@ -714,7 +714,7 @@ int puma_wire_encode_frame(const struct puma_wire_msg *msg, const void *data,
 		memcpy((u8 *)buf + ret, data, data_len);
 	return ret + (int)data_len;
 }
-EXPORT_SYMBOL_NS_GPL(puma_wire_encode_frame, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_wire_encode_frame);
 
 /**
  * puma_wire_decode_frame() - Validate and decode a message and its page data.
@@ -757,7 +757,7 @@ int puma_wire_decode_frame(const void *buf, size_t len,
 	*data = data_len ? p + msg_len : NULL;
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(puma_wire_decode_frame, PUMA);
+EXPORT_SYMBOL_IF_KUNIT(puma_wire_decode_frame);
 
 /**
  * puma_wire_type_name() - Name of a message type, for logs.

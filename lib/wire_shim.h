@@ -20,6 +20,7 @@
 #include <linux/string.h>
 #include <linux/types.h>
 #include <asm/byteorder.h>
+#include <kunit/visibility.h>
 
 /* crc32c() takes an unsigned int length; our buffers are far smaller. */
 static inline u32 puma_wire_shim_crc32c(u32 crc, const void *p, size_t len)
@@ -55,6 +56,8 @@ typedef __u64 u64;
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* A declaration, so that the trailing semicolon stays valid ISO C. */
 #define EXPORT_SYMBOL_NS_GPL(sym, ns) static_assert(1, #sym " in " #ns)
+/* The same for the symbols exported to the KUnit suites only. */
+#define EXPORT_SYMBOL_IF_KUNIT(sym) static_assert(1, #sym " for KUnit")
 
 /* Raw CRC32C register update (Castagnoli, reflected 0x82f63b78). */
 static inline u32 puma_wire_shim_crc32c(u32 crc, const void *p, size_t len)

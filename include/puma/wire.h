@@ -251,18 +251,24 @@ struct puma_wire_msg {
 
 u32 puma_wire_crc32c(u32 crc, const void *buf, size_t len);
 int puma_wire_encode(const struct puma_wire_msg *msg, void *buf, size_t size);
-int puma_wire_decode_header(const void *buf, size_t len,
-			    struct puma_wire_hdr *hdr,
-			    struct puma_wire_stats *stats);
 int puma_wire_decode(const void *buf, size_t len, struct puma_wire_msg *msg,
 		     struct puma_wire_stats *stats);
 int puma_wire_check_data(const struct puma_wire_hdr *hdr, u32 data_crc,
 			 struct puma_wire_stats *stats);
+const char *puma_wire_type_name(unsigned int type);
+
+/*
+ * Exported to the KUnit suites only (EXPORT_SYMBOL_IF_KUNIT): no module
+ * needs them yet.  Declared here for puma.ko itself and for the
+ * user-space build of the codec (tools/wire-host/).
+ */
+int puma_wire_decode_header(const void *buf, size_t len,
+			    struct puma_wire_hdr *hdr,
+			    struct puma_wire_stats *stats);
 int puma_wire_encode_frame(const struct puma_wire_msg *msg, const void *data,
 			   void *buf, size_t size);
 int puma_wire_decode_frame(const void *buf, size_t len,
 			   struct puma_wire_msg *msg, const void **data,
 			   struct puma_wire_stats *stats);
-const char *puma_wire_type_name(unsigned int type);
 
 #endif /* _PUMA_WIRE_H */
