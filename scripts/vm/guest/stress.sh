@@ -61,11 +61,7 @@ fault_secs=${st_fault_seconds:-90}
 fault_reject=${st_fault_reject-puma_client_connect_work}
 fault_wait=${st_fault_wait:-N}
 gto=${st_get_timeout_us:-200000}
-dev=/dev/vda
-mnt=/mnt/test
 dir=$mnt/stress
-stats=/sys/kernel/debug/puma/stats
-tstats=/sys/kernel/debug/puma_tcp/stats
 guard=/sys/kernel/debug/cleancache/dio_guard
 ko=/lib/modules/puma/puma_backend.ko
 
@@ -90,21 +86,10 @@ if [ "$ncpu" -lt 2 ]; then
 	fi
 fi
 
-mkdir -p /sys/kernel/debug /sys/fs/cgroup "$mnt"
-mount -t debugfs none /sys/kernel/debug 2>/dev/null
-mount -t cgroup2 none /sys/fs/cgroup ||
-	{ puma_fail "cannot mount cgroup2"; exit 1; }
-echo +memory >/sys/fs/cgroup/cgroup.subtree_control
-mkdir -p /sys/fs/cgroup/stress
-echo "$limit" >/sys/fs/cgroup/stress/memory.max
+mkdir -p "$mnt"
+cg_limit stress "$limit" || exit 1
 puma_result limit "$limit"
 puma_result file_mib $((nfiles * nblocks * 4 / 1024))
-
-# pstat NAME [FILE]: one counter (0 if absent).
-pstat() {
-	_v=$(sed -n "s/^$1 //p" "${2:-$stats}" 2>/dev/null)
-	echo "${_v:-0}"
-}
 
 # snap FILE: copy the counters of both stats files.
 snap() {
@@ -120,13 +105,7 @@ report_delta() {
 		"$2" "$3"
 }
 
-# The counters every 20 s on the console, for whoever reads a slow run.
-(
-	while sleep 20; do
-		[ -r "$stats" ] && echo "puma-stats: $(tr '\n' ' ' <"$stats")"
-	done
-) &
-watcher=$!
+watch_stats puma-stats
 
 backend_up() {
 	# shellcheck disable=SC2086 # params are split on purpose
