@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side of the client VM of scripts/vm/pair.sh and of the paper's
-# experiments (scripts/exp/exp-pair.sh).  The disk holds a stamped file
+# experiments (scripts/vm/pair.sh --exp).  The disk holds a stamped file
 # larger than this VM's page cache (made on the host; its blockcheck
 # state is /etc/puma/big.state); blockcheck verifies every block read.
 # puma.ko and puma_tcp.ko are loaded by /init, puma_backend.ko here.

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side of the server VM of scripts/vm/pair.sh and of the paper's
-# experiments (scripts/exp/exp-pair.sh).  puma_backend runs with
+# experiments (scripts/vm/pair.sh --exp).  puma_backend runs with
 # role=server over TCP (loaded by /init).  This script brings the link
 # up, samples the server's memory every second into mem.csv, and runs
 # the commands the client (pair-client.sh) sends on port 7079, answering
@@ -324,7 +324,7 @@ exp_setup() {
 	# The root filesystem holds every program's code; compaction would
 	# move it (kcompactd, once the server's memory is full), and under
 	# TCG moved code is translated again: seconds of a slowed vCPU.  With
-	# the rootfs on ramfs (exp-pair.sh boots with rootfstype=ramfs) its
+	# the rootfs on ramfs (pair.sh --exp boots with rootfstype=ramfs) its
 	# pages are unevictable, and this keeps compaction off them.
 	echo 0 >/proc/sys/vm/compact_unevictable_allowed 2>/dev/null
 	# Under TCG, the first write to a guest page that once held translated
