@@ -40,11 +40,11 @@
 #include <puma/transport.h>
 
 #include "../lib/internal.h"
+#include "transport_test_msg.h"
 
 #define PTC_TIMEOUT	(30 * HZ)
 #define PTC_ENDS	8
 #define PTC_SENDERS	2
-#define PTC_MAGIC	0x43544d50	/* "PMTC" */
 #define PTC_ADDR_LEN	48
 
 /**
@@ -149,12 +149,6 @@ static void ptc_transport_desc(const struct ptc_transport *tp, char *desc)
 
 KUNIT_ARRAY_PARAM(ptc_transport, ptc_transports, ptc_transport_desc);
 
-struct ptc_head {
-	u32 magic;
-	u32 seq;
-	u32 nr_pages;
-};
-
 /* What one end's callbacks saw. */
 struct ptc_end {
 	struct puma_transport_conn *conn;
@@ -218,50 +212,11 @@ static void ptc_fresh_addr(const struct ptc *ptc, char *buf)
 	ptc->tp->addr(buf, PTC_ADDR_LEN, atomic_inc_return(&ptc_addr_seq));
 }
 
-static void ptc_fill_page(struct page *page, u32 seq, u32 idx)
-{
-	u32 *p = kmap_local_page(page);
-	unsigned int i;
-
-	for (i = 0; i < PAGE_SIZE / sizeof(u32); i++)
-		p[i] = seq * 131 + idx * 7 + i;
-	kunmap_local(p);
-}
-
-static bool ptc_page_ok(struct page *page, u32 seq, u32 idx)
-{
-	u32 *p = kmap_local_page(page);
-	bool ok = true;
-	unsigned int i;
-
-	for (i = 0; i < PAGE_SIZE / sizeof(u32) && ok; i++)
-		ok = p[i] == seq * 131 + idx * 7 + i;
-	kunmap_local(p);
-	return ok;
-}
-
-/* A message whose head and pages say which it is; no KUnit calls. */
-static struct puma_transport_msg *ptc_msg(u32 seq, u32 nr_pages, gfp_t gfp)
-{
-	struct ptc_head head = { .magic = PTC_MAGIC, .seq = seq,
-				 .nr_pages = nr_pages };
-	struct puma_transport_msg *msg;
-	u32 i;
-
-	msg = puma_transport_msg_alloc(sizeof(head), nr_pages, gfp);
-	if (IS_ERR(msg))
-		return msg;
-	memcpy(msg->head, &head, sizeof(head));
-	for (i = 0; i < nr_pages; i++)
-		ptc_fill_page(msg->pages[i], seq, i);
-	return msg;
-}
-
 static void ptc_recv(struct puma_transport_conn *conn,
 		     struct puma_transport_msg *msg)
 {
 	struct ptc_end *e = conn->priv;
-	struct ptc_head head = {};
+	struct ptm_head head = {};
 	u32 i;
 
 	if (e->gate) {
@@ -277,14 +232,14 @@ static void ptc_recv(struct puma_transport_conn *conn,
 	else
 		e->bad_content = true;
 	/* Pages dropped for want of memory are not expected here either. */
-	if (head.magic != PTC_MAGIC || head.nr_pages != msg->nr_pages ||
+	if (head.magic != PTM_MAGIC || head.nr_pages != msg->nr_pages ||
 	    msg->flags)
 		e->bad_content = true;
 	if (head.seq != e->next_seq)
 		e->disorder = true;
 	e->next_seq = head.seq + 1;
 	for (i = 0; i < msg->nr_pages; i++)
-		if (!ptc_page_ok(msg->pages[i], head.seq, i))
+		if (!ptm_page_ok(msg->pages[i], head.seq, i))
 			e->bad_content = true;
 	e->nr_pages += msg->nr_pages;
 	if (e->take_page && !e->taken && msg->nr_pages) {
@@ -505,7 +460,7 @@ static struct ptc_end *ptc_connect(struct kunit *test, struct ptc *ptc)
 static int ptc_send(struct ptc_end *from, u32 seq, u32 nr_pages,
 		    unsigned int flags)
 {
-	struct puma_transport_msg *msg = ptc_msg(seq, nr_pages, GFP_KERNEL);
+	struct puma_transport_msg *msg = ptm_msg(seq, nr_pages, GFP_KERNEL);
 
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
@@ -546,7 +501,7 @@ static struct ptc_sender *ptc_send_async(struct kunit *test, struct ptc *ptc,
 	INIT_WORK(&s->work, ptc_sender_work);
 	init_completion(&s->done);
 	s->conn = from->conn;
-	s->msg = ptc_msg(seq, 0, GFP_KERNEL);
+	s->msg = ptm_msg(seq, 0, GFP_KERNEL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(s->msg));
 	ptc->sender[i] = s;
 	queue_work(system_unbound_wq, &s->work);
@@ -849,7 +804,7 @@ static void puma_transport_send_nonblock_in_atomic_context_succeeds(struct kunit
 
 	/* Like a reclaim hook: IRQs off, a spinlock held. */
 	spin_lock_irqsave(&ptc_atomic_lock, flags);
-	msg = ptc_msg(0, 1, GFP_ATOMIC);
+	msg = ptm_msg(0, 1, GFP_ATOMIC);
 	if (IS_ERR(msg))
 		err = PTR_ERR(msg);
 	else
@@ -873,7 +828,7 @@ static void puma_transport_recv_may_take_over_page(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, s->taken);
 	KUNIT_EXPECT_FALSE(test, s->bad_content);
 	/* Still the sender's bytes after the message was freed. */
-	KUNIT_EXPECT_TRUE(test, ptc_page_ok(s->taken, 4, 0));
+	KUNIT_EXPECT_TRUE(test, ptm_page_ok(s->taken, 4, 0));
 	KUNIT_EXPECT_EQ(test, page_ref_count(s->taken), 1);
 }
 
@@ -1050,7 +1005,7 @@ static void ptc_flood_work(struct work_struct *work)
 	int err = 0;
 
 	while (!err && f->sent < 100000) {
-		msg = ptc_msg(f->sent, f->sent % 2, GFP_KERNEL);
+		msg = ptm_msg(f->sent, f->sent % 2, GFP_KERNEL);
 		if (IS_ERR(msg)) {
 			err = PTR_ERR(msg);
 			break;

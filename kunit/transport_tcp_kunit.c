@@ -35,19 +35,13 @@
 #include <puma/transport.h>
 
 #include "../lib/internal.h"
+#include "transport_test_msg.h"
 
 #include "../transports/tcp_frame.h"
 
 #define TT_TIMEOUT	(30 * HZ)
-#define TT_MAGIC	0x54544d50	/* "PMTT" */
 #define TT_ENDS		8
 #define TT_PORT_BASE	17100
-
-struct tt_head {
-	u32 magic;
-	u32 seq;
-	u32 nr_pages;
-};
 
 /* What one end's callbacks saw. */
 struct tt_end {
@@ -89,49 +83,11 @@ struct tt {
 
 static atomic_t tt_port_seq = ATOMIC_INIT(0);
 
-static void tt_fill_page(struct page *page, u32 seq, u32 idx)
-{
-	u32 *p = kmap_local_page(page);
-	unsigned int i;
-
-	for (i = 0; i < PAGE_SIZE / sizeof(u32); i++)
-		p[i] = seq * 131 + idx * 7 + i;
-	kunmap_local(p);
-}
-
-static bool tt_page_ok(struct page *page, u32 seq, u32 idx)
-{
-	u32 *p = kmap_local_page(page);
-	bool ok = true;
-	unsigned int i;
-
-	for (i = 0; i < PAGE_SIZE / sizeof(u32) && ok; i++)
-		ok = p[i] == seq * 131 + idx * 7 + i;
-	kunmap_local(p);
-	return ok;
-}
-
-static struct puma_transport_msg *tt_msg(u32 seq, u32 nr_pages, gfp_t gfp)
-{
-	struct tt_head head = { .magic = TT_MAGIC, .seq = seq,
-				.nr_pages = nr_pages };
-	struct puma_transport_msg *msg;
-	u32 i;
-
-	msg = puma_transport_msg_alloc(sizeof(head), nr_pages, gfp);
-	if (IS_ERR(msg))
-		return msg;
-	memcpy(msg->head, &head, sizeof(head));
-	for (i = 0; i < nr_pages; i++)
-		tt_fill_page(msg->pages[i], seq, i);
-	return msg;
-}
-
 static void tt_recv(struct puma_transport_conn *conn,
 		    struct puma_transport_msg *msg)
 {
 	struct tt_end *e = conn->priv;
-	struct tt_head head = {};
+	struct ptm_head head = {};
 	u32 i;
 
 	if (msg->head_len == sizeof(head))
@@ -143,13 +99,13 @@ static void tt_recv(struct puma_transport_conn *conn,
 	} else if (head.nr_pages != msg->nr_pages) {
 		e->bad_content = true;
 	}
-	if (head.magic != TT_MAGIC)
+	if (head.magic != PTM_MAGIC)
 		e->bad_content = true;
 	if (head.seq != e->next_seq)
 		e->disorder = true;
 	e->next_seq = head.seq + 1;
 	for (i = 0; i < msg->nr_pages; i++)
-		if (!tt_page_ok(msg->pages[i], head.seq, i))
+		if (!ptm_page_ok(msg->pages[i], head.seq, i))
 			e->bad_content = true;
 	e->nr_pages += msg->nr_pages;
 	if (e->echo) {
@@ -310,7 +266,7 @@ static void tt_exit(struct kunit *test)
 static int tt_send(struct tt_end *from, u32 seq, u32 nr_pages,
 		   unsigned int flags)
 {
-	struct puma_transport_msg *msg = tt_msg(seq, nr_pages, GFP_KERNEL);
+	struct puma_transport_msg *msg = ptm_msg(seq, nr_pages, GFP_KERNEL);
 
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
@@ -411,7 +367,7 @@ static void puma_tcp_peer_close_mid_message_disconnects(struct kunit *test)
 		.type = PUMA_TCP_FRAME_MSG,
 		.page_shift = PAGE_SHIFT,
 		.nr_pages = cpu_to_le16(2),
-		.head_len = cpu_to_le32(sizeof(struct tt_head)),
+		.head_len = cpu_to_le32(sizeof(struct ptm_head)),
 	};
 	struct tt *tt = test->priv;
 	struct socket *raw;
@@ -424,7 +380,7 @@ static void puma_tcp_peer_close_mid_message_disconnects(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
 	s = &tt->server[0];
 	tt_raw_send(test, raw, &frame, sizeof(frame));
-	tt_raw_send(test, raw, half, sizeof(struct tt_head) + PAGE_SIZE / 2);
+	tt_raw_send(test, raw, half, sizeof(struct ptm_head) + PAGE_SIZE / 2);
 	sock_release(raw);
 	tt->raw = NULL;
 	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
