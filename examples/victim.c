@@ -3,14 +3,12 @@
  * puma_victim: a local victim cache in spare memory, a second, small
  * consumer of the PUMA library without any of PUMA's network parts.
  *
- * It registers as the cleancache backend.  Clean file pages that reclaim
- * drops (put) are kept in hosted folios of the remote-LRU component
- * (<puma/rlru.h>): they sit on this node's inactive file LRU, charged to
- * the root memory cgroup, so the kernel's reclaim frees them like any
- * clean cache and reports each one through ->reclaimed.  A later
- * page-cache miss (get) is served from them before the disk.  The
- * activity detector (<puma/detector.h>) watches the hooks' refault and
- * deactivate signals: while the node's page cache is under pressure, the
+ * Its cleancache operations keep the clean file pages that reclaim drops
+ * (put) in hosted folios of the remote-LRU component (<puma/rlru.h>), on
+ * this node's inactive file LRU, where reclaim frees them like any clean
+ * cache; a later page-cache miss (get) is served from them.  Its
+ * cleancache LRU operations feed the activity detector
+ * (<puma/detector.h>): while the node's page cache is under pressure, the
  * cache takes no new pages; it keeps serving the ones it holds.
  *
  * Ordering, which is what keeps the cache correct (a get never returns
@@ -210,20 +208,19 @@ static void victim_invalidate_folio(int pool, u64 ino, pgoff_t index)
 			  GFP_NOWAIT);
 }
 
+static void victim_invalidate_inode(int pool, u64 ino)
+{
+	victim_invalidate(PUMA_OUTBOX_INV_INODE, pool, ino, 0, 0, GFP_NOFS);
+}
+
 static void victim_invalidate_range(int pool, u64 ino, pgoff_t start,
 				    pgoff_t end)
 {
 	if (end - start >= VICTIM_RANGE_MAX)
-		victim_invalidate(PUMA_OUTBOX_INV_INODE, pool, ino, 0, 0,
-				  GFP_NOFS);
+		victim_invalidate_inode(pool, ino);
 	else
 		victim_invalidate(PUMA_OUTBOX_INV_RANGE, pool, ino, start, end,
 				  GFP_NOFS);
-}
-
-static void victim_invalidate_inode(int pool, u64 ino)
-{
-	victim_invalidate(PUMA_OUTBOX_INV_INODE, pool, ino, 0, 0, GFP_NOFS);
 }
 
 static void victim_invalidate_fs(int pool)
@@ -299,6 +296,9 @@ static const struct cleancache_ops victim_cleancache_ops = {
 	.invalidate_range	= victim_invalidate_range,
 	.invalidate_inode	= victim_invalidate_inode,
 	.invalidate_fs		= victim_invalidate_fs,
+};
+
+static const struct cleancache_lru_ops victim_cleancache_lru_ops = {
 	.refault		= victim_refault,
 	.deactivate		= victim_deactivate,
 };
@@ -315,9 +315,7 @@ static void victim_detector_changed(struct puma_detector_watch *watch,
 static void victim_rlru_reclaimed(struct puma_rlru *rlru,
 				  const struct puma_key *key)
 {
-	struct victim *v = puma_rlru_priv(rlru);
-
-	victim_count(v, VICTIM_STAT_RECLAIMED, 1);
+	victim_count(puma_rlru_priv(rlru), VICTIM_STAT_RECLAIMED, 1);
 }
 
 static const struct puma_rlru_ops victim_rlru_ops = {
@@ -547,15 +545,14 @@ static int __init victim_init(void)
 	kernel_param_unlock(THIS_MODULE);
 	if (err)
 		goto destroy;
+	err = cleancache_register_lru_ops(&victim_cleancache_lru_ops);
+	if (err)
+		goto busy;
 	/* Calls init_fs for the mounted file systems: victim must be set. */
 	err = cleancache_register_ops(&victim_cleancache_ops);
 	if (err) {
-		if (err == -EBUSY)
-			pr_err("another cleancache backend is registered (puma_backend?): there can be only one; unload it first\n");
-		else
-			pr_err("cannot register with cleancache: %d\n", err);
-		victim_unpublish();
-		goto destroy;
+		cleancache_unregister_lru_ops(&victim_cleancache_lru_ops);
+		goto busy;
 	}
 	v->debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("stats", 0444, v->debugfs, v, &victim_stats_fops);
@@ -565,6 +562,10 @@ static int __init victim_init(void)
 		puma_detector_mode_name(mode));
 	return 0;
 
+busy:
+	pr_err("cannot register with cleancache: %d%s\n", err,
+	       err == -EBUSY ? " (another backend is registered)" : "");
+	victim_unpublish();
 destroy:
 	puma_outbox_destroy(v->ob);
 destroy_rlru:
@@ -581,6 +582,7 @@ static void __exit victim_exit(void)
 	debugfs_remove(v->debugfs);
 	/* No hook runs, nor will, once this returns. */
 	cleancache_unregister_ops(&victim_cleancache_ops);
+	cleancache_unregister_lru_ops(&victim_cleancache_lru_ops);
 	victim_unpublish();
 	puma_detector_watch_stop(&v->det);
 	/* Hosted pages go with the owner: what is queued need not drain. */

@@ -396,11 +396,6 @@ static const struct cleancache_ops puma_cleancache_ops = {
 	.invalidate_range	= puma_client_invalidate_range,
 	.invalidate_inode	= puma_client_invalidate_inode,
 	.invalidate_fs		= puma_client_invalidate_fs,
-	/* Signals for the server role of this node; ignored without it. */
-	.refault		= puma_signal_refault,
-	.deactivate		= puma_signal_deactivate,
-	.file_inactive_is_low	= puma_signal_file_inactive_is_low,
-	.hosted_pages		= puma_signal_hosted_pages,
 };
 
 /* Sending: the outbox's drain */

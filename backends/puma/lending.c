@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * PUMA server: when to lend.  The library's activity detector
- * (lib/detector.c) watches the node's own page-cache pressure through the
- * hook series' refault and deactivate signals and suspends lending while
- * the node needs its memory; the deactivation policy (lib/policy.c)
- * answers reclaim's "is the inactive file list low?" so that an idle
- * server turns its cold active pages over to hosting.
+ * PUMA server: when to lend.  It registers the cleancache LRU operations.
+ * The library's activity detector (lib/detector.c) watches the node's own
+ * page-cache pressure through their refault and deactivate signals and
+ * suspends lending while the node needs its memory; the deactivation
+ * policy (lib/policy.c) answers reclaim's "is the inactive file list
+ * low?" so that an idle server turns its cold active pages over to
+ * hosting.
  *
  * The signals arrive from reclaim and page faults, in any context: they
  * only feed the detector and kick a work item, which tells every client
@@ -131,7 +132,7 @@ static void puma_lending_changed(struct puma_detector_watch *watch,
 	puma_server_set_lending(!suspended, reason);
 }
 
-void puma_signal_refault(unsigned long nr_pages)
+static void puma_signal_refault(unsigned long nr_pages)
 {
 	if (!READ_ONCE(puma_lending_started))
 		return;
@@ -139,7 +140,7 @@ void puma_signal_refault(unsigned long nr_pages)
 				  nr_pages);
 }
 
-void puma_signal_deactivate(unsigned long nr_pages)
+static void puma_signal_deactivate(unsigned long nr_pages)
 {
 	if (!READ_ONCE(puma_lending_started))
 		return;
@@ -164,9 +165,9 @@ static unsigned long puma_lruvec_hosted(struct lruvec *lruvec)
 	return puma_rlru_node_count(lruvec_pgdat(lruvec)->node_id);
 }
 
-bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
-				      unsigned long inactive,
-				      unsigned long active)
+static bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
+					     unsigned long inactive,
+					     unsigned long active)
 {
 	enum puma_policy_verdict verdict;
 	unsigned long hosted;
@@ -194,7 +195,7 @@ bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
  * reports a shadow hit at the first such read, not once the active list
  * has grown.
  */
-unsigned long puma_signal_hosted_pages(struct lruvec *lruvec)
+static unsigned long puma_signal_hosted_pages(struct lruvec *lruvec)
 {
 	if (!READ_ONCE(puma_lending_started) ||
 	    !READ_ONCE(puma_hosted_workingset))
@@ -202,48 +203,7 @@ unsigned long puma_signal_hosted_pages(struct lruvec *lruvec)
 	return puma_lruvec_hosted(lruvec);
 }
 
-/* A server-only node caches none of its own file systems. */
-static int puma_server_init_fs(struct super_block *sb)
-{
-	return -EOPNOTSUPP;
-}
-
-static void puma_server_put_folio(int pool, u64 ino, pgoff_t index,
-				  struct folio *folio)
-{
-}
-
-static int puma_server_get_folio(int pool, u64 ino, pgoff_t index,
-				 struct folio *folio)
-{
-	return -ENODATA;
-}
-
-static void puma_server_invalidate_folio(int pool, u64 ino, pgoff_t index)
-{
-}
-
-static void puma_server_invalidate_range(int pool, u64 ino, pgoff_t start,
-					 pgoff_t end)
-{
-}
-
-static void puma_server_invalidate_inode(int pool, u64 ino)
-{
-}
-
-static void puma_server_invalidate_fs(int pool)
-{
-}
-
-static const struct cleancache_ops puma_server_cleancache_ops = {
-	.init_fs		= puma_server_init_fs,
-	.put_folio		= puma_server_put_folio,
-	.get_folio		= puma_server_get_folio,
-	.invalidate_folio	= puma_server_invalidate_folio,
-	.invalidate_range	= puma_server_invalidate_range,
-	.invalidate_inode	= puma_server_invalidate_inode,
-	.invalidate_fs		= puma_server_invalidate_fs,
+static const struct cleancache_lru_ops puma_lending_lru_ops = {
 	.refault		= puma_signal_refault,
 	.deactivate		= puma_signal_deactivate,
 	.file_inactive_is_low	= puma_signal_file_inactive_is_low,
@@ -273,18 +233,29 @@ static int puma_lending_detector_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(puma_lending_detector);
 
+/* No signal arrives any more, or none ever did. */
+static void puma_lending_stop_watch(void)
+{
+	WRITE_ONCE(puma_lending_started, false);
+	kernel_param_lock(THIS_MODULE);
+	puma_detector_mode.watch = NULL;
+	kernel_param_unlock(THIS_MODULE);
+	puma_detector_watch_stop(&puma_detector);
+}
+
 /**
  * puma_lending_start() - start watching this node's activity
- * @register_hooks: register the server-only cleancache operations (the
- *	client role, when on, registers its own, which carry the signals);
- *	also picks the detector's default mode: combined for a server-only
- *	node, off when the node is its own client
+ * @default_mode: the detector's mode unless the "detector" parameter set one
  * @debugfs: directory for the "detector" file
+ *
+ * Registers the cleancache LRU operations, which carry the node's activity
+ * signals and reclaim's queries; the client role, if on, registers the
+ * cache operations separately.
  *
  * Context: process context, may sleep.
  * Return: 0 or a negative errno.
  */
-int puma_lending_start(bool register_hooks, struct dentry *debugfs)
+int puma_lending_start(int default_mode, struct dentry *debugfs)
 {
 	int mode, err;
 
@@ -292,8 +263,7 @@ int puma_lending_start(bool register_hooks, struct dentry *debugfs)
 	kernel_param_lock(THIS_MODULE);
 	mode = puma_detector_mode.mode;
 	if (mode == PUMA_DETECTOR_MODE_UNSET)
-		mode = register_hooks ? PUMA_DETECTOR_COMBINED :
-					PUMA_DETECTOR_OFF;
+		mode = default_mode;
 	err = puma_detector_watch_init(&puma_detector, mode,
 				       (u64)READ_ONCE(puma_detector_window_ms) *
 				       NSEC_PER_MSEC, puma_lending_changed);
@@ -302,14 +272,14 @@ int puma_lending_start(bool register_hooks, struct dentry *debugfs)
 	kernel_param_unlock(THIS_MODULE);
 	if (err)
 		return err;
-	if (register_hooks) {
-		err = cleancache_register_ops(&puma_server_cleancache_ops);
-		if (err) {
-			pr_err("cannot register with cleancache: %d\n", err);
-			return err;
-		}
-	}
 	WRITE_ONCE(puma_lending_started, true);
+	err = cleancache_register_lru_ops(&puma_lending_lru_ops);
+	if (err) {
+		pr_err("cannot register the cleancache LRU operations: %d\n",
+		       err);
+		puma_lending_stop_watch();
+		return err;
+	}
 	debugfs_create_file("detector", 0444, debugfs, NULL,
 			    &puma_lending_detector_fops);
 	return 0;
@@ -317,17 +287,11 @@ int puma_lending_start(bool register_hooks, struct dentry *debugfs)
 
 /**
  * puma_lending_stop() - stop watching
- * @registered_hooks: as given to puma_lending_start()
  *
  * Context: process context, may sleep.
  */
-void puma_lending_stop(bool registered_hooks)
+void puma_lending_stop(void)
 {
-	if (registered_hooks)
-		cleancache_unregister_ops(&puma_server_cleancache_ops);
-	WRITE_ONCE(puma_lending_started, false);
-	kernel_param_lock(THIS_MODULE);
-	puma_detector_mode.watch = NULL;
-	kernel_param_unlock(THIS_MODULE);
-	puma_detector_watch_stop(&puma_detector);
+	cleancache_unregister_lru_ops(&puma_lending_lru_ops);
+	puma_lending_stop_watch();
 }

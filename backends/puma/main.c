@@ -22,6 +22,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include <puma/detector.h>
 #include <puma/outbox.h>
 #include <puma/transport.h>
 #include <puma/wire.h>
@@ -294,8 +295,9 @@ static int __init puma_init(void)
 		err = puma_server_start(puma_transport, listen_addr);
 		if (err)
 			goto put_transport;
-		/* The client's cleancache operations carry the signals. */
-		err = puma_lending_start(!puma_client_on, puma_debugfs);
+		/* role=both: the node's own refaults would stop its lending. */
+		err = puma_lending_start(puma_client_on ? PUMA_DETECTOR_OFF :
+					 PUMA_DETECTOR_COMBINED, puma_debugfs);
 		if (err)
 			goto stop_server;
 	}
@@ -317,7 +319,7 @@ static int __init puma_init(void)
 
 stop_lending:
 	if (puma_server_on)
-		puma_lending_stop(!puma_client_on);
+		puma_lending_stop();
 stop_server:
 	if (puma_server_on)
 		puma_server_stop();
@@ -339,7 +341,7 @@ static void __exit puma_exit(void)
 	if (puma_client_on)
 		puma_client_stop();
 	if (puma_server_on) {
-		puma_lending_stop(!puma_client_on);
+		puma_lending_stop();
 		puma_server_stop();
 	}
 	puma_transport_put(puma_transport);

@@ -13,7 +13,6 @@
 #include <puma/msg.h>
 
 struct dentry;
-struct lruvec;
 struct puma_outbox_stats;
 struct puma_transport;
 struct puma_transport_msg;
@@ -127,13 +126,7 @@ bool puma_server_set_lending(bool lend, const char *reason);
 bool puma_server_lending(void);
 
 /* lending.c: the server's activity detector and deactivation policy. */
-int puma_lending_start(bool register_hooks, struct dentry *debugfs);
-void puma_lending_stop(bool registered_hooks);
-void puma_signal_refault(unsigned long nr_pages);
-void puma_signal_deactivate(unsigned long nr_pages);
-bool puma_signal_file_inactive_is_low(struct lruvec *lruvec,
-				      unsigned long inactive,
-				      unsigned long active);
-unsigned long puma_signal_hosted_pages(struct lruvec *lruvec);
+int puma_lending_start(int default_mode, struct dentry *debugfs);
+void puma_lending_stop(void);
 
 #endif /* _PUMA_BACKEND_H */

@@ -262,6 +262,9 @@ static const struct cleancache_ops cc_ops = {
 	.invalidate_range = cc_inv_range,
 	.invalidate_inode = cc_inv_inode,
 	.invalidate_fs = cc_inv_fs,
+};
+
+static const struct cleancache_lru_ops cc_lru_ops = {
 	.refault = cc_refault,
 	.deactivate = cc_deactivate,
 	.file_inactive_is_low = cc_inactive_is_low,
@@ -310,10 +313,25 @@ static int __init cc_init(void)
 
 	cc_dir = debugfs_create_dir("cctest", NULL);
 	debugfs_create_file("stats", 0600, cc_dir, NULL, &cc_stats_fops);
+	ret = cleancache_register_lru_ops(&cc_lru_ops);
+	pr_info("cctest: register lru -> %d\n", ret);
+	if (ret)
+		goto out;
+	/* One table of each kind at a time, and never none. */
+	if (cleancache_register_lru_ops(&cc_lru_ops) != -EBUSY ||
+	    cleancache_register_lru_ops(NULL) != -EINVAL) {
+		pr_err("cctest: FAIL: a second or an empty LRU table was taken\n");
+		ret = -EINVAL;
+		goto unregister_lru;
+	}
 	ret = cleancache_register_ops(&cc_ops);
 	pr_info("cctest: register -> %d\n", ret);
-	if (ret)
-		debugfs_remove_recursive(cc_dir);
+	if (!ret)
+		return 0;
+unregister_lru:
+	cleancache_unregister_lru_ops(&cc_lru_ops);
+out:
+	debugfs_remove_recursive(cc_dir);
 	return ret;
 }
 
@@ -324,6 +342,7 @@ static void __exit cc_exit(void)
 	int bkt;
 
 	cleancache_unregister_ops(&cc_ops);
+	cleancache_unregister_lru_ops(&cc_lru_ops);
 	debugfs_remove_recursive(cc_dir);
 	spin_lock_irq(&cc_lock);
 	hash_for_each_safe(cc_hash, bkt, tmp, e, node)

@@ -50,7 +50,7 @@ insmod_refused() {
 puma_step insmod.puma_loop insmod "$kos/puma_loop.ko" || exit 1
 puma_step insmod.puma_backend insmod "$kos/puma_backend.ko" role=server ||
 	exit 1
-refuse_re='puma_victim: another cleancache backend is registered'
+refuse_re='puma_victim: cannot register with cleancache: -16 (another backend is registered)'
 insmod_refused busy "$kos/puma_victim.ko"
 grep -q 'busy' /run/insmod.err ||
 	puma_fail "insmod did not report EBUSY: $(cat /run/insmod.err)"
