@@ -100,22 +100,11 @@ fi
 # --- table -----------------------------------------------------------------
 s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
 num_s() { local v; v=$(s "$1"); echo "${v:-0}"; }
-ms() {
-	local v
-	v=$(s "$1")
-	if [ -z "$v" ]; then
-		echo -
-	elif awk -v v="$v" 'BEGIN { exit !(v < 1000) }'; then
-		calc '%.0f us' "$v"
-	else
-		calc '%.1f ms' "$v / 1000"
-	fi
-}
-pct() {
-	local v
-	v=$(s "$1")
-	if [ -z "$v" ]; then echo -; else calc '%.1f %%' "$v * 100"; fi
-}
+# ms KEY, pct KEY: a latency in us as "N us" or "N.N ms", a ratio as a
+# percentage; "-" if there is none
+ms() { awk -v v="$(s "$1")" 'BEGIN { if (v == "") print "-"
+	else if (v < 1000) printf "%.0f us\n", v; else printf "%.1f ms\n", v / 1000 }'; }
+pct() { awk -v v="$(s "$1")" 'BEGIN { if (v == "") print "-"; else printf "%.1f %%\n", v * 100 }'; }
 mib() { calc '%.1f MiB' "$1 / 1048576"; }
 row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 {
