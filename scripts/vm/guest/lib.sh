@@ -32,6 +32,7 @@
 #   srv CMD...                  client: the server runs CMD, answers "done"
 #   srv_send CMD..., srv_wait   the same in two halves
 #   reply                       server: answer "done" to the client
+#   insmod_refused NAME KO ARGS...  KO must not load, saying $refuse_re
 # Workloads on the small file $S ($small blocks):
 #   verify_all NAME             verify warm, [evicted and back: $via], cold
 #   mutations [partial] [ow_all] [mid]   every mutation, each verified
@@ -255,6 +256,25 @@ srv() {
 
 reply() {
 	nc_send "$client" 7078 "answer the client" "done"
+}
+
+# insmod_refused NAME KO ARGS...: KO must not load, and the kernel log
+# must say why (a line matching $refuse_re)
+insmod_refused() {
+	_name=$1
+	shift
+	if insmod "$@" 2>/run/insmod.err; then
+		puma_fail "$_name: insmod $* succeeded"
+		_ko=${1##*/}
+		rmmod "${_ko%.ko}"
+		return 1
+	fi
+	puma_result "$_name.insmod_error" "$(cat /run/insmod.err)"
+	if ! dmesg | grep -q "$refuse_re"; then
+		puma_fail "$_name: no kernel message matching '$refuse_re'"
+		return 1
+	fi
+	puma_result "$_name" refused
 }
 
 # verify_all NAME: verify $S through the page cache as the mutation left
