@@ -21,13 +21,7 @@ mkdir -p "$out"
 step() { echo "== check: $*"; }
 bad() { echo "check: FAILED: $*" >&2; fail=1; }
 
-command -v sparse >/dev/null || {
-	if [ "$(id -u)" -eq 0 ]; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sparse >&2
-	else
-		sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sparse >&2
-	fi
-}
+command -v sparse >/dev/null || scripts/puma-kernel.sh install sparse
 
 kdir=$(scripts/puma-kernel.sh modtree) || { echo "check: no kernel" >&2; exit 1; }
 tree=$(scripts/puma-kernel.sh tree) || exit 1

@@ -41,32 +41,10 @@ no_deps=
 rig_parse "kdir= outdir= duration= no-deps" "$@"
 rig_num duration
 
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then
-		"$@"
-	elif command -v sudo >/dev/null; then
-		sudo "$@"
-	else
-		die "need root to run: $*"
-	fi
-}
-
 # Host packages of the two-VM rig (the kernel build's own are installed by
-# scripts/puma-kernel.sh).
-if [ -z "$no_deps" ]; then
-	missing=()
-	for p in qemu-system-x86 busybox-static e2fsprogs gnuplot-nox iproute2 \
-		 build-essential cpio; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q "install ok installed" || missing+=("$p")
-	done
-	if [ ${#missing[@]} -gt 0 ]; then
-		log "installing ${missing[*]}"
-		as_root apt-get update -qq
-		as_root env DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-	fi
-fi
+# scripts/puma-kernel.sh modtree).
+[ -n "$no_deps" ] || "$root/scripts/puma-kernel.sh" install qemu-system-x86 \
+	busybox-static e2fsprogs gnuplot-nox iproute2 build-essential cpio
 
 if [ -z "$kdir" ]; then
 	log "kernel: scripts/puma-kernel.sh modtree (cached after the first build)"

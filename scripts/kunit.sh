@@ -46,13 +46,7 @@ x86_64)
 	# Two CPUs: the concurrency cases must run on two at once.
 	archargs=(--qemu_args='-smp 2')
 	command -v qemu-system-x86_64 >/dev/null ||
-		"$PUMA_ROOT/scripts/puma-kernel.sh" deps
-	if ! command -v qemu-system-x86_64 >/dev/null; then
-		sudo_cmd=
-		[ "$(id -u)" -eq 0 ] || sudo_cmd=sudo
-		$sudo_cmd apt-get install -y -qq --no-install-recommends \
-			qemu-system-x86 >&2
-	fi
+		"$PUMA_ROOT/scripts/puma-kernel.sh" install qemu-system-x86
 	;;
 *)
 	echo "kunit.sh: unknown arch '$arch'" >&2; exit 2 ;;
@@ -166,10 +160,10 @@ if [ "$arch" = x86_64 ] && ! grep -q 'smp: Brought up .* 2 CPUs' "$log"; then
 fi
 
 line=$(grep -Eo 'Ran [0-9]+ tests: .*' "$parsed" | tail -n 1 || true)
-passed=$(echo "$line" | grep -Eo 'passed: [0-9]+' | grep -Eo '[0-9]+' || echo 0)
-failed=$(echo "$line" | grep -Eo 'failed: [0-9]+' | grep -Eo '[0-9]+' || echo 0)
-crashed=$(echo "$line" | grep -Eo 'crashed: [0-9]+' | grep -Eo '[0-9]+' || echo 0)
-failed=$((failed + crashed))
+# count WHAT: the number before "WHAT" in kunit.py's last summary line
+count() { grep -Eo "$1: [0-9]+" <<<"$line" | grep -Eo '[0-9]+' || echo 0; }
+passed=$(count passed)
+failed=$(( $(count failed) + $(count crashed) ))
 if [ "$prc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	# A splat or a parse failure is a failure even if every case passed.
 	failed=1

@@ -9,6 +9,8 @@
 #   puma-kernel.sh benchtree       the same without the debug options, for
 #                                  the experiments (kernel/configs/bench.config)
 #   puma-kernel.sh key             print the cache key of the source tree
+#   puma-kernel.sh install PKG...  install the Debian packages missing
+#                                  (apt-get, as root or with sudo)
 #
 # The source tree comes from Debian's linux-source-$KERNEL_SERIES package.  It
 # is extracted once into the cache, the hook series in kernel/patches/ is
@@ -212,5 +214,6 @@ modtree) build_modtree ;;
 benchtree) build_benchtree ;;
 key) install_build_deps; tree_key ;;
 deps) install_build_deps ;;
-*) echo "usage: $0 tree|modtree|benchtree|key|deps" >&2; exit 2 ;;
+install) shift; apt_install "$@" ;;
+*) echo "usage: $0 tree|modtree|benchtree|key|deps|install PKG..." >&2; exit 2 ;;
 esac

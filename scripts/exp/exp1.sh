@@ -61,16 +61,12 @@ c=$(exp_param ex_malloc_chunk)
 chunk=${c:-$chunk}
 
 for r in nohost host; do
-	for k in count mean_us stddev_us p50_us p99_us max_us late failures; do
+	for k in count mean_us stddev_us p50_us p99_us max_us late failures total \
+		 hosted_before hosted_after throttled throttled_ms; do
 		put "$r.$k" "$(get "server.$r.$k")"
 	done
-	put "$r.total" "$(get "server.$r.total")"
-	put "$r.hosted_before" "$(get "server.$r.hosted_before")"
-	put "$r.hosted_after" "$(get "server.$r.hosted_after")"
 	put "$r.reclaimed" "$(( $(num "server.$r.reclaimed_after") - $(num "server.$r.reclaimed_before") ))"
 	put "$r.suspends" "$(( $(num "server.$r.suspends_after") - $(num "server.$r.suspends_before") ))"
-	put "$r.throttled" "$(get "server.$r.throttled")"
-	put "$r.throttled_ms" "$(get "server.$r.throttled_ms")"
 	f=$outdir/server/files/malloc-$r.csv
 	[ -r "$f" ] && awk -F, 'NR == 1 { print "t_s,latency_ms"; next }
 		{ printf "%s,%.3f\n", $1, $4 / 1000 }' "$f" >"$rep/malloc-$r.csv"
@@ -102,11 +98,9 @@ row() { printf '%-34s %16s %16s\n' "$1" "$2" "$3"; }
 	row "pages hosted at start" "$(s nohost.hosted_before)" "$(s host.hosted_before)"
 	row "pages reclaimed during the run" "$(s nohost.reclaimed)" "$(s host.reclaimed)"
 	row "allocations" "$(s nohost.count)" "$(s host.count)"
-	row "latency mean" "$(ms "$(s nohost.mean_us)")" "$(ms "$(s host.mean_us)")"
-	row "latency stddev" "$(ms "$(s nohost.stddev_us)")" "$(ms "$(s host.stddev_us)")"
-	row "latency p50" "$(ms "$(s nohost.p50_us)")" "$(ms "$(s host.p50_us)")"
-	row "latency p99" "$(ms "$(s nohost.p99_us)")" "$(ms "$(s host.p99_us)")"
-	row "latency max" "$(ms "$(s nohost.max_us)")" "$(ms "$(s host.max_us)")"
+	for k in mean stddev p50 p99 max; do
+		row "latency $k" "$(ms "$(s "nohost.${k}_us")")" "$(ms "$(s "host.${k}_us")")"
+	done
 	row "p99 ratio (hosting / none)" "" "${ratio}x (limit 2.0x)"
 	row "lending suspensions during run" "$(s nohost.suspends)" "$(s host.suspends)"
 	row "reclaim throttle sleeps (count)" "$(s nohost.throttled)" "$(s host.throttled)"

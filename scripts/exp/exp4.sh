@@ -62,19 +62,20 @@ cfiles=$outdir/client/files
 ref_iops=$(num server.reference.iops)
 put reference.iops "$ref_iops"
 put reference.blocks "$(get server.reference.blocks)"
-[ -r "$files/io-reference.csv" ] &&
-	awk -F, 'NR == 1 { print "t_s,iops"; next } { print $1 "," $2 }' \
-		"$files/io-reference.csv" >"$rep/server-io-reference.csv"
+# server_io RUN: the server's IOPS series of RUN
+server_io() {
+	[ ! -r "$files/io-$1.csv" ] ||
+		cut -d, -f1,2 "$files/io-$1.csv" | sed '1s/.*/t_s,iops/' >"$rep/server-io-$1.csv"
+}
+server_io reference
 for m in ${modes//,/ }; do
 	put "$m.server_iops" "$(get "server.$m.iops")"
 	put "$m.server_ratio" "$(calc '%.3f' "$ref_iops > 0 ? $(num "server.$m.iops") / $ref_iops : 0")"
-	put "$m.first_suspend_s" "$(get "server.$m.first_suspend_s")"
-	put "$m.first_suspend_reason" "$(get "server.$m.first_suspend_reason")"
-	put "$m.io_suspends" "$(get "server.$m.io_suspends")"
+	for k in first_suspend_s first_suspend_reason io_suspends state_before \
+		 hosted_before hosted_after; do
+		put "$m.$k" "$(get "server.$m.$k")"
+	done
 	put "$m.reactivations" "$(get "server.$m.io_resumes_after_first")"
-	put "$m.state_before" "$(get "server.$m.state_before")"
-	put "$m.hosted_before" "$(get "server.$m.hosted_before")"
-	put "$m.hosted_after" "$(get "server.$m.hosted_after")"
 	put "$m.reclaimed" "$(( $(num "server.$m.reclaimed_after") - $(num "server.$m.reclaimed_before") ))"
 	put "$m.fill_puts" "$(get "client.fill.$m.puts")"
 	# The client's series on the server's I/O clock.
@@ -87,9 +88,7 @@ for m in ${modes//,/ }; do
 		put "$m.client_iops_during" "$(awk -F, -v o="$off" -v d="$io" 'NR > 1 && $1 >= o && $1 + 1 <= o + d { s += $2; n++ }
 			END { printf "%.0f", n ? s / n : 0 }' "$cfiles/client-$m.csv")"
 	fi
-	[ -r "$files/io-$m.csv" ] &&
-		awk -F, 'NR == 1 { print "t_s,iops"; next } { print $1 "," $2 }' \
-			"$files/io-$m.csv" >"$rep/server-io-$m.csv"
+	server_io "$m"
 	# Lending state as a step series on the same clock.
 	ts=$(num "server.$m.t_start")
 	if [ -r "$files/lending.csv" ]; then

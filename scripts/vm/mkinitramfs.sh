@@ -4,7 +4,7 @@
 # Build a gzip'd newc cpio initramfs for the QEMU rig and print its path.
 #
 #   mkinitramfs.sh --guest SCRIPT [--modules "A.ko B.ko"] [--module "A.ko P=V ..."]
-#                  [--bin PATH]... [--file SRC:DEST]... [--out FILE]
+#                  [--bin PATH]... [--file SRC:DEST]...
 #
 #   --guest SCRIPT   the test, installed as /guest/test.sh and run by /init
 #                    (scripts/vm/guest/init) after the modules are loaded
@@ -14,7 +14,6 @@
 #                    --modules ones, in command-line order
 #   --bin PATH       a static executable, installed in /guest (on PATH)
 #   --file SRC:DEST  any other file, installed at DEST
-#   --out FILE       also copy the image to FILE
 #
 # Contents: busybox (busybox-static package) with one symlink per applet,
 # the rig's /init and /guest/lib.sh (scripts/vm/guest/), the files above.
@@ -31,17 +30,14 @@ PUMA_CACHE=${PUMA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/puma}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 guest=
-out=
 modules=()	# whitespace-separated lists of .ko files
 module=()	# "file.ko params..."
 bin=()
 file=()		# "SRC:DEST"
-rig_parse "guest= modules+ module+ bin+ file+ out=" "$@"
-mods=()		# in load order
-for m in ${modules[@]+${modules[*]}}; do
-	mods+=("$m")
-done
-mods+=(${module[@]+"${module[@]}"})
+rig_parse "guest= modules+ module+ bin+ file+" "$@"
+# In load order; the lists are split on purpose.
+# shellcheck disable=SC2206
+mods=(${modules[@]+${modules[*]}} ${module[@]+"${module[@]}"})
 [ -n "$guest" ] || die "--guest SCRIPT is required"
 [ -r "$guest" ] || die "cannot read $guest"
 [ -x "$BUSYBOX" ] || die "$BUSYBOX not found (apt-get install busybox-static)"
@@ -108,9 +104,4 @@ if [ ! -s "$img" ]; then
 	mv -f "$tmp" "$img"
 	echo "mkinitramfs: built $img ($(du -h "$img" | cut -f1))" >&2
 fi
-if [ -n "$out" ]; then
-	cp "$img" "$out"
-	echo "$out"
-else
-	echo "$img"
-fi
+echo "$img"

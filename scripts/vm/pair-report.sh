@@ -79,14 +79,11 @@ if [[ "$phases" == *puma* ]] && has client.stats.puma.run.gets; then
 		put server.hosted_peak "$(awk -F, 'NR > 1 && $5 > m { m = $5 } END { print m + 0 }' "$mem")"
 	fi
 fi
-if has client.tcp.pages_per_s; then
-	put tcp.pages "$(get client.tcp.pages)"
-	put tcp.pages_per_s "$(get client.tcp.pages_per_s)"
-fi
-if has client.tcpk.pages_per_s; then
-	put tcpk.pages "$(get client.tcpk.pages)"
-	put tcpk.pages_per_s "$(get client.tcpk.pages_per_s)"
-fi
+for t in tcp tcpk; do
+	has "client.$t.pages_per_s" || continue
+	put "$t.pages" "$(get "client.$t.pages")"
+	put "$t.pages_per_s" "$(get "client.$t.pages_per_s")"
+done
 if has client.nopuma.run.iops && has client.puma.run.iops; then
 	put speedup "$(calc '%.2f' \
 		"$(num client.nopuma.run.iops) > 0 ? $(get client.puma.run.iops) / $(get client.nopuma.run.iops) : 0")"
@@ -103,22 +100,11 @@ fi
 # --- table -----------------------------------------------------------------
 s() { sed -n "s/^$1=//p" "$sum" | tail -1; }
 num_s() { local v; v=$(s "$1"); echo "${v:-0}"; }
-ms() {
-	local v
-	v=$(s "$1")
-	if [ -z "$v" ]; then
-		echo -
-	elif awk -v v="$v" 'BEGIN { exit !(v < 1000) }'; then
-		calc '%.0f us' "$v"
-	else
-		calc '%.1f ms' "$v / 1000"
-	fi
-}
-pct() {
-	local v
-	v=$(s "$1")
-	if [ -z "$v" ]; then echo -; else calc '%.1f %%' "$v * 100"; fi
-}
+# ms KEY, pct KEY: a latency in us as "N us" or "N.N ms", a ratio as a
+# percentage; "-" if there is none
+ms() { awk -v v="$(s "$1")" 'BEGIN { if (v == "") print "-"
+	else if (v < 1000) printf "%.0f us\n", v; else printf "%.1f ms\n", v / 1000 }'; }
+pct() { awk -v v="$(s "$1")" 'BEGIN { if (v == "") print "-"; else printf "%.1f %%\n", v * 100 }'; }
 mib() { calc '%.1f MiB' "$1 / 1048576"; }
 row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 {
@@ -167,8 +153,6 @@ series() {
 		NR == 1 {
 			n = split(cols, want, " ")
 			for (i = 1; i <= NF; i++) idx[$i] = i
-			# blockcheck before the tools branch called t_s "second"
-			if (!("t_s" in idx) && ("second" in idx)) idx["t_s"] = idx["second"]
 			line = ""
 			for (j = 1; j <= n; j++) {
 				if (!(want[j] in idx)) { print "no column " want[j] > "/dev/stderr"; exit 1 }
@@ -216,15 +200,10 @@ if [ -z "$no_plots" ]; then
 	command -v gnuplot >/dev/null ||
 		die "gnuplot not found (apt-get install gnuplot-nox)"
 	plot=()
-	for p in nopuma puma after; do
-		f=$rep/iops-$p.csv
-		[ -s "$f" ] || continue
-		case "$p" in
-		nopuma) t="without PUMA" ;;
-		puma) t="with PUMA" ;;
-		after) t="with PUMA, after the server was replaced" ;;
-		esac
-		plot+=("'$f' using 1:2 with lines lw 2 title '$t'")
+	for p in "nopuma:without PUMA" "puma:with PUMA" \
+		 "after:with PUMA, after the server was replaced"; do
+		f=$rep/iops-${p%%:*}.csv
+		[ -s "$f" ] && plot+=("'$f' using 1:2 with lines lw 2 title '${p#*:}'")
 	done
 	if [ ${#plot[@]} -gt 0 ]; then
 		rig_plot "$rep/iops.png" <<EOF

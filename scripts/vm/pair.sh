@@ -114,29 +114,22 @@ size_mb() {
 	*) die "size '$1': use M or G" ;;
 	esac
 }
-cmem_mb=$(size_mb "$client_mem")
-smem_mb=$(size_mb "$server_mem")
-[ -n "$blocks" ] || blocks=$(( cmem_mb * 256 * 3 / 2 ))
+client_mem_mb=$(size_mb "$client_mem")
+# shellcheck disable=SC2034 # written to host.txt by name
+server_mem_mb=$(size_mb "$server_mem")
+[ -n "$blocks" ] || blocks=$(( client_mem_mb * 256 * 3 / 2 ))
 
 rig_kdir
 command -v ss >/dev/null || die "ss not found (apt-get install iproute2)"
 rig_outdir
 : >"$outdir/host.txt"
 host() { echo "$1=$2" >>"$outdir/host.txt"; }
-host exp "$exp"
-host kdir "$kdir"
-host iops "$iops"
-host server_iops "$server_iops"
-host blocks "$blocks"
-host server_blocks "$server_blocks"
-host client_mem_mb "$cmem_mb"
-host server_mem_mb "$smem_mb"
-host duration_s "$duration"
-host get_timeout_us "$get_timeout_us"
-host mtu "$mtu"
-host server_params "${server_params// /,}"
 params="${rig_args[*]:-}"
-host params "${params// /,}"
+host duration_s "$duration"
+for v in exp kdir iops server_iops blocks server_blocks client_mem_mb \
+	server_mem_mb get_timeout_us mtu server_params params; do
+	host "$v" "${!v// /,}"
+done
 
 # --- modules, workload, disks, initramfs ---------------------------------
 log "building the modules against $kdir"
@@ -197,9 +190,7 @@ for _ in $(seq 50); do
 	port_c=$((port_s + 1))
 	udp_free "$port_s" && udp_free "$port_c" && break
 done
-if ! udp_free "$port_s" || ! udp_free "$port_c"; then
-	die "no free UDP port pair"
-fi
+{ udp_free "$port_s" && udp_free "$port_c"; } || die "no free UDP port pair"
 host udp_ports "$port_s,$port_c"
 
 # --- run ------------------------------------------------------------------

@@ -79,11 +79,7 @@ fi
 command -v qemu-system-x86_64 >/dev/null ||
 	die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
-if [ -z "$outdir" ]; then
-	outdir=$(mktemp -d "${TMPDIR:-/tmp}/puma-vm.XXXXXX")
-else
-	mkdir -p "$outdir"
-fi
+rig_outdir
 log=$outdir/console.log
 results=$outdir/results.txt
 qlog=$outdir/qemu.log

@@ -223,19 +223,9 @@ EOF
 	net)
 		g=$(guest net <<'EOF'
 . /guest/lib.sh
-ip link set lo up
-ip addr add "$net_ip/24" dev eth0
-ip link set eth0 up
-i=0
-until ping -c 1 -W 1 "$net_peer" >/dev/null 2>&1; do
-	i=$((i + 1))
-	if [ $i -ge 90 ]; then
-		puma_fail "no answer from $net_peer"
-		exit 1
-	fi
-	sleep 1
-done
-puma_result ping.tries "$i"
+peer_up() { ping -c 1 -W 1 "$net_peer" >/dev/null 2>&1; }
+net_up "$net_ip" 1500 || exit 1
+wait_for ping 90 peer_up || exit 1
 # One packet per ping: the test kernel has no POSIX timers, so alarm()
 # fails and busybox "ping -c N" (N > 1) waits forever for its next tick.
 for _ in 1 2 3; do
@@ -248,23 +238,23 @@ EOF
 )
 		initrd=$("$rig/mkinitramfs.sh" --guest "$g" 2>/dev/null)
 		port=$((20000 + RANDOM % 20000))
-		"$rig/run-vm.sh" --kernel "$kernel" --initrd "$initrd" \
-			--timeout 120 --outdir "$work/net-a" \
-			--net "udp:$port:$((port + 1))" --mac 52:54:00:00:00:01 \
-			--append "net_ip=10.0.0.1 net_peer=10.0.0.2" \
-			>"$work/net-a.out" 2>&1 &
+		# net_vm X N PORT PEER_PORT: VM net-X, address 10.0.0.N, the other .(3-N)
+		net_vm() {
+			"$rig/run-vm.sh" --kernel "$kernel" --initrd "$initrd" \
+				--timeout 120 --outdir "$work/net-$1" \
+				--net "udp:$3:$4" --mac "52:54:00:00:00:0$2" \
+				--append "net_ip=10.0.0.$2 net_peer=10.0.0.$((3 - $2))" \
+				>"$work/net-$1.out" 2>&1
+		}
+		net_vm a 1 "$port" $((port + 1)) &
 		pid_a=$!
 		rc_b=0
-		"$rig/run-vm.sh" --kernel "$kernel" --initrd "$initrd" \
-			--timeout 120 --outdir "$work/net-b" \
-			--net "udp:$((port + 1)):$port" --mac 52:54:00:00:00:02 \
-			--append "net_ip=10.0.0.2 net_peer=10.0.0.1" \
-			>"$work/net-b.out" 2>&1 || rc_b=$?
+		net_vm b 2 $((port + 1)) "$port" || rc_b=$?
 		rc_a=0
 		wait "$pid_a" || rc_a=$?
 		if [ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ]; then
 			ok "net: two VMs pinged each other over a socket netdev" \
-				"(tries $(sed -n 's/^ping.tries=//p' "$work/net-a/results.txt")/$(sed -n 's/^ping.tries=//p' "$work/net-b/results.txt"))"
+				"(tries $(sed -n 's/^wait.ping=//p' "$work/net-a/results.txt")/$(sed -n 's/^wait.ping=//p' "$work/net-b/results.txt"))"
 		else
 			bad "net: rc $rc_a/$rc_b"; cat "$work/net-a.out" "$work/net-b.out"
 		fi

@@ -86,8 +86,6 @@ if [ -n "$soak" ]; then
 	seconds=10800
 fi
 
-nphases() { local p=$1; echo $(( $(tr -cd , <<<"$p" | wc -c) + 1 )); }
-
 rig_kdir
 rig_modules puma puma_loop puma_tcp puma_backend
 rig_outdir
@@ -136,7 +134,6 @@ for tr in $transports; do
 		--file "$backend_ko:/lib/modules/puma/puma_backend.ko")
 	disk=$vdir/disk.img
 	"$rig/mkdisk.sh" --size "$(( files * blocks * 4 / 1024 + 128 ))M" "$disk" >/dev/null
-	n=$(nphases "$phases")
 	vm_timeout=$timeout
 	if [ -z "$vm_timeout" ]; then
 		# each phase: its run, the final verify, module load/unload and
@@ -145,6 +142,7 @@ for tr in $transports; do
 		longest=$seconds
 		[ "$fault_seconds" -le "$longest" ] || longest=$fault_seconds
 		[ $((6 * neg_seconds)) -le "$longest" ] || longest=$((6 * neg_seconds))
+		n=$(( $(tr -cd , <<<"$phases" | wc -c) + 1 ))
 		vm_timeout=$(( 2 * (30 + n * (90 + longest)) ))
 	fi
 	echo "$name: $tr: phases $phases, ${seconds}s each (negative control ${neg_seconds}s), timeout ${vm_timeout}s" >&2

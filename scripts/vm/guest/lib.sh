@@ -12,6 +12,7 @@
 #   puma_step NAME CMD...       run CMD; report step.NAME.s and fail on error
 #   puma_bc NAME ARGS...        run blockcheck ARGS, report its summary
 #                               fields as NAME.key=value, fail on error
+#   puma_kv PREFIX LINE         a summary's key=value words as results
 #   puma_export FILE [NAME]     send a small text file to the host: each
 #                               line as "PUMA-FILE NAME <line>"; the host
 #                               writes it to $OUTDIR/files/NAME
@@ -31,6 +32,7 @@
 #   srv CMD...                  client: the server runs CMD, answers "done"
 #   srv_send CMD..., srv_wait   the same in two halves
 #   reply                       server: answer "done" to the client
+#   insmod_refused NAME KO ARGS...  KO must not load, saying $refuse_re
 # Workloads on the small file $S ($small blocks):
 #   verify_all NAME             verify warm, [evicted and back: $via], cold
 #   mutations [partial] [ow_all] [mid]   every mutation, each verified
@@ -90,19 +92,22 @@ puma_bc() {
 	fi
 	cat "$_out"
 	_sum=$(grep '^BLOCKCHECK [a-z]* ' "$_out" | tail -1)
-	if [ -z "$_sum" ]; then
-		puma_result "$_name.failures" error
-	else
-		for _kv in $_sum; do
-			case "$_kv" in
-			file=*|BLOCKCHECK) ;;
-			*=*) echo "PUMA-RESULT $_name.$_kv" ;;
-			esac
-		done
-	fi
+	[ -n "$_sum" ] || puma_result "$_name.failures" error
+	puma_kv "$_name" "$_sum"
 	puma_result "$_name.s" "$(puma_elapsed "$_t0")"
 	[ "$_rc" -eq 0 ] || puma_fail "$_name: blockcheck $* exited with status $_rc"
 	return $_rc
+}
+
+# puma_kv PREFIX LINE: the KEY=VALUE words of a tool's summary LINE as
+# results PREFIX.KEY (but its file=)
+puma_kv() {
+	for _kv in $2; do
+		case "$_kv" in
+		file=*) ;;
+		*=*) echo "PUMA-RESULT $1.$_kv" ;;
+		esac
+	done
 }
 
 puma_drop_caches() {
@@ -223,13 +228,18 @@ net_up() {
 
 # The client/server channel: commands to the server's port 7079, one
 # connection each; "done" back to the client's port 7078 when finished.
-srv_send() {
+# nc_send HOST PORT WHAT MESSAGE: MESSAGE to HOST:PORT, retried for 60 s
+nc_send() {
 	_i=0
-	until echo "$*" | nc "$server" 7079 >/dev/null 2>&1; do
+	until echo "$4" | nc "$1" "$2" >/dev/null 2>&1; do
 		_i=$((_i + 1))
-		[ "$_i" -lt 60 ] || { puma_fail "cannot reach the server"; return 1; }
+		[ "$_i" -lt 60 ] || { puma_fail "cannot $3"; return 1; }
 		sleep 1
 	done
+}
+
+srv_send() {
+	nc_send "$server" 7079 "reach the server" "$*"
 }
 
 srv_wait() {
@@ -245,12 +255,26 @@ srv() {
 }
 
 reply() {
-	_i=0
-	until echo "done" | nc "$client" 7078 >/dev/null 2>&1; do
-		_i=$((_i + 1))
-		[ "$_i" -lt 60 ] || { puma_fail "cannot answer the client"; return 1; }
-		sleep 1
-	done
+	nc_send "$client" 7078 "answer the client" "done"
+}
+
+# insmod_refused NAME KO ARGS...: KO must not load, and the kernel log
+# must say why (a line matching $refuse_re)
+insmod_refused() {
+	_name=$1
+	shift
+	if insmod "$@" 2>/run/insmod.err; then
+		puma_fail "$_name: insmod $* succeeded"
+		_ko=${1##*/}
+		rmmod "${_ko%.ko}"
+		return 1
+	fi
+	puma_result "$_name.insmod_error" "$(cat /run/insmod.err)"
+	if ! dmesg | grep -q "$refuse_re"; then
+		puma_fail "$_name: no kernel message matching '$refuse_re'"
+		return 1
+	fi
+	puma_result "$_name" refused
 }
 
 # verify_all NAME: verify $S through the page cache as the mutation left

@@ -132,11 +132,7 @@ tcp_baseline() {
 		--batch 32 --header 816 >"$_out" 2>&1 ||
 		puma_fail "plain TCP baseline to $server:7071 failed"
 	cat "$_out"
-	for _kv in $(grep '^TCPBENCH client ' "$_out" | tail -1); do
-		case "$_kv" in
-		*=*) echo "PUMA-RESULT tcp.$_kv" ;;
-		esac
-	done
+	puma_kv tcp "$(grep '^TCPBENCH client ' "$_out" | tail -1)"
 }
 
 # kernel_tcp PAGES: the same transfer through PUMA's TCP transport, from
@@ -145,11 +141,7 @@ kernel_tcp() {
 	_ko=/lib/modules/puma/puma_transport_bench.ko
 	[ -e "$_ko" ] || return 0
 	if insmod "$_ko" role=source addr="$server:7072" pages="$1"; then
-		for _kv in $(dmesg | grep 'puma_transport_bench: source ' | tail -1); do
-			case "$_kv" in
-			*=*) echo "PUMA-RESULT tcpk.$_kv" ;;
-			esac
-		done
+		puma_kv tcpk "$(dmesg | grep 'puma_transport_bench: source ' | tail -1)"
 		rmmod puma_transport_bench
 	else
 		dmesg | grep puma_transport_bench | tail -3

@@ -187,11 +187,7 @@ cmd_malloc() {
 		--csv "/run/malloc-$xn.csv" >/run/mb.out 2>&1 ||
 		puma_fail "$xn: mallocbench exited with status $?"
 	cat /run/mb.out
-	for _kv in $(grep '^MALLOCBENCH alloc ' /run/mb.out | tail -1); do
-		case "$_kv" in
-		*=*) echo "PUMA-RESULT $xn.$_kv" ;;
-		esac
-	done
+	puma_kv "$xn" "$(grep '^MALLOCBENCH alloc ' /run/mb.out | tail -1)"
 	xt1=$(puma_uptime)
 	puma_result "$xn.t_end" "$xt1"
 	[ -w "$xthr" ] && echo 0 >"$xthr"
@@ -440,13 +436,7 @@ while :; do
 	set -- $line
 	case "${1:-}" in
 	stop) break ;;
-	malloc) cmd_malloc "$2" "$3" "$4" "$5"; reply ;;
-	mode) cmd_mode "$2" "${3:-}"; reply ;;
-	io) cmd_io "$2" "$3"; reply ;;
-	policy) cmd_policy "$2"; reply ;;
-	lru) cmd_lru "$2"; reply ;;
-	seq) cmd_seq "$2" "$3"; reply ;;
-	snap) cmd_snap "$2"; reply ;;
+	malloc|mode|io|policy|lru|seq|snap) xc=$1; shift; "cmd_$xc" "$@"; reply ;;
 	"") ;;
 	*) echo "pair-server: unknown command '$line'" ;;
 	esac

@@ -135,11 +135,7 @@ ccs() {
 	cat "$_out"
 	_sum=$(grep '^CCSTRESS ' "$_out" | tail -1)
 	[ -n "$_sum" ] || puma_result "$_p.summary" missing
-	for _kv in $_sum; do
-		case "$_kv" in
-		*=*) echo "PUMA-RESULT $_p.$_kv" ;;
-		esac
-	done
+	puma_kv "$_p" "$_sum"
 	puma_result "$_p.rc" "$_rc"
 	puma_result "$_p.s" "$(puma_elapsed "$_t0")"
 	return $_rc
@@ -154,22 +150,23 @@ stress_args="--files $nfiles --blocks $nblocks --duration $secs --seed $$
 [ -n "${st_args:-}" ] && stress_args="$stress_args $(echo "$st_args" | tr ',' ' ')"
 [ "$reads" -gt 0 ] && stress_args="$stress_args --reads $reads"
 
-# run_stress PHASE STRATEGY [EXTRA ARGS]: zero stale/corrupt, PUMA hits.
+# run_stress PHASE STRATEGY CCSTRESS-ARGS...: zero stale/corrupt; in the
+# regular stress (excl, incl), PUMA hits.
 run_stress() {
 	_ph=$1
-	_strat=$2
+	backend_up "$_ph" "$2" || return 1
 	shift 2
-	backend_up "$_ph" "$_strat" || return 1
 	snap "/run/before.$_ph"
-	# shellcheck disable=SC2086
-	ccs "$_ph" $stress_args "$@" ||
+	ccs "$_ph" "$@" ||
 		puma_fail "$_ph: ccstress failed (stale or corrupt reads, or I/O errors)"
 	snap "/run/after.$_ph"
 	report_delta "$_ph" "/run/before.$_ph" "/run/after.$_ph"
-	_h=$(( $(pstat hits "/run/after.$_ph") - $(pstat hits "/run/before.$_ph") ))
-	_lh=$(( $(pstat local_hits "/run/after.$_ph") - $(pstat local_hits "/run/before.$_ph") ))
-	puma_result "$_ph.puma_hits_total" $((_h + _lh))
-	[ "$_h" -gt 0 ] || puma_fail "$_ph: no PUMA hit (puma stats hits +0)"
+	if [ "$_ph" != hotdio ]; then
+		_h=$(( $(pstat hits "/run/after.$_ph") - $(pstat hits "/run/before.$_ph") ))
+		_lh=$(( $(pstat local_hits "/run/after.$_ph") - $(pstat local_hits "/run/before.$_ph") ))
+		puma_result "$_ph.puma_hits_total" $((_h + _lh))
+		[ "$_h" -gt 0 ] || puma_fail "$_ph: no PUMA hit (puma stats hits +0)"
+	fi
 	backend_down "$_ph"
 }
 
@@ -190,17 +187,6 @@ neg_args="--files 8 --blocks 8 --readers 4 --buf-writers 0 --mmap-writers 0
 [ -n "${st_neg_args:-}" ] && neg_args=$(echo "$st_neg_args" | tr ',' ' ')
 neg_args="$neg_args --duration $neg_secs --max-report 5"
 neg_rounds=${st_neg_rounds:-1}
-
-run_hotdio() {
-	backend_up hotdio exclusive || return 1
-	snap /run/before.hotdio
-	# shellcheck disable=SC2086
-	ccs hotdio $neg_args --seed $$ ||
-		puma_fail "hotdio: stale or corrupt reads with the direct-write guard on"
-	snap /run/after.hotdio
-	report_delta hotdio /run/before.hotdio /run/after.hotdio
-	backend_down hotdio
-}
 
 run_noguard() {
 	backend_up noguard exclusive || return 1
@@ -252,10 +238,6 @@ fault_setup() {
 	echo 2000000000 >"$_d/times"
 	[ -e "$_d/stacktrace-depth" ] && echo 32 >"$_d/stacktrace-depth"
 	[ -e "$_d/task-filter" ] && echo N >"$_d/task-filter"
-}
-
-fault_go() {
-	echo "$fault_pct" >"/sys/kernel/debug/$1/probability"
 }
 
 fault_stop() {
@@ -332,8 +314,8 @@ run_fault() {
 	# allocation failure" or "vmalloc error" and their stack) only
 	# between these marks (scripts/vm/stress.sh).
 	echo "PUMA-MARK fault-injection-on"
-	fault_go failslab
-	fault_go fail_page_alloc
+	echo "$fault_pct" >"$fs/probability"
+	echo "$fault_pct" >"$fp/probability"
 	puma_result fault.probability_pct "$fault_pct"
 	snap /run/before.fault
 	# shellcheck disable=SC2086
@@ -359,11 +341,12 @@ run_fault() {
 	backend_down fault
 }
 
+# shellcheck disable=SC2086 # the ccstress options are split on purpose
 for ph in $(echo "$phases" | tr ',' ' '); do
 	case "$ph" in
-	excl) run_stress excl exclusive ;;
-	incl) run_stress incl inclusive ;;
-	hotdio) run_hotdio ;;
+	excl) run_stress excl exclusive $stress_args ;;
+	incl) run_stress incl inclusive $stress_args ;;
+	hotdio) run_stress hotdio exclusive $neg_args --seed $$ ;;
 	noguard) run_noguard ;;
 	fault) run_fault ;;
 	*) puma_fail "unknown phase '$ph'" ;;
@@ -374,8 +357,8 @@ done
 
 # Every module unloads at the end.
 kill "$watcher" 2>/dev/null
-dmesg | grep -c 'Page cache invalidation failure on direct I/O' |
-	while read -r n; do puma_result dio_invalidation_failures "$n"; done
+puma_result dio_invalidation_failures \
+	"$(dmesg | grep -c 'Page cache invalidation failure on direct I/O')"
 puma_step rmmod.transport rmmod "$tmod"
 puma_step rmmod.lib rmmod puma
 left=$(grep -c '^puma' /proc/modules)

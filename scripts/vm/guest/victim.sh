@@ -28,24 +28,6 @@ param=/sys/module/puma_victim/parameters
 cg=/sys/fs/cgroup
 via=victim
 
-# insmod_refused NAME KO ARGS...: KO must not load, and the kernel log
-# must say why (a line matching $refuse_re)
-insmod_refused() {
-	_name=$1
-	shift
-	if insmod "$@" 2>/run/insmod.err; then
-		puma_fail "$_name: insmod $* succeeded"
-		rmmod puma_victim
-		return 1
-	fi
-	puma_result "$_name.insmod_error" "$(cat /run/insmod.err)"
-	if ! dmesg | grep -q "$refuse_re"; then
-		puma_fail "$_name: no kernel message matching '$refuse_re'"
-		return 1
-	fi
-	puma_result "$_name" refused
-}
-
 # --- one cleancache backend at a time --------------------------------------
 puma_step insmod.puma_loop insmod "$kos/puma_loop.ko" || exit 1
 puma_step insmod.puma_backend insmod "$kos/puma_backend.ko" role=server ||
