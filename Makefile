@@ -40,28 +40,31 @@ kunit-qemu: | summary-reset
 bench:
 	scripts/kunit.sh --arch um --bench
 
-# Run every stage even if one fails, so a CI log shows all of them.
+# Run every stage even if one fails, so a CI log shows all of them; each
+# stage's wall time goes to $(TIMES), printed at the end.
+TIMES		:= $(OUT)/stage-times
 test: summary-reset
-	@rc=0; \
-	$(MAKE) --no-print-directory check || rc=1; \
-	scripts/kunit.sh --arch um --summary $(SUMMARY) || rc=1; \
-	scripts/kunit.sh --arch x86_64 --summary $(SUMMARY) || rc=1; \
+	@rc=0; : > $(TIMES); \
+	stage() { \
+		t0=$$(date +%s); "$$@" || rc=1; \
+		echo "$$(( $$(date +%s) - t0 ))s $$*" >> $(TIMES); \
+	}; \
+	stage $(MAKE) --no-print-directory check; \
+	stage scripts/kunit.sh --arch um --summary $(SUMMARY); \
+	stage scripts/kunit.sh --arch x86_64 --summary $(SUMMARY); \
+	vm() { \
+		n=$$1; rm -rf $(OUT)/$$2; shift 2; \
+		if "$$@"; then p=1 f=0; else p=0 f=1; rc=1; fi; \
+		echo "$$n $$p $$f" >> $(SUMMARY); \
+	}; \
 	for t in selftest puma-loop pair-e2e pair-kill victim stress; do \
-		rm -rf $(OUT)/$$t; \
-		if scripts/vm/$$t.sh --outdir $(OUT)/$$t; then \
-			echo "vm-$$t 1 0" >> $(SUMMARY); \
-		else \
-			echo "vm-$$t 0 1" >> $(SUMMARY); rc=1; \
-		fi; \
+		stage vm vm-$$t $$t scripts/vm/$$t.sh --outdir $(OUT)/$$t; \
 	done; \
 	for e in exp1 exp4; do \
-		rm -rf $(OUT)/$$e-short; \
-		if scripts/exp/$$e.sh --short --outdir $(OUT)/$$e-short; then \
-			echo "$$e-short 1 0" >> $(SUMMARY); \
-		else \
-			echo "$$e-short 0 1" >> $(SUMMARY); rc=1; \
-		fi; \
+		stage vm $$e-short $$e-short scripts/exp/$$e.sh --short --debug \
+			--outdir $(OUT)/$$e-short; \
 	done; \
+	echo "stage times (s):"; sed 's/^/  /' $(TIMES); \
 	scripts/summary.sh $(SUMMARY); \
 	exit $$rc
 
