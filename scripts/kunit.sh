@@ -5,7 +5,8 @@
 # in the prepared kernel tree, then fail the run on any kernel splat even
 # when every case passed.
 #
-#   kunit.sh [--arch um|x86_64] [--bench] [--filter GLOB] [--summary FILE]
+#   kunit.sh [--arch um|x86_64] [--bench] [--build-only] [--filter GLOB]
+#            [--summary FILE]
 #
 #   --arch     um (default) or x86_64: the suites built as modules, loaded
 #              in a 2-CPU QEMU (TCG) guest on the rig's VM kernel
@@ -15,6 +16,8 @@
 #              the pure codec one (puma_wire) run under UML only.
 #   --bench    run the benchmark suites (bench/.kunitconfig, no debug
 #              options) instead of the test suites
+#   --build-only  UML: configure and build the kernel, run nothing (make
+#              test builds it in the background while the VM tests run)
 #   --filter   kunit.py filter_glob, e.g. 'puma_index*' or 'puma_wire.*trunc*'
 #   --summary  append "<label> <passed> <failed>" to FILE
 #
@@ -29,9 +32,11 @@ export PUMA_CACHE PUMA_JOBS
 
 arch=um
 bench=
+build_only=
 filter=
 summary=
-rig_parse "arch= bench filter= summary=" "$@"
+rig_parse "arch= bench build-only filter= summary=" "$@"
+[ -z "$build_only" ] || [ "$arch" = um ] || die "--build-only: UML only"
 
 cfgdir=$PUMA_ROOT/kernel/configs
 archcfg=()
@@ -39,7 +44,7 @@ archargs=()
 case "$arch" in
 um)
 	timeout=600
-	archcfg=("$cfgdir/um.config")
+	archcfg=("$cfgdir/um.config" "$cfgdir/slim.config")
 	;;
 x86_64)
 	timeout=1800
@@ -120,12 +125,18 @@ kargs=()
 for c in "${configs[@]}"; do
 	kargs+=("--kunitconfig=$c")
 done
-[ -n "$filter" ] && kargs+=("$filter")
 
 echo "kunit.sh: $label in $build" >&2
 exec 7>"$build/.lock"
 flock 7
 rc=0
+if [ -n "$build_only" ]; then
+	(cd "$tree" && python3 tools/testing/kunit/kunit.py build --arch="$arch" \
+		--build_dir="$build" --jobs="$PUMA_JOBS" "${kargs[@]}") >"$log" 2>&1 ||
+		{ tail -n 30 "$log" >&2; die "$label: the kernel did not build"; }
+	exit 0
+fi
+[ -n "$filter" ] && kargs+=("$filter")
 (cd "$tree" && python3 tools/testing/kunit/kunit.py run --arch="$arch" \
 	--build_dir="$build" --jobs="$PUMA_JOBS" --timeout="$timeout" \
 	--raw_output=all "${archargs[@]}" "${kargs[@]}") >"$log" 2>&1 || rc=$?

@@ -168,16 +168,17 @@ build_x86() {
 build_modtree() {
 	local c=$PUMA_ROOT/kernel/configs
 
-	build_x86 x86_64 "$c/base-x86_64.config" "$c/debug.config" \
-		"$c/faults.config" "$c/kasan.config" "$c/hooks.config"
+	build_x86 x86_64 "$c/base-x86_64.config" "$c/slim.config" \
+		"$c/debug.config" "$c/faults.config" "$c/kasan.config" \
+		"$c/hooks.config"
 }
 
 # The experiments' kernel: the same without the debug options.
 build_benchtree() {
 	local c=$PUMA_ROOT/kernel/configs
 
-	build_x86 x86_64-bench "$c/base-x86_64.config" "$c/hooks.config" \
-		"$c/bench.config"
+	build_x86 x86_64-bench "$c/base-x86_64.config" "$c/slim.config" \
+		"$c/hooks.config" "$c/bench.config"
 }
 
 # Every option a fragment asks for must survive olddefconfig; a silently
