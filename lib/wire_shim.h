@@ -2,9 +2,10 @@
 /*
  * Environment of the PUMA wire codec.
  *
- * lib/wire.c is built both into puma.ko and into user-space fuzzers and
- * tests (tools/wire-host/).  Everything it needs from its surroundings is
- * named here, so the codec itself contains no kernel-only call.
+ * lib/wire.c and lib/secure_codec.c are built both into puma.ko and into
+ * user-space fuzzers and tests (tools/wire-host/).  Everything they need
+ * from their surroundings is named here, so the codecs themselves contain
+ * no kernel-only call.
  */
 #ifndef _PUMA_WIRE_SHIM_H
 #define _PUMA_WIRE_SHIM_H
@@ -54,6 +55,7 @@ typedef __u64 u64;
 
 #define hweight32(x) ((unsigned int)__builtin_popcount(x))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define sizeof_field(type, member) sizeof(((type *)0)->member)
 /* A declaration, so that the trailing semicolon stays valid ISO C. */
 #define EXPORT_SYMBOL_NS_GPL(sym, ns) static_assert(1, #sym " in " #ns)
 /* The same for the symbols exported to the KUnit suites only. */
