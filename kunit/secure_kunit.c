@@ -554,6 +554,9 @@ static void puma_sec_caps_negotiate_picks_minimum_and_intersection(struct kunit 
 	const struct puma_sec_caps *got;
 	struct kt_pair *p;
 
+	/* Compared whole with what the sessions agreed: no stale padding. */
+	memset(&agreed, 0, sizeof(agreed));
+
 	a.page_size = 16384;
 	a.max_batch = 8;
 	a.min_version = 1;

@@ -45,6 +45,9 @@ static void fuzz_hs(const u8 *p, size_t len, u8 type)
 		abort();
 	agreed.modes = PUMA_SEC_MODE_AUTH;
 	agreed.min_version = 1;
+	/* Compared whole below: no stale padding. */
+	memset(&one, 0, sizeof(one));
+	memset(&other, 0, sizeof(other));
 	ret = puma_sec_caps_negotiate(&hs.caps, &agreed, &one);
 	if (ret != puma_sec_caps_negotiate(&agreed, &hs.caps, &other) ||
 	    (!ret && memcmp(&one, &other, sizeof(one))))

@@ -190,6 +190,9 @@ static void test_caps(void)
 	struct puma_sec_caps a = caps, b = caps, ab, ba;
 	unsigned int ps, mb, ma, mo;
 
+	/* The results are compared whole: no stale padding. */
+	memset(&ab, 0, sizeof(ab));
+	memset(&ba, 0, sizeof(ba));
 	CHECK(!puma_sec_caps_check(&caps), "caps valid");
 	for (ps = 0; ps <= 2 * PUMA_SEC_PAGE_SIZE_MAX; ps += 512) {
 		bool ok = ps >= PUMA_SEC_PAGE_SIZE_MIN &&
