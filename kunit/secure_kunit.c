@@ -17,6 +17,7 @@
 #include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/key.h>
+#include <linux/key-type.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
