@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer harness for the PUMA secure channel parsers
- * (lib/secure_codec.c): "make secure_fuzz", then "./secure_fuzz".
+ * (lib/secure_codec.c): "make secure_fuzz", then
+ * "./secure_fuzz -dict=secure_fuzz.dict" (the top-level "make fuzz" does).
  *
  * The first input byte picks what the rest is parsed as: one of the three
  * handshake messages, a frame header alone (what a stream transport reads
