@@ -242,11 +242,11 @@ EXPORT_SYMBOL_NS_GPL(puma_sec_hs_encode, PUMA);
 int puma_sec_hs_parse(const void *buf, size_t len, u8 expected_type,
 		      struct puma_sec_hs *hs, enum puma_sec_reject *why)
 {
-	static const u8 zero[sizeof_field(struct puma_sec_caps_le, reserved)];
 	struct puma_sec_hs_hdr_le h;
 	struct puma_sec_caps_le c;
 	const u8 *p = buf;
 	u32 body_len;
+	size_t i;
 
 	if (len < PUMA_SEC_HS_HDR_LEN)
 		return puma_sec_reject(why, PUMA_SEC_REJ_TRUNCATED);
@@ -275,8 +275,10 @@ int puma_sec_hs_parse(const void *buf, size_t len, u8 expected_type,
 	if (h.type != PUMA_SEC_CLIENT_FINISH) {
 		memcpy(&c, p, sizeof(c));
 		p += sizeof(c);
-		if (memcmp(c.reserved, zero, sizeof(zero)))
-			return puma_sec_reject(why, PUMA_SEC_REJ_MALFORMED);
+		for (i = 0; i < sizeof(c.reserved); i++)
+			if (c.reserved[i])
+				return puma_sec_reject(why,
+						       PUMA_SEC_REJ_MALFORMED);
 		hs->caps.page_size = le32_to_cpu(c.page_size);
 		hs->caps.max_batch = le16_to_cpu(c.max_batch);
 		hs->caps.min_version = c.min_version;

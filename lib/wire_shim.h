@@ -55,7 +55,6 @@ typedef __u64 u64;
 
 #define hweight32(x) ((unsigned int)__builtin_popcount(x))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define sizeof_field(type, member) sizeof(((type *)0)->member)
 /* A declaration, so that the trailing semicolon stays valid ISO C. */
 #define EXPORT_SYMBOL_NS_GPL(sym, ns) static_assert(1, #sym " in " #ns)
 /* The same for the symbols exported to the KUnit suites only. */
