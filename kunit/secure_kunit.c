@@ -336,7 +336,7 @@ static void puma_sec_psk_lookup_bad_length_returns_einval(struct kunit *test)
 
 /* Handshake */
 
-static void puma_sec_handshake_same_key_derives_direction_keys(struct kunit *test)
+static void puma_sec_client_finish_same_key_derives_direction_keys(struct kunit *test)
 {
 	struct kt_pair *p = kt_established(test, &kt_caps, &kt_caps);
 	u8 *c2s = kt_frame_buf(test), *s2c = kt_frame_buf(test);
@@ -832,7 +832,7 @@ static struct kunit_case puma_secure_test_cases[] = {
 	KUNIT_CASE(puma_sec_psk_lookup_rejected_key_returns_ekeyrejected),
 	KUNIT_CASE(puma_sec_psk_lookup_revoked_key_returns_ekeyrevoked),
 	KUNIT_CASE(puma_sec_psk_lookup_bad_length_returns_einval),
-	KUNIT_CASE(puma_sec_handshake_same_key_derives_direction_keys),
+	KUNIT_CASE(puma_sec_client_finish_same_key_derives_direction_keys),
 	KUNIT_CASE(puma_sec_client_finish_wrong_key_refused),
 	KUNIT_CASE(puma_sec_server_finish_wrong_key_refused),
 	KUNIT_CASE(puma_sec_open_before_handshake_refused),
