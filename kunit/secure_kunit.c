@@ -23,6 +23,8 @@
 
 #include <puma/secure.h>
 
+#include "../lib/internal.h"
+
 #define KT_KEY_A	"puma:kunit-a"		/* a logon key */
 #define KT_KEY_B	"puma-kunit-b"		/* a user key */
 #define KT_PAYLOAD	200
@@ -332,6 +334,53 @@ static void puma_sec_psk_lookup_bad_length_returns_einval(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -ENOSPC,
 			puma_sec_psk_lookup(kt_keyring, KT_KEY_A, psk,
 					    PUMA_SEC_PSK_MIN));
+}
+
+/* Key schedule */
+
+/*
+ * RFC 5869, appendix A, test cases 1 (two output blocks) and 3 (no salt,
+ * no info): the HKDF written out over hmac(sha256) is the RFC's.
+ */
+static void puma_sec_hkdf_sha256_matches_rfc5869(struct kunit *test)
+{
+	static const u8 salt[] = {
+		0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
+		0x0a, 0x0b, 0x0c,
+	};
+	static const u8 info[] = {
+		0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9,
+	};
+	static const u8 okm1[42] = {
+		0x3c, 0xb2, 0x5f, 0x25, 0xfa, 0xac, 0xd5, 0x7a, 0x90, 0x43,
+		0x4f, 0x64, 0xd0, 0x36, 0x2f, 0x2a, 0x2d, 0x2d, 0x0a, 0x90,
+		0xcf, 0x1a, 0x5a, 0x4c, 0x5d, 0xb0, 0x2d, 0x56, 0xec, 0xc4,
+		0xc5, 0xbf, 0x34, 0x00, 0x72, 0x08, 0xd5, 0xb8, 0x87, 0x18,
+		0x58, 0x65,
+	};
+	static const u8 okm3[42] = {
+		0x8d, 0xa4, 0xe7, 0x75, 0xa5, 0x63, 0xc1, 0x8f, 0x71, 0x5f,
+		0x80, 0x2a, 0x06, 0x3c, 0x5a, 0x31, 0xb8, 0xa1, 0x1f, 0x5c,
+		0x5e, 0xe1, 0x87, 0x9e, 0xc3, 0x45, 0x4e, 0x5f, 0x3c, 0x73,
+		0x8d, 0x2d, 0x9d, 0x20, 0x13, 0x95, 0xfa, 0xa4, 0xb6, 0x1a,
+		0x96, 0xc8,
+	};
+	u8 ikm[22], okm[42];
+
+	memset(ikm, 0x0b, sizeof(ikm));
+	KUNIT_ASSERT_EQ(test, 0, puma_sec_hkdf_sha256(salt, sizeof(salt), ikm,
+						      sizeof(ikm), info,
+						      sizeof(info), okm,
+						      sizeof(okm)));
+	KUNIT_EXPECT_MEMEQ(test, okm, okm1, sizeof(okm));
+	KUNIT_ASSERT_EQ(test, 0, puma_sec_hkdf_sha256(NULL, 0, ikm,
+						      sizeof(ikm), NULL, 0,
+						      okm, sizeof(okm)));
+	KUNIT_EXPECT_MEMEQ(test, okm, okm3, sizeof(okm));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			puma_sec_hkdf_sha256(salt, sizeof(salt), ikm,
+					     sizeof(ikm), info, sizeof(info),
+					     okm, 255 * 32 + 1));
 }
 
 /* Handshake */
@@ -832,6 +881,7 @@ static struct kunit_case puma_secure_test_cases[] = {
 	KUNIT_CASE(puma_sec_psk_lookup_rejected_key_returns_ekeyrejected),
 	KUNIT_CASE(puma_sec_psk_lookup_revoked_key_returns_ekeyrevoked),
 	KUNIT_CASE(puma_sec_psk_lookup_bad_length_returns_einval),
+	KUNIT_CASE(puma_sec_hkdf_sha256_matches_rfc5869),
 	KUNIT_CASE(puma_sec_client_finish_same_key_derives_direction_keys),
 	KUNIT_CASE(puma_sec_client_finish_wrong_key_refused),
 	KUNIT_CASE(puma_sec_server_finish_wrong_key_refused),
@@ -864,3 +914,4 @@ kunit_test_suite(puma_secure_test_suite);
 MODULE_DESCRIPTION("KUnit tests for the PUMA secure channel");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PUMA);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -36,7 +36,11 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include <kunit/visibility.h>
+
 #include <puma/secure.h>
+
+#include "internal.h"
 
 /* Labels of the MACs and of the key schedule; see security.rst. */
 #define PUMA_SEC_LABEL_SERVER_MAC	"puma-sec v1 server mac"
@@ -215,32 +219,33 @@ static int puma_sec_hkdf_extract(struct crypto_shash *tfm, const u8 *salt,
 
 /*
  * Expand: T(0) = "", T(i) = HMAC(PRK, T(i-1) | info | i), and the output
- * is the first @okm_len bytes of T(1) | T(2) | ...  Here info is a label
- * naming the key's use and direction, then the transcript hash.
+ * is the first @okm_len bytes of T(1) | T(2) | ...  The info is given in
+ * pieces (at most two): here a label naming the key's use and direction,
+ * then the transcript hash.
  */
 static int puma_sec_hkdf_expand(struct crypto_shash *tfm,
 				const u8 prk[SHA256_DIGEST_SIZE],
-				const char *label,
-				const u8 th[SHA256_DIGEST_SIZE],
-				u8 *okm, unsigned int okm_len)
+				const struct puma_sec_chunk *info,
+				unsigned int nr_info, u8 *okm,
+				unsigned int okm_len)
 {
+	struct puma_sec_chunk c[4];
 	u8 t[SHA256_DIGEST_SIZE];
-	unsigned int done = 0, n;
+	unsigned int done = 0, n, j;
 	u8 i = 1;
 	int err = 0;
 
-	if (okm_len > 255 * SHA256_DIGEST_SIZE)
+	if (okm_len > 255 * SHA256_DIGEST_SIZE || nr_info > ARRAY_SIZE(c) - 2)
 		return -EINVAL;
 	while (done < okm_len) {
-		struct puma_sec_chunk c[] = {
-			{ t, i > 1 ? SHA256_DIGEST_SIZE : 0 },
-			{ label, strlen(label) },
-			{ th, SHA256_DIGEST_SIZE },
-			{ &i, 1 },
-		};
-
-		err = puma_sec_hmac(tfm, prk, SHA256_DIGEST_SIZE, c,
-				    ARRAY_SIZE(c), t);
+		c[0].p = t;
+		c[0].len = i > 1 ? SHA256_DIGEST_SIZE : 0;
+		for (j = 0; j < nr_info; j++)
+			c[1 + j] = info[j];
+		c[1 + j].p = &i;
+		c[1 + j].len = 1;
+		err = puma_sec_hmac(tfm, prk, SHA256_DIGEST_SIZE, c, nr_info + 2,
+				    t);
 		if (err)
 			break;
 		n = min_t(unsigned int, okm_len - done, SHA256_DIGEST_SIZE);
@@ -251,6 +256,45 @@ static int puma_sec_hkdf_expand(struct crypto_shash *tfm,
 	memzero_explicit(t, sizeof(t));
 	return err;
 }
+
+/**
+ * puma_sec_hkdf_sha256() - HKDF-SHA256 (RFC 5869), extract then expand.
+ * @salt: The salt.
+ * @salt_len: Its length.
+ * @ikm: The input keying material.
+ * @ikm_len: Its length.
+ * @info: The context.
+ * @info_len: Its length.
+ * @okm: Where to write the output keying material.
+ * @okm_len: How much of it: at most 255 * 32 bytes.
+ *
+ * For the KUnit suite, which checks the construction against the RFC's
+ * test vectors; the sessions call the steps themselves.
+ *
+ * Context: Process context.
+ * Return: 0, -EINVAL for a too long @okm_len, or an error of the crypto
+ * API.
+ */
+int puma_sec_hkdf_sha256(const u8 *salt, unsigned int salt_len,
+			 const u8 *ikm, unsigned int ikm_len, const u8 *info,
+			 unsigned int info_len, u8 *okm, unsigned int okm_len)
+{
+	struct puma_sec_chunk c = { info, info_len };
+	u8 prk[SHA256_DIGEST_SIZE];
+	struct crypto_shash *tfm;
+	int err;
+
+	tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	err = puma_sec_hkdf_extract(tfm, salt, salt_len, ikm, ikm_len, prk);
+	if (!err)
+		err = puma_sec_hkdf_expand(tfm, prk, &c, 1, okm, okm_len);
+	memzero_explicit(prk, sizeof(prk));
+	crypto_free_shash(tfm);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(puma_sec_hkdf_sha256);
 
 /* The MAC of one side: HMAC(PSK, label | the transcript's first @len). */
 static int puma_sec_transcript_mac(struct puma_sec_session *s,
@@ -278,6 +322,14 @@ static int puma_sec_derive_keys(struct puma_sec_session *s)
 	u8 salt[2 * PUMA_SEC_NONCE_LEN];
 	u8 th[SHA256_DIGEST_SIZE];
 	u8 prk[SHA256_DIGEST_SIZE];
+	struct puma_sec_chunk c2s[] = {
+		{ PUMA_SEC_LABEL_C2S, strlen(PUMA_SEC_LABEL_C2S) },
+		{ th, sizeof(th) },
+	};
+	struct puma_sec_chunk s2c[] = {
+		{ PUMA_SEC_LABEL_S2C, strlen(PUMA_SEC_LABEL_S2C) },
+		{ th, sizeof(th) },
+	};
 	int err;
 
 	sha256(s->transcript, sizeof(s->transcript), th);
@@ -288,11 +340,11 @@ static int puma_sec_derive_keys(struct puma_sec_session *s)
 	err = puma_sec_hkdf_extract(s->hmac, salt, sizeof(salt), s->psk,
 				    s->psk_len, prk);
 	if (!err)
-		err = puma_sec_hkdf_expand(s->hmac, prk, PUMA_SEC_LABEL_C2S, th,
+		err = puma_sec_hkdf_expand(s->hmac, prk, c2s, ARRAY_SIZE(c2s),
 					   s->server ? s->rx_key : s->tx_key,
 					   PUMA_SEC_KEY_LEN);
 	if (!err)
-		err = puma_sec_hkdf_expand(s->hmac, prk, PUMA_SEC_LABEL_S2C, th,
+		err = puma_sec_hkdf_expand(s->hmac, prk, s2c, ARRAY_SIZE(s2c),
 					   s->server ? s->tx_key : s->rx_key,
 					   PUMA_SEC_KEY_LEN);
 	memzero_explicit(prk, sizeof(prk));
