@@ -11,7 +11,7 @@ export PUMA_CACHE
 OUT		:= $(CURDIR)/out
 SUMMARY		:= $(OUT)/kunit-summary
 
-.PHONY: all modules check kunit kunit-qemu bench test clean help \
+.PHONY: all modules check kunit kunit-qemu bench test fuzz clean help \
 	summary-reset blockcheck mallocbench tcpbench ccstress tools vm-smoke vm-selftest vm-puma-loop \
 	demo vm-pair-e2e vm-pair-kill vm-victim vm-stress soak
 
@@ -77,6 +77,12 @@ test: summary-reset
 	echo "stage times:"; sed 's/^/  /' $(TIMES); \
 	scripts/summary.sh $(SUMMARY); \
 	exit $$rc
+
+# libFuzzer over the wire codec and the secure channel's parsers, in user
+# space (tools/wire-host/), FUZZ_RUNS inputs each; not part of "make test".
+FUZZ_RUNS	?= 1000000
+fuzz:
+	$(MAKE) -C tools/wire-host run-fuzz FUZZ_RUNS=$(FUZZ_RUNS)
 
 blockcheck:
 	$(MAKE) -C tools/blockcheck
@@ -152,6 +158,7 @@ help:
 	@echo '  soak        the coherency stress until 10^7 verified reads (long)'
 	@echo '  exp1..exp4, experiments  the paper experiments on two VMs (EXP_ARGS=--short; Documentation/experiments.rst)'
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
+	@echo '  fuzz        libFuzzer over the wire codec and the secure channel parsers (FUZZ_RUNS=1000000 each)'
 	@echo '  tools       static user-space tools: blockcheck, mallocbench, tcpbench, ccstress'
 	@echo '  kunit       KUnit suites under UML (lockdep, KASAN, DEBUG_LIST)'
 	@echo '  kunit-qemu  KUnit modules in a 2-CPU QEMU x86_64 guest on the VM kernel (same debug options)'
@@ -159,7 +166,7 @@ help:
 	@echo '  modules     build the modules out of tree (KDIR=<kernel build>)'
 	@echo '  vm-smoke    QEMU rig end to end: ext4, blockcheck, mutations'
 	@echo '  vm-selftest prove the QEMU rig fails when it must'
-	@echo 'Environment: PUMA_CACHE (default ~/.cache/puma), PUMA_JOBS'
+	@echo 'Environment: PUMA_CACHE (default ~/.cache/puma), PUMA_JOBS, FUZZ_RUNS'
 
 # The paper's experiments on two QEMU VMs (scripts/exp/, Documentation/
 # experiments.rst): each prints its figures of merit and acceptance

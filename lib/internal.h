@@ -30,6 +30,9 @@ bool puma_policy_inactive_is_low(const struct puma_policy *policy,
 				 unsigned long hosted);
 void puma_transport_get_stats(struct puma_transport_stats *stats);
 void puma_outbox_sync(struct puma_outbox *ob);
+int puma_sec_hkdf_sha256(const u8 *salt, unsigned int salt_len,
+			 const u8 *ikm, unsigned int ikm_len, const u8 *info,
+			 unsigned int info_len, u8 *okm, unsigned int okm_len);
 #endif
 
 #endif /* _PUMA_LIB_INTERNAL_H */

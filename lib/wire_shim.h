@@ -2,9 +2,10 @@
 /*
  * Environment of the PUMA wire codec.
  *
- * lib/wire.c is built both into puma.ko and into user-space fuzzers and
- * tests (tools/wire-host/).  Everything it needs from its surroundings is
- * named here, so the codec itself contains no kernel-only call.
+ * lib/wire.c and lib/secure_codec.c are built both into puma.ko and into
+ * user-space fuzzers and tests (tools/wire-host/).  Everything they need
+ * from their surroundings is named here, so the codecs themselves contain
+ * no kernel-only call.
  */
 #ifndef _PUMA_WIRE_SHIM_H
 #define _PUMA_WIRE_SHIM_H

@@ -74,8 +74,8 @@ if [ -x tools/run-host-tests.sh ]; then
 fi
 
 if [ -f tools/wire-host/Makefile ]; then
-	step "wire codec in user space"
-	make -s -C tools/wire-host test || bad "user-space wire codec test"
+	step "wire codec and secure channel parsers in user space"
+	make -s -C tools/wire-host test || bad "user-space codec tests"
 fi
 
 [ $fail -eq 0 ] && echo "== check: all clean"
