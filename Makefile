@@ -44,7 +44,8 @@ bench:
 # stage's wall time goes to $(TIMES), printed at the end.  The UML KUnit
 # kernel and the experiments' kernel build in the background at idle
 # priority (SCHED_IDLE): most VM tests keep one of two cores idle, and
-# their stages wait on the build directories' locks.
+# their stages wait on the build directories' locks.  The build packages
+# are installed first, so that two apt-get runs never race.
 TIMES		:= $(OUT)/stage-times
 test: summary-reset
 	@rc=0; : > $(TIMES); \
@@ -52,6 +53,7 @@ test: summary-reset
 		t0=$$(date +%s); "$$@" || rc=1; \
 		echo "$$(( $$(date +%s) - t0 ))s $$*" >> $(TIMES); \
 	}; \
+	scripts/puma-kernel.sh deps || rc=1; \
 	( t0=$$(date +%s); \
 	  chrt --idle 0 scripts/kunit.sh --arch um --build-only; \
 	  chrt --idle 0 scripts/puma-kernel.sh benchtree; \
