@@ -20,18 +20,7 @@
 #include "wire_shim.h"
 #include <puma/secure.h>
 
-static unsigned long checks, failures;
-
-#define CHECK(cond, fmt, ...)						\
-	do {								\
-		checks++;						\
-		if (!(cond)) {						\
-			failures++;					\
-			if (failures <= 50)				\
-				fprintf(stderr, "FAIL %s:%d: " fmt "\n",\
-					__func__, __LINE__, ##__VA_ARGS__); \
-		}							\
-	} while (0)
+#include "host_check.h"
 
 static const struct puma_sec_caps caps = {
 	.page_size = 4096,
