@@ -3,7 +3,8 @@
  * KUnit suite "puma_transport_conformance": the behaviour every PUMA
  * transport owes its users (Documentation/transports.rst), checked over
  * each registered transport through the transport API alone.  Every case
- * is parameterised by the table ptc_transports[]: loopback and TCP today.
+ * is parameterised by the table ptc_transports[]: loopback, and TCP with
+ * security=encrypt (the default) and with security=none.
  *
  * The harness assumes nothing a transport may do either way: it waits,
  * bounded, for the accept callback and for refusals instead of expecting
@@ -35,6 +36,9 @@
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <net/net_namespace.h>
+
+#include "../transports/tcp_frame.h"
+#include "transport_test_key.h"
 #endif
 
 #include <puma/transport.h>
@@ -50,6 +54,8 @@
 /**
  * struct ptc_transport - what the conformance cases need to know of a transport
  * @name: the name it is registered under
+ * @desc: how the case names it, if not @name (one transport, two setups)
+ * @security: TCP only: the security mode its connections use
  * @addr: write the address numbered @n to @buf; distinct numbers give
  *	distinct addresses, none of them in use by anything but this suite
  * @prepare: optional, run once before the suite (e.g. bring a device up)
@@ -71,6 +77,8 @@
  */
 struct ptc_transport {
 	const char *name;
+	const char *desc;
+	int security;
 	void (*addr)(char *buf, size_t size, unsigned int n);
 	int (*prepare)(void);
 	bool accept_in_connect;
@@ -100,6 +108,8 @@ static void ptc_tcp_addr(char *buf, size_t size, unsigned int n)
 	snprintf(buf, size, "127.0.0.1:%u", PTC_TCP_PORT_BASE + n);
 }
 
+static struct key *ptc_keyring;
+
 static int ptc_tcp_prepare(void)
 {
 	struct net_device *lo = init_net.loopback_dev;
@@ -110,7 +120,27 @@ static int ptc_tcp_prepare(void)
 	if (!(lo->flags & IFF_UP))
 		err = dev_open(lo, NULL);
 	rtnl_unlock();
+	if (err || ptc_keyring)
+		return err;
+	ptc_keyring = ptk_keyring_create("puma_ptc_kunit", 0x5a);
+	if (IS_ERR(ptc_keyring)) {
+		err = PTR_ERR(ptc_keyring);
+		ptc_keyring = NULL;
+	}
 	return err;
+}
+
+static void ptc_tcp_setup(const struct ptc_transport *tp, int *saved)
+{
+	*saved = READ_ONCE(puma_tcp_security);
+	WRITE_ONCE(puma_tcp_security, tp->security);
+	WRITE_ONCE(puma_tcp_test_keyring, ptc_keyring);
+}
+
+static void ptc_tcp_restore(int saved)
+{
+	WRITE_ONCE(puma_tcp_security, saved);
+	WRITE_ONCE(puma_tcp_test_keyring, NULL);
 }
 #endif
 
@@ -134,6 +164,17 @@ static const struct ptc_transport ptc_transports[] = {
 #if IS_ENABLED(CONFIG_PUMA_TRANSPORT_TCP)
 	{
 		.name			= "tcp",
+		.desc			= "tcp-encrypt",
+		.security		= PUMA_TCP_SECURITY_ENCRYPT,
+		.addr			= ptc_tcp_addr,
+		.prepare		= ptc_tcp_prepare,
+		.fill_pages		= 4,
+		.fill_settle_ms		= 50,
+	},
+	{
+		.name			= "tcp",
+		.desc			= "tcp-none",
+		.security		= PUMA_TCP_SECURITY_NONE,
 		.addr			= ptc_tcp_addr,
 		.prepare		= ptc_tcp_prepare,
 		.fill_pages		= 4,
@@ -144,7 +185,7 @@ static const struct ptc_transport ptc_transports[] = {
 
 static void ptc_transport_desc(const struct ptc_transport *tp, char *desc)
 {
-	strscpy(desc, tp->name, KUNIT_PARAM_DESC_SIZE);
+	strscpy(desc, tp->desc ?: tp->name, KUNIT_PARAM_DESC_SIZE);
 }
 
 KUNIT_ARRAY_PARAM(ptc_transport, ptc_transports, ptc_transport_desc);
@@ -201,6 +242,9 @@ struct ptc {
 	struct ptc_end client[PTC_ENDS];
 	struct ptc_end server[PTC_ENDS];
 	struct ptc_sender *sender[PTC_SENDERS];
+	/* TCP: the security mode to put back at exit. */
+	bool tcp;
+	int saved_security;
 };
 
 static atomic_t ptc_addr_seq = ATOMIC_INIT(0);
@@ -361,6 +405,14 @@ static int ptc_suite_init(struct kunit_suite *suite)
 	return 0;
 }
 
+static void ptc_suite_exit(struct kunit_suite *suite)
+{
+#if IS_ENABLED(CONFIG_PUMA_TRANSPORT_TCP)
+	ptk_keyring_destroy(ptc_keyring);
+	ptc_keyring = NULL;
+#endif
+}
+
 static int ptc_init(struct kunit *test)
 {
 	struct ptc *ptc;
@@ -373,6 +425,12 @@ static int ptc_init(struct kunit *test)
 	/* Set first: exit releases whatever init got before failing. */
 	test->priv = ptc;
 	KUNIT_ASSERT_NOT_NULL(test, ptc->tp);
+#if IS_ENABLED(CONFIG_PUMA_TRANSPORT_TCP)
+	if (!strcmp(ptc->tp->name, "tcp")) {
+		ptc_tcp_setup(ptc->tp, &ptc->saved_security);
+		ptc->tcp = true;
+	}
+#endif
 	for (i = 0; i < PTC_ENDS; i++) {
 		ptc_end_init(&ptc->client[i]);
 		ptc_end_init(&ptc->server[i]);
@@ -430,6 +488,10 @@ static void ptc_exit(struct kunit *test)
 		puma_transport_put(ptc->t);
 	KUNIT_EXPECT_TRUE_MSG(test, ptc_wait_stats(&ptc->base, true),
 			      "transport objects leaked");
+#if IS_ENABLED(CONFIG_PUMA_TRANSPORT_TCP)
+	if (ptc->tcp)
+		ptc_tcp_restore(ptc->saved_security);
+#endif
 }
 
 static bool ptc_wait_servers(struct ptc *ptc, unsigned int target)
@@ -1138,6 +1200,7 @@ static struct kunit_case puma_transport_conformance_cases[] = {
 static struct kunit_suite puma_transport_conformance_suite = {
 	.name = "puma_transport_conformance",
 	.suite_init = ptc_suite_init,
+	.suite_exit = ptc_suite_exit,
 	.init = ptc_init,
 	.exit = ptc_exit,
 	.test_cases = puma_transport_conformance_cases,

@@ -3,7 +3,9 @@
  * KUnit suite "puma_transport_tcp": what is particular to the TCP transport,
  * over real kernel TCP on 127.0.0.1: address syntax, frames that a broken
  * or hostile peer sends from a raw kernel socket, receive-side memory
- * shortage and the keepalive.  What every transport must do, TCP included,
+ * shortage and the keepalive, all with security=none; then the secure
+ * channel on the stream, against raw-socket peers that run the handshake
+ * with the library's session API and then lie.  What every transport must do, TCP included,
  * is in "puma_transport_conformance" (kunit/transport_conformance_kunit.c).
  * Every case ends by tearing its connections down and checking that the
  * transport layer's object counts are back where they started.
@@ -32,9 +34,11 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include <puma/secure.h>
 #include <puma/transport.h>
 
 #include "../lib/internal.h"
+#include "transport_test_key.h"
 #include "transport_test_msg.h"
 
 #include "../transports/tcp_frame.h"
@@ -79,7 +83,12 @@ struct tt {
 	/* Send a message on each accepted connection from accept itself. */
 	bool send_on_accept;
 	struct socket *raw;
+	int saved_security;
+	struct puma_sec_session *sec;	/* a raw peer's */
 };
+
+/* The transport's key, another key of the same name, and no key. */
+static struct key *tt_keyring, *tt_wrong_keyring, *tt_empty_keyring;
 
 static atomic_t tt_port_seq = ATOMIC_INIT(0);
 
@@ -203,7 +212,24 @@ static int tt_suite_init(struct kunit_suite *suite)
 	if (!(lo->flags & IFF_UP))
 		err = dev_open(lo, NULL);
 	rtnl_unlock();
-	return err;
+	if (err)
+		return err;
+	tt_keyring = ptk_keyring_create("puma_tt_kunit", 0x5a);
+	tt_wrong_keyring = ptk_keyring_create("puma_tt_kunit_wrong", 0xa5);
+	tt_empty_keyring = ptk_keyring_create("puma_tt_kunit_empty", 0);
+	if (IS_ERR(tt_keyring))
+		return PTR_ERR(tt_keyring);
+	if (IS_ERR(tt_wrong_keyring))
+		return PTR_ERR(tt_wrong_keyring);
+	return PTR_ERR_OR_ZERO(tt_empty_keyring);
+}
+
+static void tt_suite_exit(struct kunit_suite *suite)
+{
+	ptk_keyring_destroy(tt_keyring);
+	ptk_keyring_destroy(tt_wrong_keyring);
+	ptk_keyring_destroy(tt_empty_keyring);
+	tt_keyring = tt_wrong_keyring = tt_empty_keyring = NULL;
 }
 
 static int tt_init(struct kunit *test)
@@ -221,6 +247,10 @@ static int tt_init(struct kunit *test)
 	}
 	init_waitqueue_head(&tt->accepted);
 	puma_transport_get_stats(&tt->base);
+	/* The framing cases speak it in clear; the secure ones switch. */
+	tt->saved_security = READ_ONCE(puma_tcp_security);
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_NONE);
+	WRITE_ONCE(puma_tcp_test_keyring, tt_keyring);
 
 	tt->t = puma_transport_get("tcp");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tt->t));
@@ -252,6 +282,7 @@ static void tt_exit(struct kunit *test)
 		return;
 	if (tt->raw)
 		sock_release(tt->raw);
+	puma_sec_session_destroy(tt->sec);
 	for (i = 0; i < TT_ENDS; i++) {
 		tt_end_teardown(&tt->client[i]);
 		tt_end_teardown(&tt->server[i]);
@@ -261,6 +292,8 @@ static void tt_exit(struct kunit *test)
 	puma_transport_put(tt->t);
 	KUNIT_EXPECT_TRUE_MSG(test, tt_wait_stats(&tt->base),
 			      "transport objects leaked");
+	WRITE_ONCE(puma_tcp_security, tt->saved_security);
+	WRITE_ONCE(puma_tcp_test_keyring, NULL);
 }
 
 static int tt_send(struct tt_end *from, u32 seq, u32 nr_pages,
@@ -567,6 +600,265 @@ static void puma_tcp_idle_conn_stays_up(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, c->bad_content);
 }
 
+/* Receive exactly @len bytes on a raw socket, or fail the case. */
+static void tt_raw_recv(struct kunit *test, struct socket *sock, void *buf,
+			size_t len)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {};
+
+	KUNIT_ASSERT_EQ(test, kernel_recvmsg(sock, &msg, &kv, 1, len,
+					     MSG_WAITALL), (int)len);
+}
+
+/* True once the peer closed @sock: a receive sees the end of the stream. */
+static bool tt_raw_closed(struct socket *sock)
+{
+	struct msghdr msg = {};
+	struct kvec kv;
+	u8 byte;
+	int ret;
+
+	kv.iov_base = &byte;
+	kv.iov_len = 1;
+	do {
+		ret = kernel_recvmsg(sock, &msg, &kv, 1, 1, 0);
+	} while (ret > 0);
+	return ret == 0 || ret == -ECONNRESET;
+}
+
+/*
+ * A raw socket that runs the client side of the handshake with the key
+ * in @keyring, through the library's session API, as the transport does.
+ * Return: puma_sec_client_finish()'s result: the CLIENT_FINISH's length,
+ * sent, or the error that refused the server's hello.
+ */
+static int tt_raw_handshake(struct kunit *test, struct tt *tt,
+			    struct key *keyring, struct socket **rawp)
+{
+	struct puma_sec_config cfg = {
+		.keyring = keyring,
+		.key_desc = PTK_KEY_DESC,
+		.caps = {
+			.page_size = PAGE_SIZE,
+			.max_batch = PUMA_TRANSPORT_MAX_PAGES,
+			.min_version = PUMA_TCP_PROTO_VERSION,
+			.max_version = PUMA_TCP_PROTO_VERSION,
+			.modes = PUMA_SEC_MODE_ENCRYPT,
+		},
+	};
+	u8 in[PUMA_SEC_HS_MAX_LEN], out[PUMA_SEC_HS_MAX_LEN];
+	struct socket *raw;
+	int n;
+
+	tt->sec = puma_sec_session_create(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tt->sec));
+	raw = tt_raw_connect(test, tt);
+	*rawp = raw;
+	n = puma_sec_client_hello(tt->sec, out, sizeof(out));
+	KUNIT_ASSERT_EQ(test, n, (int)PUMA_SEC_CLIENT_HELLO_LEN);
+	tt_raw_send(test, raw, out, n);
+	tt_raw_recv(test, raw, in, PUMA_SEC_SERVER_HELLO_LEN);
+	n = puma_sec_client_finish(tt->sec, in, PUMA_SEC_SERVER_HELLO_LEN, out,
+				   sizeof(out));
+	if (n > 0)
+		tt_raw_send(test, raw, out, n);
+	return n;
+}
+
+/* Seal the transport frame of test message @seq with one page into @buf. */
+static int tt_seal_msg(struct kunit *test, struct tt *tt, u8 *buf,
+		       size_t size, u32 seq)
+{
+	struct puma_transport_msg *msg = ptm_msg(seq, 1, GFP_KERNEL);
+	u8 *p = buf + PUMA_SEC_FRAME_HDR_LEN;
+	struct puma_tcp_frame frame = {
+		.magic = cpu_to_le32(PUMA_TCP_FRAME_MAGIC),
+		.type = PUMA_TCP_FRAME_MSG,
+		.page_shift = PAGE_SHIFT,
+		.nr_pages = cpu_to_le16(1),
+		.head_len = cpu_to_le32(sizeof(struct ptm_head)),
+	};
+	size_t len;
+	int n;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(msg));
+	memcpy(p, &frame, sizeof(frame));
+	memcpy(p + sizeof(frame), msg->head, msg->head_len);
+	len = sizeof(frame) + msg->head_len;
+	memcpy_from_page(p + len, msg->pages[0], 0, PAGE_SIZE);
+	len += PAGE_SIZE;
+	puma_transport_msg_free(msg);
+	n = puma_sec_seal(tt->sec, PUMA_SEC_FRAME_DATA, buf, len, size);
+	KUNIT_ASSERT_GT(test, n, 0);
+	return n;
+}
+
+#define TT_SEALED_SIZE	(PUMA_SEC_FRAME_OVERHEAD + \
+			 sizeof(struct puma_tcp_frame) + \
+			 sizeof(struct ptm_head) + PAGE_SIZE)
+
+/* With security=encrypt both ends authenticate; pages arrive intact. */
+static void puma_tcp_secure_conn_carries_pages_both_ways(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct tt_end *c;
+	u32 i;
+
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
+	c = tt_connect(test, tt);
+	tt->server[0].echo = true;
+	for (i = 0; i < 16; i++)
+		KUNIT_ASSERT_EQ(test, tt_send(c, i, i % 3 ? 8 : 0, 0), 0);
+	KUNIT_ASSERT_EQ(test, tt_send(c, 16, PUMA_TRANSPORT_MAX_PAGES, 0), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 17));
+	KUNIT_EXPECT_FALSE(test, c->bad_content);
+	KUNIT_EXPECT_FALSE(test, c->disorder);
+	KUNIT_EXPECT_FALSE(test, tt->server[0].bad_content);
+	KUNIT_EXPECT_EQ(test, atomic_read(&tt->server[0].echo_errors), 0);
+}
+
+/* Without the key, connect fails: no connection, nothing sent in clear. */
+static void puma_tcp_secure_connect_without_key_returns_enokey(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct puma_transport_conn *conn;
+
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
+	WRITE_ONCE(puma_tcp_test_keyring, tt_empty_keyring);
+	conn = puma_transport_connect(tt->t, tt->addr, &tt_conn_ops,
+				      &tt->client[0]);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(conn), -ENOKEY);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(tt->nr_servers), 0);
+}
+
+/*
+ * A peer whose key differs: our hello's MAC does not verify with its key,
+ * and the CLIENT_FINISH it sends anyway gets the connection closed,
+ * never accepted.
+ */
+static void puma_tcp_secure_wrong_key_never_accepted(struct kunit *test)
+{
+	struct puma_sec_hs fin = { .type = PUMA_SEC_CLIENT_FINISH };
+	u8 buf[PUMA_SEC_CLIENT_FINISH_LEN];
+	struct tt *tt = test->priv;
+	struct socket *raw;
+
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
+	KUNIT_EXPECT_EQ(test, tt_raw_handshake(test, tt, tt_wrong_keyring, &raw),
+			-EACCES);
+	get_random_bytes(fin.mac, sizeof(fin.mac));
+	KUNIT_ASSERT_EQ(test, puma_sec_hs_encode(&fin, buf, sizeof(buf)),
+			(int)sizeof(buf));
+	tt_raw_send(test, raw, buf, sizeof(buf));
+	KUNIT_EXPECT_TRUE(test, tt_raw_closed(raw));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(tt->nr_servers), 0);
+}
+
+/* A peer speaking the clear framing to a secure listener is never accepted. */
+static void puma_tcp_secure_plaintext_peer_never_accepted(struct kunit *test)
+{
+	struct puma_tcp_frame frame = {
+		.magic = cpu_to_le32(PUMA_TCP_FRAME_MAGIC),
+		.type = PUMA_TCP_FRAME_MSG,
+		.page_shift = PAGE_SHIFT,
+		.head_len = cpu_to_le32(sizeof(struct ptm_head)),
+	};
+	struct ptm_head head = { .magic = PTM_MAGIC };
+	struct tt *tt = test->priv;
+	struct socket *raw;
+	u8 *buf;
+
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
+	buf = kunit_kzalloc(test, PUMA_SEC_CLIENT_HELLO_LEN, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	memcpy(buf, &frame, sizeof(frame));
+	memcpy(buf + sizeof(frame), &head, sizeof(head));
+	raw = tt_raw_connect(test, tt);
+	tt_raw_send(test, raw, buf, PUMA_SEC_CLIENT_HELLO_LEN);
+	KUNIT_EXPECT_TRUE(test, tt_raw_closed(raw));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(tt->nr_servers), 0);
+}
+
+/*
+ * A peer with the key, then one sealed frame delivered (the raw peer's
+ * frames are right), then the same frame modified: closed, not delivered.
+ */
+static void puma_tcp_secure_tampered_frame_closes_conn(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct socket *raw;
+	struct tt_end *s;
+	u8 *buf;
+	int n;
+
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
+	buf = kunit_kzalloc(test, TT_SEALED_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_GT(test, tt_raw_handshake(test, tt, tt_keyring, &raw), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
+	s = &tt->server[0];
+	n = tt_seal_msg(test, tt, buf, TT_SEALED_SIZE, 0);
+	tt_raw_send(test, raw, buf, n);
+	KUNIT_ASSERT_TRUE(test, tt_wait_recv(s, 1));
+	KUNIT_EXPECT_FALSE(test, s->bad_content);
+
+	n = tt_seal_msg(test, tt, buf, TT_SEALED_SIZE, 1);
+	/* One bit of the page's ciphertext. */
+	buf[n - PUMA_SEC_TAG_LEN - 100] ^= 0x04;
+	tt_raw_send(test, raw, buf, n);
+	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
+	KUNIT_EXPECT_EQ(test, s->reason, -EPROTO);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->nr_recv), 1);
+}
+
+/* The same authentic frame sent twice: the copy closes the connection. */
+static void puma_tcp_secure_replayed_frame_closes_conn(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct socket *raw;
+	struct tt_end *s;
+	u8 *buf;
+	int n;
+
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
+	buf = kunit_kzalloc(test, TT_SEALED_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_GT(test, tt_raw_handshake(test, tt, tt_keyring, &raw), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
+	s = &tt->server[0];
+	n = tt_seal_msg(test, tt, buf, TT_SEALED_SIZE, 0);
+	tt_raw_send(test, raw, buf, n);
+	tt_raw_send(test, raw, buf, n);
+	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
+	KUNIT_EXPECT_EQ(test, s->reason, -EPROTO);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->nr_recv), 1);
+	KUNIT_EXPECT_FALSE(test, s->bad_content);
+}
+
+/* A header announcing more than any frame of ours is refused before reading. */
+static void puma_tcp_secure_oversized_frame_closes_conn(struct kunit *test)
+{
+	struct puma_sec_frame_hdr hdr = {
+		.len = PUMA_SEC_MAX_PAYLOAD,
+		.type = PUMA_SEC_FRAME_DATA,
+	};
+	struct tt *tt = test->priv;
+	u8 buf[PUMA_SEC_FRAME_HDR_LEN];
+	struct socket *raw;
+	struct tt_end *s;
+
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
+	KUNIT_ASSERT_GT(test, tt_raw_handshake(test, tt, tt_keyring, &raw), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
+	s = &tt->server[0];
+	puma_sec_frame_hdr_encode(&hdr, buf);
+	tt_raw_send(test, raw, buf, sizeof(buf));
+	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
+	KUNIT_EXPECT_EQ(test, s->reason, -EPROTO);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->nr_recv), 0);
+}
+
 static struct kunit_case puma_transport_tcp_cases[] = {
 	KUNIT_CASE(puma_tcp_bad_address_returns_einval),
 	KUNIT_CASE(puma_tcp_peer_close_mid_message_disconnects),
@@ -576,12 +868,20 @@ static struct kunit_case puma_transport_tcp_cases[] = {
 	KUNIT_CASE(puma_tcp_accept_rx_start_failure_waits_for_work),
 	KUNIT_CASE_SLOW(puma_tcp_silent_peer_gets_ping_then_timeout),
 	KUNIT_CASE_SLOW(puma_tcp_idle_conn_stays_up),
+	KUNIT_CASE(puma_tcp_secure_conn_carries_pages_both_ways),
+	KUNIT_CASE(puma_tcp_secure_connect_without_key_returns_enokey),
+	KUNIT_CASE(puma_tcp_secure_wrong_key_never_accepted),
+	KUNIT_CASE(puma_tcp_secure_plaintext_peer_never_accepted),
+	KUNIT_CASE(puma_tcp_secure_tampered_frame_closes_conn),
+	KUNIT_CASE(puma_tcp_secure_replayed_frame_closes_conn),
+	KUNIT_CASE(puma_tcp_secure_oversized_frame_closes_conn),
 	{}
 };
 
 static struct kunit_suite puma_transport_tcp_suite = {
 	.name = "puma_transport_tcp",
 	.suite_init = tt_suite_init,
+	.suite_exit = tt_suite_exit,
 	.init = tt_init,
 	.exit = tt_exit,
 	.test_cases = puma_transport_tcp_cases,

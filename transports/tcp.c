@@ -15,6 +15,17 @@
  * stack may keep the page for retransmission.  PING and PONG frames carry
  * no body and are never seen by the user.
  *
+ * Security (Documentation/security.rst).  With security=encrypt (the
+ * default) or auth, each connection first runs the secure channel's
+ * handshake with a pre-shared key from the keyring (key=), then carries
+ * each frame above, head and pages copied in, as the payload of one
+ * sealed frame: ChaCha20-Poly1305 under per-direction session keys and
+ * counters.  The client handshakes inside connect(), so a wrong key is
+ * its error; an accepted end handshakes on its receive thread, and only
+ * an authenticated peer is handed to the listener's accept callback.
+ * Nothing but the handshake is read or sent before that.  security=none
+ * keeps the zero-copy frames above, in clear, and says so loudly.
+ *
  * Threads.  Each connection has a receive thread, which does blocking
  * receives with a timeout of one keepalive period, delivers messages in
  * order, answers PINGs, sends a PING when nothing arrived for a period and
@@ -28,6 +39,8 @@
  * a logged reason and a counter; other connections are not affected.
  *
  * Lock ordering:
+ *   puma_tcp_listener.accept_lock (a mutex: the accept callback runs under it)
+ *	-> puma_tcp_conn.lock
  *   puma_tcp_conn.lock (IRQ-safe: NONBLOCK sends may come from any context)
  *	-> workqueue and waitqueue locks
  * No socket call and no user callback runs under it.
@@ -47,14 +60,17 @@
 #include <linux/inet.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/tcp.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
@@ -63,6 +79,7 @@
 #include <net/sock.h>
 
 #include <kunit/visibility.h>
+#include <puma/secure.h>
 #include <puma/transport.h>
 
 #include "tcp_frame.h"
@@ -120,6 +137,46 @@ static const struct kernel_param_ops puma_tcp_ms_ops = {
 	.get = param_get_uint,
 };
 
+static const char * const puma_tcp_security_names[] = {
+	[PUMA_TCP_SECURITY_NONE]	= "none",
+	[PUMA_TCP_SECURITY_AUTH]	= "auth",
+	[PUMA_TCP_SECURITY_ENCRYPT]	= "encrypt",
+};
+
+VISIBLE_IF_KUNIT int puma_tcp_security = PUMA_TCP_SECURITY_ENCRYPT;
+EXPORT_SYMBOL_IF_KUNIT(puma_tcp_security);
+static char puma_tcp_key[PUMA_TCP_KEY_DESC_MAX] = "puma:psk";
+
+static int puma_tcp_security_set(const char *val, const struct kernel_param *kp)
+{
+	int mode = sysfs_match_string(puma_tcp_security_names, val);
+
+	if (mode < 0)
+		return -EINVAL;
+	if (mode == PUMA_TCP_SECURITY_NONE)
+		pr_warn("security=none: new links are neither authenticated nor encrypted; anyone who reaches them can read and forge cached pages\n");
+	WRITE_ONCE(puma_tcp_security, mode);
+	return 0;
+}
+
+static int puma_tcp_security_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  puma_tcp_security_names[READ_ONCE(puma_tcp_security)]);
+}
+
+static const struct kernel_param_ops puma_tcp_security_ops = {
+	.set = puma_tcp_security_set,
+	.get = puma_tcp_security_get,
+};
+
+module_param_cb(security, &puma_tcp_security_ops, NULL, 0644);
+MODULE_PARM_DESC(security,
+		 "Protection of new connections: encrypt (default), auth (authenticated, in clear) or none (neither; logged)");
+module_param_string(key, puma_tcp_key, sizeof(puma_tcp_key), 0644);
+MODULE_PARM_DESC(key,
+		 "Description of the pre-shared key, a logon or user key in the keyring (default puma:psk)");
+
 module_param_cb(queue_depth, &puma_tcp_depth_ops, &puma_tcp_depth, 0644);
 MODULE_PARM_DESC(queue_depth,
 		 "Messages a connection queues for sending before senders wait (1-65536, default 256)");
@@ -152,6 +209,8 @@ enum puma_tcp_stat {
 	PUMA_TCP_STAT_SEND_ERRORS,
 	PUMA_TCP_STAT_ENOMEM_RX_PAGES,	/* payloads skipped: no memory */
 	PUMA_TCP_STAT_ENOMEM_RX_HEAD,	/* connections closed: no memory */
+	PUMA_TCP_STAT_INSECURE_CONNS,	/* connections made with security=none */
+	PUMA_TCP_STAT_HANDSHAKE_FAILURES,	/* connections closed in the handshake */
 	PUMA_TCP_STAT_NR,
 };
 
@@ -173,13 +232,19 @@ static const char * const puma_tcp_stat_names[PUMA_TCP_STAT_NR] = {
 	[PUMA_TCP_STAT_SEND_ERRORS]		= "send_errors",
 	[PUMA_TCP_STAT_ENOMEM_RX_PAGES]	= "enomem_rx_pages",
 	[PUMA_TCP_STAT_ENOMEM_RX_HEAD]	= "enomem_rx_head",
+	[PUMA_TCP_STAT_INSECURE_CONNS]	= "insecure_conns",
+	[PUMA_TCP_STAT_HANDSHAKE_FAILURES]	= "handshake_failures",
 };
 
 static atomic_long_t puma_tcp_stats[PUMA_TCP_STAT_NR];
+/* The secure channel's refusals by reason, and handshakes completed. */
+static struct puma_sec_stats puma_tcp_sec_stats;
 
 #if IS_ENABLED(CONFIG_KUNIT)
 unsigned long puma_tcp_test_faults;
 EXPORT_SYMBOL_IF_KUNIT(puma_tcp_test_faults);
+struct key *puma_tcp_test_keyring;
+EXPORT_SYMBOL_IF_KUNIT(puma_tcp_test_keyring);
 
 static bool puma_tcp_fault(enum puma_tcp_fault fault)
 {
@@ -220,6 +285,18 @@ struct puma_tcp_conn {
 	unsigned long keepalive;
 	unsigned long dead_after;
 	struct sockaddr_storage peer;
+	/*
+	 * Secure channel, %NULL with security=none.  Set at creation; the
+	 * buffers (one sealed frame each) once the handshake succeeded.
+	 * tx_buf is the send work's, rx_buf the receive thread's.
+	 */
+	struct puma_sec_session *sec;
+	bool established;		/* under lock; gates the send work */
+	unsigned int max_pages;		/* agreed with the peer */
+	void *tx_buf;
+	void *rx_buf;
+	/* An accepted end until its handshake ends: whom to hand it to. */
+	struct puma_tcp_listener *pending;
 };
 
 struct puma_tcp_listener {
@@ -227,7 +304,25 @@ struct puma_tcp_listener {
 	struct socket *sock;
 	struct task_struct *task;
 	struct sockaddr_storage addr;
+	/* One per accepted end still in its handshake, and the user's. */
+	struct kref ref;
+	/* Serialises accept callbacks from receive threads with close. */
+	struct mutex accept_lock;
+	bool closing;
 };
+
+/*
+ * A sealed frame carries a whole transport frame: with pages larger than
+ * 4 KiB, fewer of them fit (PUMA_SEC_MAX_PAYLOAD).
+ */
+#define PUMA_TCP_SEC_MAX_PAGES	min_t(unsigned int, PUMA_TRANSPORT_MAX_PAGES, \
+				      (PUMA_SEC_MAX_PAYLOAD - \
+				       sizeof(struct puma_tcp_frame) - \
+				       PUMA_TRANSPORT_MAX_HEAD) / PAGE_SIZE)
+#define PUMA_TCP_SEALED_MAX	(PUMA_SEC_FRAME_OVERHEAD + \
+				 sizeof(struct puma_tcp_frame) + \
+				 PUMA_TRANSPORT_MAX_HEAD + \
+				 PUMA_TCP_SEC_MAX_PAGES * PAGE_SIZE)
 
 static struct workqueue_struct *puma_tcp_wq;
 static struct puma_transport puma_tcp_transport;
@@ -375,19 +470,39 @@ static int puma_tcp_send_iter(struct socket *sock, struct msghdr *msg)
 	return 0;
 }
 
+/* Send @len bytes at @buf; 0 or a negative errno. */
+static int puma_tcp_send_buf(struct puma_tcp_conn *c, void *buf, size_t len,
+			     bool more)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0),
+	};
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, len);
+	return puma_tcp_send_iter(c->sock, &msg);
+}
+
+static void puma_tcp_frame_init(struct puma_tcp_frame *frame,
+				enum puma_tcp_frame_type type,
+				const struct puma_transport_msg *pmsg)
+{
+	*frame = (struct puma_tcp_frame) {
+		.magic		= cpu_to_le32(PUMA_TCP_FRAME_MAGIC),
+		.type		= type,
+		.page_shift	= PAGE_SHIFT,
+		.nr_pages	= cpu_to_le16(pmsg ? pmsg->nr_pages : 0),
+		.head_len	= cpu_to_le32(pmsg ? pmsg->head_len : 0),
+	};
+}
+
 static int puma_tcp_send_frame(struct puma_tcp_conn *c,
 			       enum puma_tcp_frame_type type,
 			       struct puma_transport_msg *pmsg, bool more)
 {
 	unsigned int nr_pages = pmsg ? pmsg->nr_pages : 0;
 	struct bio_vec bvec[PUMA_TRANSPORT_MAX_PAGES];
-	struct puma_tcp_frame frame = {
-		.magic		= cpu_to_le32(PUMA_TCP_FRAME_MAGIC),
-		.type		= type,
-		.page_shift	= PAGE_SHIFT,
-		.nr_pages	= cpu_to_le16(nr_pages),
-		.head_len	= cpu_to_le32(pmsg ? pmsg->head_len : 0),
-	};
+	struct puma_tcp_frame frame;
 	struct kvec kv[2] = {
 		{ .iov_base = &frame, .iov_len = sizeof(frame) },
 		{ .iov_base = pmsg ? pmsg->head : NULL,
@@ -397,6 +512,7 @@ static int puma_tcp_send_frame(struct puma_tcp_conn *c,
 	unsigned int i;
 	int err;
 
+	puma_tcp_frame_init(&frame, type, pmsg);
 	if (nr_pages || more)
 		msg.msg_flags |= MSG_MORE;
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, kv, kv[1].iov_len ? 2 : 1,
@@ -413,6 +529,33 @@ static int puma_tcp_send_frame(struct puma_tcp_conn *c,
 	return puma_tcp_send_iter(c->sock, &msg);
 }
 
+/*
+ * The same frame, head and pages copied in, as the payload of one sealed
+ * frame.  Send work only: it owns tx_buf and the session's send side.
+ */
+static int puma_tcp_send_sealed(struct puma_tcp_conn *c,
+				enum puma_tcp_frame_type type,
+				struct puma_transport_msg *pmsg, bool more)
+{
+	u8 *p = (u8 *)c->tx_buf + PUMA_SEC_FRAME_HDR_LEN;
+	size_t len = sizeof(struct puma_tcp_frame);
+	unsigned int i;
+	int sealed;
+
+	puma_tcp_frame_init((struct puma_tcp_frame *)p, type, pmsg);
+	if (pmsg) {
+		memcpy(p + len, pmsg->head, pmsg->head_len);
+		len += pmsg->head_len;
+		for (i = 0; i < pmsg->nr_pages; i++, len += PAGE_SIZE)
+			memcpy_from_page(p + len, pmsg->pages[i], 0, PAGE_SIZE);
+	}
+	sealed = puma_sec_seal(c->sec, PUMA_SEC_FRAME_DATA, c->tx_buf, len,
+			       PUMA_TCP_SEALED_MAX);
+	if (sealed < 0)
+		return sealed;
+	return puma_tcp_send_buf(c, c->tx_buf, sealed, more);
+}
+
 static void puma_tcp_tx_work(struct work_struct *work)
 {
 	struct puma_tcp_conn *c = container_of(work, struct puma_tcp_conn, tx_work);
@@ -423,7 +566,8 @@ static void puma_tcp_tx_work(struct work_struct *work)
 
 	for (;;) {
 		spin_lock_irq(&c->lock);
-		if (c->dead) {
+		/* Before the handshake ends, only it may use the socket. */
+		if (c->dead || !c->established) {
 			spin_unlock_irq(&c->lock);
 			break;
 		}
@@ -451,7 +595,8 @@ static void puma_tcp_tx_work(struct work_struct *work)
 		if (msg)
 			wake_up(&c->room);
 
-		err = puma_tcp_send_frame(c, type, msg, more);
+		err = c->sec ? puma_tcp_send_sealed(c, type, msg, more) :
+			       puma_tcp_send_frame(c, type, msg, more);
 		if (!err && msg) {
 			puma_tcp_count(PUMA_TCP_STAT_MSGS_SENT, 1);
 			puma_tcp_count(PUMA_TCP_STAT_PAGES_SENT, msg->nr_pages);
@@ -532,6 +677,15 @@ static int puma_tcp_recv_full(struct puma_tcp_conn *c, struct msghdr *msg)
 	return 0;
 }
 
+static int puma_tcp_recv_buf(struct puma_tcp_conn *c, void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {};
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, len);
+	return puma_tcp_recv_full(c, &msg);
+}
+
 static int puma_tcp_bad_frame(struct puma_tcp_conn *c, const char *why, u32 value)
 {
 	puma_tcp_count(PUMA_TCP_STAT_BAD_FRAMES, 1);
@@ -557,7 +711,7 @@ static int puma_tcp_check_frame(struct puma_tcp_conn *c, const struct puma_tcp_f
 	case PUMA_TCP_FRAME_MSG:
 		if (head_len > PUMA_TRANSPORT_MAX_HEAD)
 			return puma_tcp_bad_frame(c, "head too long", head_len);
-		if (nr_pages > PUMA_TRANSPORT_MAX_PAGES)
+		if (nr_pages > c->max_pages)
 			return puma_tcp_bad_frame(c, "too many pages", nr_pages);
 		return 0;
 	case PUMA_TCP_FRAME_PING:
@@ -610,6 +764,27 @@ puma_tcp_rx_alloc(struct puma_tcp_conn *c, u32 head_len, u16 nr_pages)
 	return msg;
 }
 
+/* Answer a PING; true if @type was PING or PONG, which end there. */
+static bool puma_tcp_rx_control(struct puma_tcp_conn *c, u8 type)
+{
+	if (type == PUMA_TCP_FRAME_PING) {
+		spin_lock_irq(&c->lock);
+		c->pong_owed = true;
+		spin_unlock_irq(&c->lock);
+		puma_tcp_kick_tx(c);
+		return true;
+	}
+	return type == PUMA_TCP_FRAME_PONG;
+}
+
+static void puma_tcp_rx_deliver(struct puma_tcp_conn *c,
+				struct puma_transport_msg *pmsg, u16 nr_pages)
+{
+	puma_tcp_count(PUMA_TCP_STAT_MSGS_RECEIVED, 1);
+	puma_tcp_count(PUMA_TCP_STAT_PAGES_RECEIVED, nr_pages);
+	puma_transport_deliver_msg(&c->conn, pmsg);
+}
+
 static int puma_tcp_rx_one(struct puma_tcp_conn *c)
 {
 	struct bio_vec bvec[PUMA_TRANSPORT_MAX_PAGES];
@@ -622,24 +797,13 @@ static int puma_tcp_rx_one(struct puma_tcp_conn *c)
 	unsigned int i;
 	int err;
 
-	kv.iov_base = &frame;
-	kv.iov_len = sizeof(frame);
-	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, sizeof(frame));
-	err = puma_tcp_recv_full(c, &msg);
+	err = puma_tcp_recv_buf(c, &frame, sizeof(frame));
 	if (err)
 		return err;
 	err = puma_tcp_check_frame(c, &frame);
 	if (err)
 		return err;
-
-	if (frame.type == PUMA_TCP_FRAME_PING) {
-		spin_lock_irq(&c->lock);
-		c->pong_owed = true;
-		spin_unlock_irq(&c->lock);
-		puma_tcp_kick_tx(c);
-		return 0;
-	}
-	if (frame.type == PUMA_TCP_FRAME_PONG)
+	if (puma_tcp_rx_control(c, frame.type))
 		return 0;
 
 	head_len = le32_to_cpu(frame.head_len);
@@ -670,31 +834,211 @@ static int puma_tcp_rx_one(struct puma_tcp_conn *c)
 		puma_transport_msg_free(pmsg);
 		return err;
 	}
-	puma_tcp_count(PUMA_TCP_STAT_MSGS_RECEIVED, 1);
-	puma_tcp_count(PUMA_TCP_STAT_PAGES_RECEIVED, nr_pages);
-	puma_transport_deliver_msg(&c->conn, pmsg);
+	puma_tcp_rx_deliver(c, pmsg, nr_pages);
 	return 0;
+}
+
+/* The frame inside an opened sealed frame.  Receive thread only. */
+static int puma_tcp_rx_payload(struct puma_tcp_conn *c, const u8 *p, u32 len)
+{
+	struct puma_transport_msg *pmsg;
+	struct puma_tcp_frame frame;
+	u32 head_len;
+	u16 nr_pages;
+	unsigned int i;
+	int err;
+
+	if (len < sizeof(frame))
+		return puma_tcp_bad_frame(c, "sealed payload too short", len);
+	memcpy(&frame, p, sizeof(frame));
+	err = puma_tcp_check_frame(c, &frame);
+	if (err)
+		return err;
+	head_len = le32_to_cpu(frame.head_len);
+	nr_pages = le16_to_cpu(frame.nr_pages);
+	if (len != sizeof(frame) + head_len + (size_t)nr_pages * PAGE_SIZE)
+		return puma_tcp_bad_frame(c, "sealed payload length differs", len);
+	if (puma_tcp_rx_control(c, frame.type))
+		return 0;
+
+	pmsg = puma_tcp_rx_alloc(c, head_len, nr_pages);
+	if (IS_ERR(pmsg))
+		return PTR_ERR(pmsg);
+	p += sizeof(frame);
+	memcpy(pmsg->head, p, head_len);
+	p += head_len;
+	if (!(pmsg->flags & PUMA_TRANSPORT_MSG_PAGES_DROPPED))
+		for (i = 0; i < nr_pages; i++, p += PAGE_SIZE)
+			memcpy_to_page(pmsg->pages[i], 0, p, PAGE_SIZE);
+	puma_tcp_rx_deliver(c, pmsg, nr_pages);
+	return 0;
+}
+
+/*
+ * Receive one sealed frame into rx_buf and open it in place.  The header
+ * says how long the frame is, checked before anything more is read; a
+ * frame refused by the session ends the connection.
+ */
+static int puma_tcp_rx_sealed(struct puma_tcp_conn *c)
+{
+	struct puma_sec_frame_hdr hdr;
+	struct puma_sec_frame frame;
+	enum puma_sec_reject why;
+	u8 *buf = c->rx_buf;
+	int len, err;
+
+	err = puma_tcp_recv_buf(c, buf, PUMA_SEC_FRAME_HDR_LEN);
+	if (err)
+		return err;
+	len = puma_sec_frame_hdr_parse(buf, PUMA_SEC_FRAME_HDR_LEN, &hdr, &why);
+	if (len >= 0 && len > PUMA_TCP_SEALED_MAX) {
+		len = -EMSGSIZE;
+		why = PUMA_SEC_REJ_OVERSIZED;
+	}
+	if (len < 0) {
+		atomic64_inc(&puma_tcp_sec_stats.rejected[why]);
+		return puma_tcp_bad_frame(c, puma_sec_reject_name(why),
+					  le32_to_cpup((__le32 *)buf));
+	}
+	err = puma_tcp_recv_buf(c, buf + PUMA_SEC_FRAME_HDR_LEN,
+				len - PUMA_SEC_FRAME_HDR_LEN);
+	if (err)
+		return err;
+	/* The session counts and logs its refusals. */
+	err = puma_sec_open(c->sec, buf, len, &frame);
+	if (err)
+		return puma_tcp_bad_frame(c, "sealed frame refused", -err);
+	if (frame.type == PUMA_SEC_FRAME_CLOSE)
+		return -ECONNRESET;
+	return puma_tcp_rx_payload(c, frame.payload, frame.len);
+}
+
+/*
+ * Run the secure channel's handshake on @c's socket, then open the send
+ * side.  The client's in connect(), an accepted end's on its receive
+ * thread; each message has the fixed length of its type, so a peer that
+ * sends less stalls only until dead_ms.
+ * Return: 0, or a negative errno (counted and logged).
+ */
+static int puma_tcp_handshake(struct puma_tcp_conn *c, bool server)
+{
+	u8 in[PUMA_SEC_HS_MAX_LEN], out[PUMA_SEC_HS_MAX_LEN];
+	const struct puma_sec_caps *agreed;
+	int n, err;
+
+	if (server) {
+		err = puma_tcp_recv_buf(c, in, PUMA_SEC_CLIENT_HELLO_LEN);
+		if (err)
+			goto fail;
+		n = puma_sec_server_hello(c->sec, in, PUMA_SEC_CLIENT_HELLO_LEN,
+					  out, sizeof(out));
+		err = n < 0 ? n : puma_tcp_send_buf(c, out, n, false);
+		if (err)
+			goto fail;
+		err = puma_tcp_recv_buf(c, in, PUMA_SEC_CLIENT_FINISH_LEN);
+		if (!err)
+			err = puma_sec_server_finish(c->sec, in,
+						     PUMA_SEC_CLIENT_FINISH_LEN);
+	} else {
+		n = puma_sec_client_hello(c->sec, out, sizeof(out));
+		err = n < 0 ? n : puma_tcp_send_buf(c, out, n, false);
+		if (err)
+			goto fail;
+		err = puma_tcp_recv_buf(c, in, PUMA_SEC_SERVER_HELLO_LEN);
+		if (err)
+			goto fail;
+		n = puma_sec_client_finish(c->sec, in, PUMA_SEC_SERVER_HELLO_LEN,
+					   out, sizeof(out));
+		err = n < 0 ? n : puma_tcp_send_buf(c, out, n, false);
+	}
+	if (err)
+		goto fail;
+
+	agreed = puma_sec_agreed_caps(c->sec);
+	/* Our frames carry whole pages: a smaller unit is no agreement. */
+	if (IS_ERR(agreed) || agreed->page_size != PAGE_SIZE) {
+		err = -EPROTO;
+		goto fail;
+	}
+	c->tx_buf = kvmalloc(PUMA_TCP_SEALED_MAX, GFP_KERNEL);
+	c->rx_buf = kvmalloc(PUMA_TCP_SEALED_MAX, GFP_KERNEL);
+	if (!c->tx_buf || !c->rx_buf) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	spin_lock_irq(&c->lock);
+	c->max_pages = agreed->max_batch;
+	c->established = true;
+	spin_unlock_irq(&c->lock);
+	return 0;
+
+fail:
+	puma_tcp_count(PUMA_TCP_STAT_HANDSHAKE_FAILURES, 1);
+	pr_info_ratelimited("%pISpc: secure handshake failed (%pe)\n",
+			    &c->peer, ERR_PTR(err));
+	return err;
+}
+
+static void puma_tcp_listener_release(struct kref *ref)
+{
+	kfree(container_of(ref, struct puma_tcp_listener, ref));
+}
+
+/*
+ * An accepted end with security on: authenticate the peer, then hand it
+ * to the listener's user, unless the listener was closed meanwhile.
+ * Receive thread only.
+ */
+static int puma_tcp_accept_secure(struct puma_tcp_conn *c)
+{
+	struct puma_tcp_listener *l = c->pending;
+	int err;
+
+	err = puma_tcp_handshake(c, true);
+	if (!err) {
+		mutex_lock(&l->accept_lock);
+		err = l->closing ? -ESHUTDOWN :
+		      puma_transport_accept(&l->listener, &c->conn);
+		mutex_unlock(&l->accept_lock);
+	}
+	c->pending = NULL;
+	kref_put(&l->ref, puma_tcp_listener_release);
+	puma_tcp_count(err ? PUMA_TCP_STAT_REFUSED : PUMA_TCP_STAT_ACCEPTS, 1);
+	return err;
+}
+
+/* Wipe the session and the frames in clear.  No one else may use them. */
+static void puma_tcp_sec_free(struct puma_tcp_conn *c)
+{
+	puma_sec_session_destroy(c->sec);
+	c->sec = NULL;
+	kvfree_sensitive(c->tx_buf, PUMA_TCP_SEALED_MAX);
+	kvfree_sensitive(c->rx_buf, PUMA_TCP_SEALED_MAX);
+	c->tx_buf = NULL;
+	c->rx_buf = NULL;
 }
 
 static int puma_tcp_rx_thread(void *data)
 {
 	struct puma_tcp_conn *c = data;
 	unsigned int noio;
-	int err;
+	int err = 0;
 
 	/* A receive may have to allocate while the page cache waits on us. */
 	noio = memalloc_noio_save();
 	c->last_rx = jiffies;
 	c->last_ping = jiffies;
-	do {
-		err = puma_tcp_rx_one(c);
-	} while (!err);
+	if (c->pending)
+		err = puma_tcp_accept_secure(c);
+	while (!err)
+		err = c->sec ? puma_tcp_rx_sealed(c) : puma_tcp_rx_one(c);
 	memalloc_noio_restore(noio);
 
 	puma_tcp_conn_fail(c, err);
 	/* Nothing queues work once dead is set: wait for what is queued. */
 	flush_work(&c->close_work);
 	flush_work(&c->tx_work);
+	puma_tcp_sec_free(c);
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	sock_release(c->sock);
 	c->sock = NULL;
@@ -705,15 +1049,80 @@ static int puma_tcp_rx_thread(void *data)
 	module_put_and_kthread_exit(0);
 }
 
+/*
+ * What this end offers: the transport's frames, and the modes @mode
+ * accepts ("auth" takes encryption too: the stronger common mode wins).
+ */
+static void puma_tcp_sec_caps(struct puma_sec_caps *caps, int mode)
+{
+	*caps = (struct puma_sec_caps) {
+		.page_size	= PAGE_SIZE,
+		.max_batch	= PUMA_TCP_SEC_MAX_PAGES,
+		.min_version	= PUMA_TCP_PROTO_VERSION,
+		.max_version	= PUMA_TCP_PROTO_VERSION,
+		.modes		= mode == PUMA_TCP_SECURITY_ENCRYPT ?
+				  PUMA_SEC_MODE_ENCRYPT : PUMA_SEC_MODES,
+	};
+}
+
+/* A session for a new connection, with the key= key. */
+static struct puma_sec_session *puma_tcp_sec_create(bool server, int mode)
+{
+	struct puma_sec_config cfg = {
+		.server	= server,
+		.stats	= &puma_tcp_sec_stats,
+	};
+	char desc[PUMA_TCP_KEY_DESC_MAX];
+	struct puma_sec_session *s;
+
+	kernel_param_lock(THIS_MODULE);
+	strscpy(desc, puma_tcp_key, sizeof(desc));
+	kernel_param_unlock(THIS_MODULE);
+	cfg.key_desc = desc;
+#if IS_ENABLED(CONFIG_KUNIT)
+	cfg.keyring = READ_ONCE(puma_tcp_test_keyring);
+#endif
+	puma_tcp_sec_caps(&cfg.caps, mode);
+	s = puma_sec_session_create(&cfg);
+	if (IS_ERR(s))
+		pr_warn_ratelimited("no usable pre-shared key \"%s\" for security=%s (%pe)\n",
+				    desc, puma_tcp_security_names[mode], s);
+	return s;
+}
+
+/*
+ * A connection on @sock, as security= says now.  The caller still owns
+ * @sock if this fails.
+ * Return: The connection, or an ERR_PTR(): -ENOMEM, or the secure
+ * session's error (-ENOKEY without a key).
+ */
 static struct puma_tcp_conn *
-puma_tcp_conn_alloc(struct socket *sock,
+puma_tcp_conn_alloc(struct socket *sock, bool server,
 		    const struct puma_transport_conn_ops *ops, void *priv)
 {
+	int mode = READ_ONCE(puma_tcp_security);
 	struct puma_tcp_conn *c;
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
+	if (kernel_getpeername(sock, (struct sockaddr *)&c->peer) < 0)
+		c->peer.ss_family = AF_UNSPEC;
+	if (mode != PUMA_TCP_SECURITY_NONE) {
+		c->sec = puma_tcp_sec_create(server, mode);
+		if (IS_ERR(c->sec)) {
+			int err = PTR_ERR(c->sec);
+
+			kfree(c);
+			return ERR_PTR(err);
+		}
+	} else {
+		puma_tcp_count(PUMA_TCP_STAT_INSECURE_CONNS, 1);
+		pr_warn_ratelimited("%pISpc: security=none: this connection is neither authenticated nor encrypted\n",
+				    &c->peer);
+		c->established = true;
+	}
+	c->max_pages = PUMA_TRANSPORT_MAX_PAGES;
 	puma_transport_conn_init(&c->conn, &puma_tcp_transport, ops, priv);
 	c->sock = sock;
 	spin_lock_init(&c->lock);
@@ -725,9 +1134,9 @@ puma_tcp_conn_alloc(struct socket *sock,
 	c->keepalive = max(msecs_to_jiffies(READ_ONCE(puma_tcp_keepalive_ms)), 1UL);
 	c->dead_after = max(msecs_to_jiffies(READ_ONCE(puma_tcp_dead_ms)),
 			    c->keepalive);
+	c->last_rx = jiffies;
+	c->last_ping = jiffies;
 	puma_tcp_sock_setup_conn(sock, c->keepalive);
-	if (kernel_getpeername(sock, (struct sockaddr *)&c->peer) < 0)
-		c->peer.ss_family = AF_UNSPEC;
 	puma_tcp_count(PUMA_TCP_STAT_CONNS, 1);
 	return c;
 }
@@ -744,6 +1153,7 @@ static void puma_tcp_conn_abort(struct puma_tcp_conn *c)
 	puma_tcp_conn_fail(c, -ECONNABORTED);
 	flush_work(&c->tx_work);
 	flush_work(&c->close_work);
+	puma_tcp_sec_free(c);
 	sock_release(c->sock);
 	c->sock = NULL;
 	puma_tcp_count(PUMA_TCP_STAT_CONNS, -1);
@@ -797,17 +1207,21 @@ puma_tcp_connect(struct puma_transport *t, const char *addr,
 		return ERR_PTR(err == -EINPROGRESS ? -ETIMEDOUT : err);
 	}
 
-	c = puma_tcp_conn_alloc(sock, ops, priv);
-	if (!c) {
+	c = puma_tcp_conn_alloc(sock, false, ops, priv);
+	if (IS_ERR(c)) {
 		sock_release(sock);
-		return ERR_PTR(-ENOMEM);
+		puma_tcp_count(PUMA_TCP_STAT_CONNECT_ERRORS, 1);
+		return ERR_CAST(c);
 	}
 	/* The caller's reference, before the thread can drop the last one. */
 	puma_transport_conn_get(&c->conn);
-	err = puma_tcp_conn_start(c);
+	err = c->sec ? puma_tcp_handshake(c, false) : 0;
+	if (!err)
+		err = puma_tcp_conn_start(c);
 	if (err) {
 		puma_transport_conn_put(&c->conn);
 		puma_tcp_conn_abort(c);
+		puma_tcp_count(PUMA_TCP_STAT_CONNECT_ERRORS, 1);
 		return ERR_PTR(err);
 	}
 	puma_tcp_count(PUMA_TCP_STAT_CONNECTS, 1);
@@ -826,6 +1240,12 @@ static int puma_tcp_send(struct puma_transport_conn *conn,
 		if (c->dead) {
 			spin_unlock_irqrestore(&c->lock, irqflags);
 			err = -ENOTCONN;
+			break;
+		}
+		/* More pages than the peer agreed to take. */
+		if (msg->nr_pages > c->max_pages) {
+			spin_unlock_irqrestore(&c->lock, irqflags);
+			err = -EMSGSIZE;
 			break;
 		}
 		if (c->txq_len < c->depth) {
@@ -866,10 +1286,24 @@ static void puma_tcp_accept_one(struct puma_tcp_listener *l, struct socket *sock
 	struct puma_tcp_conn *c;
 	int err;
 
-	c = puma_tcp_conn_alloc(sock, NULL, NULL);
-	if (!c) {
+	c = puma_tcp_conn_alloc(sock, true, NULL, NULL);
+	if (IS_ERR(c)) {
 		sock_release(sock);
 		puma_tcp_count(PUMA_TCP_STAT_REFUSED, 1);
+		return;
+	}
+	if (c->sec) {
+		/* Its receive thread authenticates it, then calls accept. */
+		kref_get(&l->ref);
+		c->pending = l;
+		err = puma_tcp_fault(PUMA_TCP_FAULT_ACCEPT_START) ? -ENOMEM :
+		      puma_tcp_conn_start(c);
+		if (err) {
+			c->pending = NULL;
+			kref_put(&l->ref, puma_tcp_listener_release);
+			puma_tcp_count(PUMA_TCP_STAT_REFUSED, 1);
+			puma_tcp_conn_abort(c);
+		}
 		return;
 	}
 	/* The user sees no message before accept returns. */
@@ -921,6 +1355,8 @@ puma_tcp_listen(struct puma_transport *t, const char *addr,
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
 	if (!l)
 		return ERR_PTR(-ENOMEM);
+	kref_init(&l->ref);
+	mutex_init(&l->accept_lock);
 	err = puma_tcp_parse_addr(addr, &l->addr);
 	if (err)
 		goto free;
@@ -958,11 +1394,18 @@ static void puma_tcp_listener_close(struct puma_transport_listener *listener)
 {
 	struct puma_tcp_listener *l = to_puma_tcp_listener(listener);
 
-	/* Waits for an accept callback in flight, at most one poll period. */
+	/*
+	 * No accept callback after this: receive threads of ends still in
+	 * their handshake see closing, and the listener thread is stopped,
+	 * which waits for a callback in flight, at most one poll period.
+	 */
+	mutex_lock(&l->accept_lock);
+	l->closing = true;
+	mutex_unlock(&l->accept_lock);
 	kthread_stop(l->task);
 	put_task_struct(l->task);
 	sock_release(l->sock);
-	kfree(l);
+	kref_put(&l->ref, puma_tcp_listener_release);
 }
 
 static const struct puma_transport_ops puma_tcp_ops = {
@@ -987,6 +1430,11 @@ static int puma_tcp_stats_show(struct seq_file *m, void *v)
 	for (i = 0; i < PUMA_TCP_STAT_NR; i++)
 		seq_printf(m, "%s %ld\n", puma_tcp_stat_names[i],
 			   atomic_long_read(&puma_tcp_stats[i]));
+	seq_printf(m, "sec_handshakes %lld\n",
+		   atomic64_read(&puma_tcp_sec_stats.handshakes));
+	for (i = 0; i < PUMA_SEC_REJ_NR; i++)
+		seq_printf(m, "sec_rejected_%s %lld\n", puma_sec_reject_name(i),
+			   atomic64_read(&puma_tcp_sec_stats.rejected[i]));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(puma_tcp_stats);

@@ -10,6 +10,8 @@
 #include <linux/types.h>
 
 #define PUMA_TCP_FRAME_MAGIC	0x50435450U	/* "PTCP" */
+/* The framing's version, negotiated by the secure handshake. */
+#define PUMA_TCP_PROTO_VERSION	1
 
 /* Failures the KUnit suite injects, each armed for one hit. */
 enum puma_tcp_fault {
@@ -17,8 +19,24 @@ enum puma_tcp_fault {
 	PUMA_TCP_FAULT_RX_PAGES,	/* no memory for a message's pages */
 };
 
+/* The security module parameter's values. */
+enum puma_tcp_security {
+	PUMA_TCP_SECURITY_NONE,
+	PUMA_TCP_SECURITY_AUTH,
+	PUMA_TCP_SECURITY_ENCRYPT,
+};
+
+/* Longest pre-shared key description, with its NUL. */
+#define PUMA_TCP_KEY_DESC_MAX	64
+
 #if IS_ENABLED(CONFIG_KUNIT)
+struct key;
+
 extern unsigned long puma_tcp_test_faults;
+/* The security mode of new connections. */
+extern int puma_tcp_security;
+/* If set, the keyring new connections take their key from. */
+extern struct key *puma_tcp_test_keyring;
 #endif
 
 enum puma_tcp_frame_type {

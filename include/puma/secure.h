@@ -48,10 +48,11 @@
 
 #define PUMA_SEC_FRAME_HDR_LEN	16U
 /*
- * Largest frame payload: a PUMA wire frame with a full batch of pages
- * (PUMA_WIRE_MAX_FRAME, 131,872 bytes) fits, rounded up to 132 KiB.
+ * Largest frame payload: one TCP transport frame with the largest head
+ * and a full batch of 4 KiB pages (16 + 4,096 + 32 * 4,096 = 135,184
+ * bytes) fits, rounded up to 136 KiB.
  */
-#define PUMA_SEC_MAX_PAYLOAD	(132U * 1024)
+#define PUMA_SEC_MAX_PAYLOAD	(136U * 1024)
 /* Bytes a frame adds around its payload. */
 #define PUMA_SEC_FRAME_OVERHEAD	(PUMA_SEC_FRAME_HDR_LEN + PUMA_SEC_TAG_LEN)
 
