@@ -13,6 +13,8 @@
 
 int puma_rlru_init(void);
 void puma_rlru_exit(void);
+int puma_sec_keyring_init(void);
+void puma_sec_keyring_exit(void);
 
 /*
  * For the KUnit suites only (EXPORT_SYMBOL_IF_KUNIT): nothing outside

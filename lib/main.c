@@ -4,8 +4,9 @@
  * integration (rlru.c, over the private page index in index.c), the
  * ordered staging outbox (outbox.c), the activity detector and its
  * watcher (detector.c) and the transport registry (transport.c).  PUMA's
- * own: the wire protocol codec (wire.c) and the deactivation policy
- * (policy.c).  Each exports its API into the PUMA symbol namespace; this
+ * own: the wire protocol codec (wire.c), the secure channel (secure.c,
+ * secure_codec.c; it owns the ".puma" keyring) and the deactivation
+ * policy (policy.c).  Each exports its API into the PUMA symbol namespace; this
  * file carries the module's identity and sets up the components that
  * need it.
  */
@@ -16,12 +17,21 @@
 
 static int __init puma_lib_init(void)
 {
-	return puma_rlru_init();
+	int err;
+
+	err = puma_sec_keyring_init();
+	if (err)
+		return err;
+	err = puma_rlru_init();
+	if (err)
+		puma_sec_keyring_exit();
+	return err;
 }
 
 static void __exit puma_lib_exit(void)
 {
 	puma_rlru_exit();
+	puma_sec_keyring_exit();
 }
 
 module_init(puma_lib_init);

@@ -26,6 +26,7 @@
 #include <crypto/sha2.h>
 #include <crypto/utils.h>
 #include <keys/user-type.h>
+#include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/key.h>
 #include <linux/minmax.h>
@@ -91,21 +92,60 @@ struct puma_sec_session {
 
 /* Pre-shared key */
 
+/*
+ * The ".puma" keyring, as NVMe has ".nvme": where root puts PSKs for
+ * connections made by kernel threads, whose own keyrings are not any
+ * user's ("keyctl padd logon puma:psk %:.puma").
+ */
+static struct key *puma_sec_keyring;
+
+int __init puma_sec_keyring_init(void)
+{
+	struct key *keyring;
+
+	keyring = keyring_alloc(".puma", GLOBAL_ROOT_UID, GLOBAL_ROOT_GID,
+				current_cred(),
+				(KEY_POS_ALL & ~KEY_POS_SETATTR) |
+				KEY_USR_VIEW | KEY_USR_READ | KEY_USR_WRITE |
+				KEY_USR_SEARCH,
+				KEY_ALLOC_NOT_IN_QUOTA, NULL, NULL);
+	if (IS_ERR(keyring))
+		return PTR_ERR(keyring);
+	puma_sec_keyring = keyring;
+	return 0;
+}
+
+void puma_sec_keyring_exit(void)
+{
+	key_revoke(puma_sec_keyring);
+	key_put(puma_sec_keyring);
+	puma_sec_keyring = NULL;
+}
+
+static struct key *puma_sec_keyring_find(struct key *keyring,
+					 struct key_type *type,
+					 const char *desc)
+{
+	key_ref_t ref;
+
+	ref = keyring_search(make_key_ref(keyring, true), type, desc, true);
+	if (IS_ERR(ref))
+		/* keyring_search() says -EAGAIN for "none". */
+		return ERR_PTR(PTR_ERR(ref) == -EAGAIN ? -ENOKEY :
+			       PTR_ERR(ref));
+	return key_ref_to_ptr(ref);
+}
+
 static struct key *puma_sec_key_find(struct key *keyring,
 				     struct key_type *type, const char *desc)
 {
-	key_ref_t ref;
 	struct key *key;
 
-	if (keyring) {
-		ref = keyring_search(make_key_ref(keyring, true), type, desc,
-				     true);
-		if (IS_ERR(ref))
-			/* keyring_search() says -EAGAIN for "none". */
-			return ERR_PTR(PTR_ERR(ref) == -EAGAIN ? -ENOKEY :
-				       PTR_ERR(ref));
-		return key_ref_to_ptr(ref);
-	}
+	if (keyring)
+		return puma_sec_keyring_find(keyring, type, desc);
+	key = puma_sec_keyring_find(puma_sec_keyring, type, desc);
+	if (PTR_ERR_OR_ZERO(key) != -ENOKEY)
+		return key;
 	/*
 	 * The _rcu form never calls out to user space: the key must be
 	 * there already, and a handshake never waits on /sbin/request-key.
@@ -119,7 +159,7 @@ static struct key *puma_sec_key_find(struct key *keyring,
 /**
  * puma_sec_psk_lookup() - Copy a pre-shared key out of the keyring.
  * @keyring: Keyring to search (and its children), or %NULL for the
- *	calling task's keyrings.
+ *	".puma" keyring, then the calling task's keyrings.
  * @desc: The key's description.  A "logon" key is preferred, as user
  *	space cannot read it back; a "user" key is taken if there is none.
  * @psk: Where to copy the key's bytes.

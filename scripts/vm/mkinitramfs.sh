@@ -4,7 +4,7 @@
 # Build a gzip'd newc cpio initramfs for the QEMU rig and print its path.
 #
 #   mkinitramfs.sh --guest SCRIPT [--modules "A.ko B.ko"] [--module "A.ko P=V ..."]
-#                  [--bin PATH]... [--file SRC:DEST]...
+#                  [--bin PATH]... [--file SRC:DEST]... [--psk HEX|none]
 #
 #   --guest SCRIPT   the test, installed as /guest/test.sh and run by /init
 #                    (scripts/vm/guest/init) after the modules are loaded
@@ -14,6 +14,9 @@
 #                    --modules ones, in command-line order
 #   --bin PATH       a static executable, installed in /guest (on PATH)
 #   --file SRC:DEST  any other file, installed at DEST
+#   --psk HEX        the TCP transport's pre-shared key, which /init puts
+#                    in the keyring (tools/pumakey) before the modules
+#                    load; default: the rig's fixed test key; none: no key
 #
 # Contents: busybox (busybox-static package) with one symlink per applet,
 # the rig's /init and /guest/lib.sh (scripts/vm/guest/), the files above.
@@ -34,7 +37,8 @@ modules=()	# whitespace-separated lists of .ko files
 module=()	# "file.ko params..."
 bin=()
 file=()		# "SRC:DEST"
-rig_parse "guest= modules+ module+ bin+ file+" "$@"
+psk=$RIG_PSK
+rig_parse "guest= modules+ module+ bin+ file+ psk=" "$@"
 # In load order; the lists are split on purpose.
 # shellcheck disable=SC2206
 mods=(${modules[@]+${modules[*]}} ${module[@]+"${module[@]}"})
@@ -57,6 +61,10 @@ cp "$BUSYBOX" "$stage/bin/busybox"
 	[ -e "$stage/$applet" ] || [ -L "$stage/$applet" ] || ln -s /bin/busybox "$stage/$applet"
 done
 install -m 0755 "$rig/guest/init" "$stage/init"
+make -s -C "$root/tools/pumakey" O="$PUMA_CACHE/tools" >&2 ||
+	die "cannot build tools/pumakey"
+install -m 0755 "$PUMA_CACHE/tools/pumakey" "$stage/bin/pumakey"
+[ "$psk" = none ] || echo "$psk" >"$stage/etc/puma/psk"
 install -m 0644 "$rig/guest/lib.sh" "$stage/guest/lib.sh"
 install -m 0755 "$guest" "$stage/guest/test.sh"
 

@@ -10,6 +10,8 @@
 # Asserts (floors stated here and printed):
 #   - both VMs pass (no kernel splat, no hang, guest verdict pass);
 #   - zero verification failures in every blockcheck run;
+#   - the link ran the secure channel (security=encrypt, the default):
+#     the server completed a handshake and made no insecure connection;
 #   - PUMA hits > 0 in the measured pass;
 #   - speed-up (IOPS with PUMA / IOPS without) >= FLOOR, default 1.2
 #     (the floor leaves room for a loaded host's noise, not for a
@@ -36,6 +38,9 @@ sum=$outdir/report/summary.txt
 [ "$rc" -eq 0 ] || fail "a VM failed (pair.sh status $rc)"
 # the warm-up and the measured pass, without and with PUMA
 rig_clean_runs 4 'client\..*'
+[ "$(num server.end.tcp.sec_handshakes)" -ge 1 ] &&
+[ "$(num server.end.tcp.insecure_conns)" -eq 0 ] ||
+	fail "the link did not run the secure channel"
 res=$sum	# the figures below are the report's
 hits=$(get puma.hits)
 [ "${hits:-0}" -gt 0 ] || fail "no PUMA hit in the measured pass"

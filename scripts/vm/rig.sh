@@ -49,6 +49,10 @@ kdir=
 outdir=
 verbose=
 rig_args=()
+# The TCP transport's pre-shared key in every guest (mkinitramfs.sh
+# --psk): a fixed test key, 32 bytes; RIG_PSK=none runs without one.
+# ("puma-rig-test-psk-0123456789abcd" in hex)
+RIG_PSK=${RIG_PSK:-70756d612d7269672d746573742d70736b2d3031323334353637383961626364}
 
 die() { echo "$name: error: $*" >&2; exit 2; }
 log() { echo "$name: $*" >&2; }
