@@ -5,7 +5,7 @@
  * transport can be compared with plain TCP between the same machines
  * (tools/tcpbench) in the same run.
  *
- *   sink:   insmod puma_transport_bench.ko role=sink addr=0.0.0.0:7071
+ *   sink:   insmod puma_transport_bench.ko role=sink addr=10.0.0.1:7071
  *   source: insmod puma_transport_bench.ko role=source addr=10.0.2.1:7071 \
  *		pages=65536
  *

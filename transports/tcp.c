@@ -2,8 +2,11 @@
 /*
  * PUMA TCP transport: messages over kernel TCP sockets between machines.
  *
- * Addresses are "a.b.c.d:port" or "[v6addr]:port"; a listener on
- * "0.0.0.0:port" accepts on every address.
+ * Addresses are "a.b.c.d:port" or "[v6addr]:port".  A listener binds the
+ * address it is given, even before an interface holds it (IP_FREEBIND):
+ * a server module may load before its network is configured.  The
+ * wildcard "0.0.0.0:port" accepts on every address, which a server
+ * reachable from more than one network should not do.
  *
  * Framing.  Each message goes on the stream as a 16-byte frame header
  * (&struct puma_tcp_frame), the head bytes, then the payload pages, whole.  The
@@ -75,6 +78,7 @@
 #include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -1364,6 +1368,7 @@ puma_tcp_listen(struct puma_transport *t, const char *addr,
 	if (err)
 		goto free;
 	sock_set_reuseaddr(l->sock->sk);
+	ip_sock_set_freebind(l->sock->sk);
 	/* accept() wakes this often to see whether it must stop. */
 	WRITE_ONCE(l->sock->sk->sk_rcvtimeo, PUMA_TCP_ACCEPT_POLL);
 	err = kernel_bind(l->sock, (struct sockaddr *)&l->addr,

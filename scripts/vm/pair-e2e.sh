@@ -12,6 +12,9 @@
 #   - zero verification failures in every blockcheck run;
 #   - the link ran the secure channel (security=encrypt, the default):
 #     the server completed a handshake and made no insecure connection;
+#   - nothing readable on the wire: a capture of the client's link (QEMU
+#     filter-dump, more than 16 MiB of it) holds none of the stamped
+#     blocks' headers; pair-kill.sh runs security=none and finds them;
 #   - PUMA hits > 0 in the measured pass;
 #   - speed-up (IOPS with PUMA / IOPS without) >= FLOOR, default 1.2
 #     (the floor leaves room for a loaded host's noise, not for a
@@ -30,7 +33,7 @@ rig_parse "kdir= outdir= floor= verbose" "$@"
 rig_outdir
 
 "$rig/pair.sh" ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
-	--blocks 40960 --duration 30 --timeout 900 ${verbose:+--verbose} || rc=$?
+	--blocks 40960 --duration 30 --timeout 900 --pcap ${verbose:+--verbose} || rc=$?
 res=$outdir/results.txt
 [ -r "$res" ] || { echo "$name: FAIL: no results" >&2; exit 1; }
 "$rig/pair-report.sh" --no-plots "$outdir" || true
@@ -41,6 +44,13 @@ rig_clean_runs 4 'client\..*'
 [ "$(num server.end.tcp.sec_handshakes)" -ge 1 ] &&
 [ "$(num server.end.tcp.insecure_conns)" -eq 0 ] ||
 	fail "the link did not run the secure channel"
+pcap=$outdir/client.pcap
+pcap_mb=$(( $(stat -c %s "$pcap" 2>/dev/null || echo 0) >> 20 ))
+stamps=$(rig_pcap_stamps "$pcap")
+[ "$pcap_mb" -gt 16 ] || fail "the capture holds only $pcap_mb MiB"
+[ "$stamps" -eq 0 ] || fail "$stamps stamped blocks readable on the wire"
+echo "$name: capture of the link: $pcap_mb MiB, $stamps stamped blocks in clear (security=encrypt)"
+rm -f "$pcap"
 res=$sum	# the figures below are the report's
 hits=$(get puma.hits)
 [ "${hits:-0}" -gt 0 ] || fail "no PUMA hit in the measured pass"

@@ -42,6 +42,10 @@
 #                       Documentation/vm-rig.rst)
 #   --mtu N             MTU of the link (default 9000, jumbo frames as in
 #                       a cloud VPC; see Documentation/vm-rig.rst)
+#   --security MODE     the TCP transport's security= on both VMs: encrypt
+#                       (default), auth or none
+#   --pcap              capture the client's link (QEMU filter-dump) to
+#                       OUTDIR/client.pcap
 #   --tcp-max N         plain-TCP baseline: as many pages as PUMA's put
 #                       phase sent, at most N (default 0: no baseline)
 #   --kill-after SEC    kill the server VM SEC seconds into the measured
@@ -80,9 +84,13 @@ tcp_max=0
 kill_after=
 after=30
 timeout=1800
+security=encrypt
+pcap=
 rig_parse "exp= kdir= debug outdir= client-mem= server-mem= blocks=
 	server-blocks= iops= server-iops= server-params= duration= phases=
-	get-timeout-us= mtu= tcp-max= kill-after= after= timeout= verbose *" "$@"
+	get-timeout-us= mtu= security= pcap tcp-max= kill-after= after= timeout=
+	verbose *" "$@"
+case "$security" in encrypt|auth|none) ;; *) die "--security: encrypt, auth or none" ;; esac
 rig_num iops server_iops server_blocks duration get_timeout_us tcp_max mtu after timeout
 [ -z "$kill_after" ] || rig_num kill_after
 [ -z "$blocks" ] || rig_num blocks
@@ -127,7 +135,7 @@ host() { echo "$1=$2" >>"$outdir/host.txt"; }
 params="${rig_args[*]:-}"
 host duration_s "$duration"
 for v in exp kdir iops server_iops blocks server_blocks client_mem_mb \
-	server_mem_mb get_timeout_us mtu server_params params; do
+	server_mem_mb get_timeout_us mtu security server_params params; do
 	host "$v" "${!v// /,}"
 done
 
@@ -165,15 +173,17 @@ if [ -n "$exp" ]; then
 else
 	sbins=(--bin "$(rig_tool tcpbench)")
 	# The transport's own throughput, beside tcpbench: a sink on 7072.
-	sink=(--module "$(rig_ko puma_transport_bench) role=sink addr=0.0.0.0:7072")
+	sink=(--module "$(rig_ko puma_transport_bench) role=sink addr=10.0.0.1:7072")
 fi
 smods=()
 cmods=()
 if [ "$use_puma" = 1 ]; then
-	smods=(--modules "$(rig_ko puma) $(rig_ko puma_tcp)"
-	       --module "$(rig_ko puma_backend) role=server transport=tcp listen_addr=0.0.0.0:7070 $server_params"
+	tcp=(--modules "$(rig_ko puma)"
+	     --module "$(rig_ko puma_tcp) security=$security")
+	smods=("${tcp[@]}"
+	       --module "$(rig_ko puma_backend) role=server transport=tcp listen_addr=10.0.0.1:7070 $server_params"
 	       ${sink[@]+"${sink[@]}"})
-	cmods=(--modules "$(rig_ko puma) $(rig_ko puma_tcp)"
+	cmods=("${tcp[@]}"
 	       --file "$(rig_ko puma_backend):/lib/modules/puma/puma_backend.ko"
 	       --file "$(rig_ko puma_transport_bench):/lib/modules/puma/puma_transport_bench.ko")
 fi
@@ -242,8 +252,12 @@ log "outputs in $outdir"
 log "${exp:-base scenario}: server VM ($server_mem) and client VM ($client_mem), disks $iops / $server_iops IOPS"
 boot_server server
 server1_pid=$server_pid
+dump=()
+[ -z "$pcap" ] ||
+	dump=(--qemu-arg -object --qemu-arg "filter-dump,id=dump0,netdev=n0,file=$outdir/client.pcap")
 boot client "$client_mem" "$outdir/client.img,iops=$iops" 52:54:00:00:00:02 \
 	"$client_initrd" --net "udp:$port_c:$port_s" ${verbose:+--verbose} \
+	${dump[@]+"${dump[@]}"} \
 	--append "pc_ip=10.0.0.2 pc_server=10.0.0.1 pc_mtu=$mtu" \
 	--append "pc_phases=${phases// /,} pc_dur=$duration" \
 	--append "pc_get_timeout_us=$get_timeout_us pc_tcp_max=$tcp_max" \

@@ -35,6 +35,8 @@
 #   rig_plot PNG [W,H]      draw PNG with gnuplot from the commands on
 #                           stdin, after the rig's terminal, CSV input and
 #                           grid; a missing or failing gnuplot is logged
+#   rig_pcap_stamps PCAP    print how many stamped-block headers
+#                           ("PUMABLK1", tools/blockcheck) a capture holds
 #   rig_verdict             print the host time and PASS or FAIL; exit
 
 set -euo pipefail
@@ -168,6 +170,10 @@ rig_plot() {
 		printf "set output '%s'\nset datafile separator ','\nset grid\n" "$1"
 		cat
 	} | gnuplot || log "gnuplot failed on $1"
+}
+
+rig_pcap_stamps() {
+	{ grep -a -o PUMABLK1 "$1" || true; } | wc -l
 }
 
 rig_verdict() {
