@@ -84,6 +84,7 @@ struct tt {
 	bool send_on_accept;
 	struct socket *raw;
 	int saved_security;
+	unsigned int saved_max_accepted;
 	struct puma_sec_session *sec;	/* a raw peer's */
 };
 
@@ -251,6 +252,7 @@ static int tt_init(struct kunit *test)
 	tt->saved_security = READ_ONCE(puma_tcp_security);
 	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_NONE);
 	WRITE_ONCE(puma_tcp_test_keyring, tt_keyring);
+	tt->saved_max_accepted = READ_ONCE(puma_tcp_max_accepted);
 
 	tt->t = puma_transport_get("tcp");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tt->t));
@@ -294,6 +296,8 @@ static void tt_exit(struct kunit *test)
 			      "transport objects leaked");
 	WRITE_ONCE(puma_tcp_security, tt->saved_security);
 	WRITE_ONCE(puma_tcp_test_keyring, NULL);
+	WRITE_ONCE(puma_tcp_max_accepted, tt->saved_max_accepted);
+	puma_tcp_allowed_peers[0] = '\0';
 }
 
 static int tt_send(struct tt_end *from, u32 seq, u32 nr_pages,
@@ -859,6 +863,86 @@ static void puma_tcp_secure_oversized_frame_closes_conn(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s->nr_recv), 0);
 }
 
+/* Beyond max_accepted, a new connection is closed at once, until one goes. */
+static void puma_tcp_max_accepted_closes_extra_conns(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct socket *a, *b, *extra;
+
+	WRITE_ONCE(puma_tcp_max_accepted, 2);
+	a = tt_raw_connect(test, tt);
+	b = tt_raw_connect(test, tt);
+	tt->raw = NULL;
+	extra = tt_raw_connect(test, tt);
+	KUNIT_EXPECT_TRUE(test, tt_wait_servers(tt, 2));
+	KUNIT_EXPECT_TRUE(test, tt_raw_closed(extra));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(tt->nr_servers), 2);
+	sock_release(extra);
+	tt->raw = NULL;
+	/* One goes: room for one more. */
+	sock_release(a);
+	KUNIT_EXPECT_TRUE(test, tt_wait_disconnected(&tt->server[0]));
+	extra = tt_raw_connect(test, tt);
+	KUNIT_EXPECT_TRUE(test, tt_wait_servers(tt, 3));
+	sock_release(b);
+}
+
+/* With allowed_peers set, only the peers it names are accepted. */
+static void puma_tcp_allowed_peers_closes_others(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct socket *raw;
+
+	strscpy(puma_tcp_allowed_peers, "10.9.9.9, ::2",
+		PUMA_TCP_ALLOWED_PEERS_MAX);
+	raw = tt_raw_connect(test, tt);
+	KUNIT_EXPECT_TRUE(test, tt_raw_closed(raw));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(tt->nr_servers), 0);
+	sock_release(raw);
+	tt->raw = NULL;
+
+	strscpy(puma_tcp_allowed_peers, "10.9.9.9,127.0.0.1\n",
+		PUMA_TCP_ALLOWED_PEERS_MAX);
+	tt_raw_connect(test, tt);
+	KUNIT_EXPECT_TRUE(test, tt_wait_servers(tt, 1));
+}
+
+/*
+ * A peer that sends (PINGs: its receive side stays alive) but never
+ * reads: once the socket buffers are full, the send times out after
+ * dead_ms and the connection ends with -ETIMEDOUT.
+ */
+static void puma_tcp_peer_not_reading_times_out(struct kunit *test)
+{
+	struct puma_tcp_frame ping = {
+		.magic = cpu_to_le32(PUMA_TCP_FRAME_MAGIC),
+		.type = PUMA_TCP_FRAME_PING,
+		.page_shift = PAGE_SHIFT,
+	};
+	struct tt *tt = test->priv;
+	unsigned long start;
+	struct socket *raw;
+	struct tt_end *s;
+	u32 seq = 0;
+
+	raw = tt_raw_connect(test, tt);
+	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
+	s = &tt->server[0];
+	while (tt_send(s, seq, 8, PUMA_TRANSPORT_NONBLOCK) == 0 && seq < 100000)
+		seq++;
+	KUNIT_EXPECT_LT(test, seq, 100000);
+	start = jiffies;
+	while (!completion_done(&s->disconnected) &&
+	       time_before(jiffies, start + 30 * HZ)) {
+		tt_raw_send(test, raw, &ping, sizeof(ping));
+		msleep(500);
+	}
+	KUNIT_ASSERT_TRUE(test, completion_done(&s->disconnected));
+	KUNIT_EXPECT_EQ(test, s->reason, -ETIMEDOUT);
+	/* dead_ms (10 s) after the buffers filled, give or take. */
+	KUNIT_EXPECT_GE(test, jiffies_to_msecs(jiffies - start), 8000);
+}
+
 static struct kunit_case puma_transport_tcp_cases[] = {
 	KUNIT_CASE(puma_tcp_bad_address_returns_einval),
 	KUNIT_CASE(puma_tcp_peer_close_mid_message_disconnects),
@@ -868,6 +952,9 @@ static struct kunit_case puma_transport_tcp_cases[] = {
 	KUNIT_CASE(puma_tcp_accept_rx_start_failure_waits_for_work),
 	KUNIT_CASE_SLOW(puma_tcp_silent_peer_gets_ping_then_timeout),
 	KUNIT_CASE_SLOW(puma_tcp_idle_conn_stays_up),
+	KUNIT_CASE(puma_tcp_max_accepted_closes_extra_conns),
+	KUNIT_CASE(puma_tcp_allowed_peers_closes_others),
+	KUNIT_CASE_SLOW(puma_tcp_peer_not_reading_times_out),
 	KUNIT_CASE(puma_tcp_secure_conn_carries_pages_both_ways),
 	KUNIT_CASE(puma_tcp_secure_connect_without_key_returns_enokey),
 	KUNIT_CASE(puma_tcp_secure_wrong_key_never_accepted),

@@ -79,6 +79,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -150,6 +151,11 @@ static const char * const puma_tcp_security_names[] = {
 VISIBLE_IF_KUNIT int puma_tcp_security = PUMA_TCP_SECURITY_ENCRYPT;
 EXPORT_SYMBOL_IF_KUNIT(puma_tcp_security);
 static char puma_tcp_key[PUMA_TCP_KEY_DESC_MAX] = "puma:psk";
+VISIBLE_IF_KUNIT unsigned int puma_tcp_max_accepted = 128;
+EXPORT_SYMBOL_IF_KUNIT(puma_tcp_max_accepted);
+/* Comma-separated peer addresses a listener accepts; empty: any. */
+VISIBLE_IF_KUNIT char puma_tcp_allowed_peers[PUMA_TCP_ALLOWED_PEERS_MAX];
+EXPORT_SYMBOL_IF_KUNIT(puma_tcp_allowed_peers);
 
 static int puma_tcp_security_set(const char *val, const struct kernel_param *kp)
 {
@@ -180,6 +186,68 @@ MODULE_PARM_DESC(security,
 module_param_string(key, puma_tcp_key, sizeof(puma_tcp_key), 0644);
 MODULE_PARM_DESC(key,
 		 "Description of the pre-shared key, a logon or user key in the keyring (default puma:psk)");
+
+module_param_named(max_accepted, puma_tcp_max_accepted, uint, 0644);
+MODULE_PARM_DESC(max_accepted,
+		 "Accepted connections alive at once, handshakes included, beyond which new ones are closed at once (default 128)");
+/*
+ * Whether @peer is in @list, comma-separated addresses; with @peer %NULL,
+ * only check @list.
+ * Return: 1 if @list is empty or holds @peer's address, 0 if not,
+ * -EINVAL if an entry is not an address.
+ */
+static int puma_tcp_peers_match(const char *list,
+				const struct sockaddr_storage *peer)
+{
+	char buf[PUMA_TCP_ALLOWED_PEERS_MAX], *cur, *tok;
+	struct sockaddr_storage ss;
+	bool empty = true;
+	int match = 0;
+
+	if (strscpy(buf, list, sizeof(buf)) < 0)
+		return -EINVAL;
+	cur = buf;
+	while ((tok = strsep(&cur, ","))) {
+		tok = strim(tok);
+		if (!*tok)
+			continue;
+		empty = false;
+		if (inet_pton_with_scope(&init_net, AF_UNSPEC, tok, NULL, &ss))
+			return -EINVAL;
+		if (!peer || ss.ss_family != peer->ss_family)
+			continue;
+		if (ss.ss_family == AF_INET)
+			match |= ((struct sockaddr_in *)&ss)->sin_addr.s_addr ==
+				 ((const struct sockaddr_in *)peer)->sin_addr.s_addr;
+		else
+			match |= ipv6_addr_equal(&((struct sockaddr_in6 *)&ss)->sin6_addr,
+						 &((const struct sockaddr_in6 *)peer)->sin6_addr);
+	}
+	return empty || match;
+}
+
+static int puma_tcp_allowed_peers_set(const char *val,
+				      const struct kernel_param *kp)
+{
+	if (puma_tcp_peers_match(val, NULL) < 0)
+		return -EINVAL;
+	return param_set_copystring(val, kp);
+}
+
+static const struct kernel_param_ops puma_tcp_allowed_peers_ops = {
+	.set = puma_tcp_allowed_peers_set,
+	.get = param_get_string,
+};
+
+static struct kparam_string puma_tcp_allowed_peers_kps = {
+	.maxlen = sizeof(puma_tcp_allowed_peers),
+	.string = puma_tcp_allowed_peers,
+};
+
+module_param_cb(allowed_peers, &puma_tcp_allowed_peers_ops,
+		&puma_tcp_allowed_peers_kps, 0644);
+MODULE_PARM_DESC(allowed_peers,
+		 "Comma-separated addresses listeners accept connections from (default empty: any)");
 
 module_param_cb(queue_depth, &puma_tcp_depth_ops, &puma_tcp_depth, 0644);
 MODULE_PARM_DESC(queue_depth,
@@ -215,6 +283,9 @@ enum puma_tcp_stat {
 	PUMA_TCP_STAT_ENOMEM_RX_HEAD,	/* connections closed: no memory */
 	PUMA_TCP_STAT_INSECURE_CONNS,	/* connections made with security=none */
 	PUMA_TCP_STAT_HANDSHAKE_FAILURES,	/* connections closed in the handshake */
+	PUMA_TCP_STAT_REFUSED_LIMIT,	/* incoming: max_accepted reached */
+	PUMA_TCP_STAT_REFUSED_PEER,	/* incoming: not in allowed_peers */
+	PUMA_TCP_STAT_SEND_TIMEOUTS,	/* connections closed: peer not reading */
 	PUMA_TCP_STAT_NR,
 };
 
@@ -238,9 +309,14 @@ static const char * const puma_tcp_stat_names[PUMA_TCP_STAT_NR] = {
 	[PUMA_TCP_STAT_ENOMEM_RX_HEAD]	= "enomem_rx_head",
 	[PUMA_TCP_STAT_INSECURE_CONNS]	= "insecure_conns",
 	[PUMA_TCP_STAT_HANDSHAKE_FAILURES]	= "handshake_failures",
+	[PUMA_TCP_STAT_REFUSED_LIMIT]	= "refused_limit",
+	[PUMA_TCP_STAT_REFUSED_PEER]	= "refused_peer",
+	[PUMA_TCP_STAT_SEND_TIMEOUTS]	= "send_timeouts",
 };
 
 static atomic_long_t puma_tcp_stats[PUMA_TCP_STAT_NR];
+/* Accepted connections alive, against max_accepted. */
+static atomic_t puma_tcp_nr_accepted = ATOMIC_INIT(0);
 /* The secure channel's refusals by reason, and handshakes completed. */
 static struct puma_sec_stats puma_tcp_sec_stats;
 
@@ -301,6 +377,7 @@ struct puma_tcp_conn {
 	void *rx_buf;
 	/* An accepted end until its handshake ends: whom to hand it to. */
 	struct puma_tcp_listener *pending;
+	bool accepted;			/* counts in puma_tcp_nr_accepted */
 };
 
 struct puma_tcp_listener {
@@ -402,13 +479,21 @@ static int puma_tcp_sock_create(const struct sockaddr_storage *ss,
 	return 0;
 }
 
-static void puma_tcp_sock_setup_conn(struct socket *sock, unsigned long keepalive)
+static void puma_tcp_sock_setup_conn(struct socket *sock, unsigned long keepalive,
+				     unsigned long dead_after)
 {
 	tcp_sock_set_nodelay(sock->sk);
 	sock->sk->sk_allocation = GFP_NOIO;
 	sock->sk->sk_use_task_frag = false;
 	/* Receives wake every keepalive period to check on the peer. */
 	WRITE_ONCE(sock->sk->sk_rcvtimeo, keepalive);
+	/*
+	 * A peer that stops reading fails the send after dead_ms, as one
+	 * that stops sending fails the receive: the socket buffer full
+	 * (send timeout) or data unacknowledged (TCP_USER_TIMEOUT).
+	 */
+	WRITE_ONCE(sock->sk->sk_sndtimeo, dead_after);
+	tcp_sock_set_user_timeout(sock->sk, jiffies_to_msecs(dead_after));
 }
 
 /* Queue @work for @c with a reference for it.  Caller holds c->lock. */
@@ -465,6 +550,11 @@ static int puma_tcp_send_iter(struct socket *sock, struct msghdr *msg)
 
 	while (msg_data_left(msg)) {
 		ret = sock_sendmsg(sock, msg);
+		if (ret == -EAGAIN) {
+			/* The send timeout: nothing taken for dead_ms. */
+			puma_tcp_count(PUMA_TCP_STAT_SEND_TIMEOUTS, 1);
+			return -ETIMEDOUT;
+		}
 		if (ret < 0)
 			return ret;
 		if (!ret)
@@ -1022,6 +1112,14 @@ static void puma_tcp_sec_free(struct puma_tcp_conn *c)
 	c->rx_buf = NULL;
 }
 
+/* @c's socket is released: it no longer counts. */
+static void puma_tcp_conn_gone(struct puma_tcp_conn *c)
+{
+	puma_tcp_count(PUMA_TCP_STAT_CONNS, -1);
+	if (c->accepted)
+		atomic_dec(&puma_tcp_nr_accepted);
+}
+
 static int puma_tcp_rx_thread(void *data)
 {
 	struct puma_tcp_conn *c = data;
@@ -1046,7 +1144,7 @@ static int puma_tcp_rx_thread(void *data)
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	sock_release(c->sock);
 	c->sock = NULL;
-	puma_tcp_count(PUMA_TCP_STAT_CONNS, -1);
+	puma_tcp_conn_gone(c);
 
 	puma_transport_deliver_disconnect(&c->conn, c->reason);
 	puma_transport_conn_put(&c->conn);
@@ -1140,7 +1238,7 @@ puma_tcp_conn_alloc(struct socket *sock, bool server,
 			    c->keepalive);
 	c->last_rx = jiffies;
 	c->last_ping = jiffies;
-	puma_tcp_sock_setup_conn(sock, c->keepalive);
+	puma_tcp_sock_setup_conn(sock, c->keepalive, c->dead_after);
 	puma_tcp_count(PUMA_TCP_STAT_CONNS, 1);
 	return c;
 }
@@ -1160,7 +1258,7 @@ static void puma_tcp_conn_abort(struct puma_tcp_conn *c)
 	puma_tcp_sec_free(c);
 	sock_release(c->sock);
 	c->sock = NULL;
-	puma_tcp_count(PUMA_TCP_STAT_CONNS, -1);
+	puma_tcp_conn_gone(c);
 	puma_transport_conn_put(&c->conn);
 }
 
@@ -1285,17 +1383,53 @@ static void puma_tcp_release(struct puma_transport_conn *conn)
 	kfree(to_puma_tcp_conn(conn));
 }
 
+/*
+ * Whether to take a new incoming connection at all: within max_accepted
+ * (then counted in puma_tcp_nr_accepted) and from an allowed peer.
+ */
+static bool puma_tcp_accept_admit(struct socket *sock)
+{
+	struct sockaddr_storage peer = {};
+	int allowed;
+
+	if (atomic_inc_return(&puma_tcp_nr_accepted) >
+	    READ_ONCE(puma_tcp_max_accepted)) {
+		atomic_dec(&puma_tcp_nr_accepted);
+		puma_tcp_count(PUMA_TCP_STAT_REFUSED_LIMIT, 1);
+		pr_warn_ratelimited("max_accepted (%u) connections alive: closing a new one\n",
+				    READ_ONCE(puma_tcp_max_accepted));
+		return false;
+	}
+	kernel_param_lock(THIS_MODULE);
+	allowed = kernel_getpeername(sock, (struct sockaddr *)&peer) < 0 ? 0 :
+		  puma_tcp_peers_match(puma_tcp_allowed_peers, &peer);
+	kernel_param_unlock(THIS_MODULE);
+	if (allowed > 0)
+		return true;
+	atomic_dec(&puma_tcp_nr_accepted);
+	puma_tcp_count(PUMA_TCP_STAT_REFUSED_PEER, 1);
+	pr_warn_ratelimited("%pISpc: not in allowed_peers, closing\n", &peer);
+	return false;
+}
+
 static void puma_tcp_accept_one(struct puma_tcp_listener *l, struct socket *sock)
 {
 	struct puma_tcp_conn *c;
 	int err;
 
-	c = puma_tcp_conn_alloc(sock, true, NULL, NULL);
-	if (IS_ERR(c)) {
+	if (!puma_tcp_accept_admit(sock)) {
 		sock_release(sock);
 		puma_tcp_count(PUMA_TCP_STAT_REFUSED, 1);
 		return;
 	}
+	c = puma_tcp_conn_alloc(sock, true, NULL, NULL);
+	if (IS_ERR(c)) {
+		atomic_dec(&puma_tcp_nr_accepted);
+		sock_release(sock);
+		puma_tcp_count(PUMA_TCP_STAT_REFUSED, 1);
+		return;
+	}
+	c->accepted = true;
 	if (c->sec) {
 		/* Its receive thread authenticates it, then calls accept. */
 		kref_get(&l->ref);

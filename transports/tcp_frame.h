@@ -28,6 +28,8 @@ enum puma_tcp_security {
 
 /* Longest pre-shared key description, with its NUL. */
 #define PUMA_TCP_KEY_DESC_MAX	64
+/* Longest allowed_peers list, with its NUL. */
+#define PUMA_TCP_ALLOWED_PEERS_MAX	512
 
 #if IS_ENABLED(CONFIG_KUNIT)
 struct key;
@@ -37,6 +39,8 @@ extern unsigned long puma_tcp_test_faults;
 extern int puma_tcp_security;
 /* If set, the keyring new connections take their key from. */
 extern struct key *puma_tcp_test_keyring;
+extern unsigned int puma_tcp_max_accepted;
+extern char puma_tcp_allowed_peers[PUMA_TCP_ALLOWED_PEERS_MAX];
 #endif
 
 enum puma_tcp_frame_type {

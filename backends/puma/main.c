@@ -109,6 +109,7 @@ static const char *const puma_stat_names[PUMA_STAT_NR] = {
 	[PUMA_STAT_CONNECTS]		= "connects",
 	[PUMA_STAT_SRV_SESSION_ABORTS]	= "server_session_aborts",
 	[PUMA_STAT_SRV_LENDING_RETRIES]	= "server_lending_retries",
+	[PUMA_STAT_SRV_SEND_QUEUE_FULL]	= "server_send_queue_full",
 	[PUMA_STAT_SUSPEND_EXPIRIES]	= "suspend_expiries",
 	[PUMA_STAT_ENOMEM_CLIENT_PUT]	= "enomem_client_put",
 	[PUMA_STAT_ENOMEM_CLIENT_GET]	= "enomem_client_get",

@@ -51,6 +51,7 @@ enum puma_stat {
 	PUMA_STAT_CONNECTS,		/* client: connections that came up */
 	PUMA_STAT_SRV_SESSION_ABORTS,	/* server: sessions closed to stay correct */
 	PUMA_STAT_SRV_LENDING_RETRIES,	/* server: lending state sends retried */
+	PUMA_STAT_SRV_SEND_QUEUE_FULL,	/* server: a client's queue was full */
 	PUMA_STAT_SUSPEND_EXPIRIES,	/* client: SUSPEND leases run out */
 	/* Allocation failures, by path (each costs speed, never data). */
 	PUMA_STAT_ENOMEM_CLIENT_PUT,	/* PUT batch pages or message */

@@ -17,6 +17,12 @@
  * very allocations whose reclaim freed the pages, on a one-CPU server.
  * A client asking for a page whose report is still queued just misses.
  *
+ * No send waits.  Responses go out from the session's receive context
+ * and reports from the one worker every session shares: a client that
+ * stops reading fills its own transport queue, and then loses its own
+ * responses (its GETs time out and read from disk) and has its reports
+ * retried, while every other client goes on being served.
+ *
  * Lending can be suspended (puma_server_set_lending()): every client gets
  * SUSPEND and stops sending PUTs, PUTs already on their way are dropped,
  * and reclaim takes hosted pages as it needs; GETs are still served from
@@ -153,19 +159,28 @@ static bool puma_server_full(void)
 	       totalram_pages() / 100 * puma_max_hosted_pct;
 }
 
-static void puma_session_send(struct puma_session *s, struct puma_wire_msg *wm,
-			      struct page **pages, unsigned int nr_pages)
+/*
+ * Queue a message to @s's client, never waiting for room.
+ * Return: 0, or an error: the message is lost (-EAGAIN: the client's
+ * queue is full, counted).
+ */
+static int puma_session_send(struct puma_session *s, struct puma_wire_msg *wm,
+			     struct page **pages, unsigned int nr_pages)
 {
 	struct puma_transport_msg *msg;
+	int err;
 
 	msg = puma_msg_build(wm, pages, nr_pages, GFP_KERNEL, &puma_msgs);
 	if (IS_ERR(msg)) {
 		puma_count(PUMA_STAT_ENOMEM_SERVER_MSG, 1);
 		while (nr_pages--)
 			put_page(pages[nr_pages]);
-		return;
+		return PTR_ERR(msg);
 	}
-	puma_transport_send(s->conn, msg, 0);
+	err = puma_transport_send(s->conn, msg, PUMA_TRANSPORT_NONBLOCK);
+	if (err == -EAGAIN)
+		puma_count(PUMA_STAT_SRV_SEND_QUEUE_FULL, 1);
+	return err;
 }
 
 /*
@@ -312,6 +327,26 @@ static const struct puma_rlru_ops puma_session_rlru_ops = {
 	.reclaimed = puma_session_reclaimed,
 };
 
+/*
+ * The client's queue was full: put the @n keys back, as room allows,
+ * and try again later.  Report work only.
+ */
+static void puma_session_report_retry(struct puma_session *s,
+				      const struct puma_key *keys,
+				      unsigned int n)
+{
+	unsigned int room;
+
+	spin_lock_irq(&s->report_lock);
+	room = min(n, PUMA_REPORT_RING - s->nr_reports);
+	memcpy(&s->reports[s->nr_reports], keys, room * sizeof(keys[0]));
+	s->nr_reports += room;
+	spin_unlock_irq(&s->report_lock);
+	puma_count(PUMA_STAT_SRV_REPORT_DROPS, n - room);
+	kthread_queue_delayed_work(puma_server.reporter, &s->report_work,
+				   PUMA_REPORT_DELAY);
+}
+
 static void puma_session_report_work(struct kthread_work *work)
 {
 	struct puma_session *s = container_of(work, struct puma_session,
@@ -332,7 +367,10 @@ static void puma_session_report_work(struct kthread_work *work)
 		wm->hdr.type = PUMA_WIRE_RECLAIMED;
 		wm->batch.count = n;
 		/* Lost to a failed allocation: the client just misses. */
-		puma_session_send(s, wm, NULL, 0);
+		if (puma_session_send(s, wm, NULL, 0) == -EAGAIN) {
+			puma_session_report_retry(s, wm->batch.keys, n);
+			break;
+		}
 	}
 }
 
