@@ -12,7 +12,7 @@ OUT		:= $(CURDIR)/out
 SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test fuzz clean help \
-	summary-reset blockcheck mallocbench tcpbench ccstress tools vm-smoke vm-selftest vm-puma-loop \
+	summary-reset blockcheck mallocbench tcpbench ccstress pumakey tools vm-smoke vm-selftest vm-puma-loop \
 	demo vm-pair-e2e vm-pair-kill vm-victim vm-stress soak
 
 all: modules
@@ -98,8 +98,11 @@ tcpbench:
 ccstress:
 	$(MAKE) -C tools/ccstress
 
+pumakey:
+	$(MAKE) -C tools/pumakey
+
 # The static user-space workload tools (Documentation/bench-tools.rst).
-tools: blockcheck mallocbench tcpbench ccstress
+tools: blockcheck mallocbench tcpbench ccstress pumakey
 
 # The QEMU rig (scripts/vm/, Documentation/vm-rig.rst) on its own.
 vm-smoke: modules blockcheck

@@ -230,7 +230,9 @@ static void tt_suite_exit(struct kunit_suite *suite)
 	ptk_keyring_destroy(tt_keyring);
 	ptk_keyring_destroy(tt_wrong_keyring);
 	ptk_keyring_destroy(tt_empty_keyring);
-	tt_keyring = tt_wrong_keyring = tt_empty_keyring = NULL;
+	tt_keyring = NULL;
+	tt_wrong_keyring = NULL;
+	tt_empty_keyring = NULL;
 }
 
 static int tt_init(struct kunit *test)
@@ -702,24 +704,64 @@ static int tt_seal_msg(struct kunit *test, struct tt *tt, u8 *buf,
 			 sizeof(struct puma_tcp_frame) + \
 			 sizeof(struct ptm_head) + PAGE_SIZE)
 
-/* With security=encrypt both ends authenticate; pages arrive intact. */
+/* With security=auth, then encrypt, both ends authenticate; pages arrive intact. */
 static void puma_tcp_secure_conn_carries_pages_both_ways(struct kunit *test)
 {
+	static const int modes[] = {
+		PUMA_TCP_SECURITY_AUTH, PUMA_TCP_SECURITY_ENCRYPT,
+	};
 	struct tt *tt = test->priv;
-	struct tt_end *c;
+	struct tt_end *c, *s;
+	unsigned int m;
 	u32 i;
 
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+		WRITE_ONCE(puma_tcp_security, modes[m]);
+		c = tt_connect(test, tt);
+		s = &tt->server[m];
+		s->echo = true;
+		for (i = 0; i < 16; i++)
+			KUNIT_ASSERT_EQ(test, tt_send(c, i, i % 3 ? 8 : 0, 0), 0);
+		KUNIT_ASSERT_EQ(test, tt_send(c, 16, PUMA_TRANSPORT_MAX_PAGES, 0), 0);
+		KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 17));
+		KUNIT_EXPECT_FALSE(test, c->bad_content);
+		KUNIT_EXPECT_FALSE(test, c->disorder);
+		KUNIT_EXPECT_FALSE(test, s->bad_content);
+		KUNIT_EXPECT_EQ(test, atomic_read(&s->echo_errors), 0);
+	}
+}
+
+/*
+ * An auth peer and an encrypt listener share no mode: the listener closes
+ * after the CLIENT_HELLO, never downgrading.
+ */
+static void puma_tcp_secure_mode_mismatch_refused(struct kunit *test)
+{
+	struct puma_sec_config cfg = {
+		.keyring = tt_keyring,
+		.key_desc = PTK_KEY_DESC,
+		.caps = {
+			.page_size = PAGE_SIZE,
+			.max_batch = PUMA_TRANSPORT_MAX_PAGES,
+			.min_version = PUMA_TCP_PROTO_VERSION,
+			.max_version = PUMA_TCP_PROTO_VERSION,
+			.modes = PUMA_SEC_MODE_AUTH,
+		},
+	};
+	u8 out[PUMA_SEC_HS_MAX_LEN];
+	struct tt *tt = test->priv;
+	struct socket *raw;
+	int n;
+
 	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
-	c = tt_connect(test, tt);
-	tt->server[0].echo = true;
-	for (i = 0; i < 16; i++)
-		KUNIT_ASSERT_EQ(test, tt_send(c, i, i % 3 ? 8 : 0, 0), 0);
-	KUNIT_ASSERT_EQ(test, tt_send(c, 16, PUMA_TRANSPORT_MAX_PAGES, 0), 0);
-	KUNIT_ASSERT_TRUE(test, tt_wait_recv(c, 17));
-	KUNIT_EXPECT_FALSE(test, c->bad_content);
-	KUNIT_EXPECT_FALSE(test, c->disorder);
-	KUNIT_EXPECT_FALSE(test, tt->server[0].bad_content);
-	KUNIT_EXPECT_EQ(test, atomic_read(&tt->server[0].echo_errors), 0);
+	tt->sec = puma_sec_session_create(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tt->sec));
+	raw = tt_raw_connect(test, tt);
+	n = puma_sec_client_hello(tt->sec, out, sizeof(out));
+	KUNIT_ASSERT_GT(test, n, 0);
+	tt_raw_send(test, raw, out, n);
+	KUNIT_EXPECT_TRUE(test, tt_raw_closed(raw));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(tt->nr_servers), 0);
 }
 
 /* Without the key, connect fails: no connection, nothing sent in clear. */
@@ -956,6 +998,7 @@ static struct kunit_case puma_transport_tcp_cases[] = {
 	KUNIT_CASE(puma_tcp_allowed_peers_closes_others),
 	KUNIT_CASE_SLOW(puma_tcp_peer_not_reading_times_out),
 	KUNIT_CASE(puma_tcp_secure_conn_carries_pages_both_ways),
+	KUNIT_CASE(puma_tcp_secure_mode_mismatch_refused),
 	KUNIT_CASE(puma_tcp_secure_connect_without_key_returns_enokey),
 	KUNIT_CASE(puma_tcp_secure_wrong_key_never_accepted),
 	KUNIT_CASE(puma_tcp_secure_plaintext_peer_never_accepted),

@@ -1152,8 +1152,9 @@ static int puma_tcp_rx_thread(void *data)
 }
 
 /*
- * What this end offers: the transport's frames, and the modes @mode
- * accepts ("auth" takes encryption too: the stronger common mode wins).
+ * What this end offers: the transport's frames, and the one mode @mode
+ * names.  Both ends must name the same: a peer set otherwise finds no
+ * common mode and is refused (no_common_caps), never downgraded.
  */
 static void puma_tcp_sec_caps(struct puma_sec_caps *caps, int mode)
 {
@@ -1163,7 +1164,7 @@ static void puma_tcp_sec_caps(struct puma_sec_caps *caps, int mode)
 		.min_version	= PUMA_TCP_PROTO_VERSION,
 		.max_version	= PUMA_TCP_PROTO_VERSION,
 		.modes		= mode == PUMA_TCP_SECURITY_ENCRYPT ?
-				  PUMA_SEC_MODE_ENCRYPT : PUMA_SEC_MODES,
+				  PUMA_SEC_MODE_ENCRYPT : PUMA_SEC_MODE_AUTH,
 	};
 }
 
