@@ -52,7 +52,7 @@ static int lb_send(struct puma_transport_conn *conn,
 {
 	struct puma_transport_msg *msg;
 
-	msg = puma_msg_build(wm, pages, n, GFP_KERNEL, NULL);
+	msg = puma_msg_build(conn, wm, pages, n, GFP_KERNEL, NULL);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	return puma_transport_send(conn, msg, 0);

@@ -275,9 +275,14 @@ static void ptc_recv(struct puma_transport_conn *conn,
 		memcpy(&head, msg->head, sizeof(head));
 	else
 		e->bad_content = true;
-	/* Pages dropped for want of memory are not expected here either. */
+	/*
+	 * Pages dropped for want of memory are not expected here either;
+	 * the authenticated flag is there exactly when the link is so.
+	 */
 	if (head.magic != PTM_MAGIC || head.nr_pages != msg->nr_pages ||
-	    msg->flags)
+	    (msg->flags & ~PUMA_TRANSPORT_MSG_AUTHENTICATED) ||
+	    !!(msg->flags & PUMA_TRANSPORT_MSG_AUTHENTICATED) !=
+	    puma_transport_conn_authenticated(conn))
 		e->bad_content = true;
 	if (head.seq != e->next_seq)
 		e->disorder = true;

@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include <puma/msg.h>
 #include <puma/transport.h>
 
 #include "../lib/internal.h"
@@ -423,6 +424,66 @@ static void puma_transport_send_invalid_msg_returns_einval(struct kunit *test)
 	puma_transport_put(t);
 }
 
+/* A PUT of one page of @fill, built for @conn. */
+static struct puma_transport_msg *msg_put(struct kunit *test,
+					  const struct puma_transport_conn *conn,
+					  struct puma_wire_msg *wm, u8 fill)
+{
+	struct puma_transport_msg *msg;
+	struct page *page;
+
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	memset(page_address(page), fill, PAGE_SIZE);
+	*wm = (struct puma_wire_msg){ .hdr.type = PUMA_WIRE_PUT };
+	wm->batch.count = 1;
+	wm->batch.keys[0] = (struct puma_key){ .pool = 1, .ino = 2 };
+	msg = puma_msg_build(conn, wm, &page, 1, GFP_KERNEL, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(msg));
+	return msg;
+}
+
+/*
+ * The data CRC is left out only for a link that authenticates the data,
+ * and a received message skips its check only when the transport says
+ * the link authenticated it.
+ */
+static void puma_msg_data_crc_skipped_only_when_authenticated(struct kunit *test)
+{
+	struct puma_transport *t = fake_registered(test, "ptk-msg");
+	struct puma_transport_conn *conn;
+	struct puma_transport_msg *msg;
+	struct puma_wire_msg wm;
+
+	KUNIT_ASSERT_PTR_EQ(test, puma_transport_get("ptk-msg"), t);
+	conn = puma_transport_connect(t, "peer", &fake_conn_ops, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(conn));
+	KUNIT_EXPECT_FALSE(test, puma_transport_conn_authenticated(conn));
+
+	/* Without: the CRC is there, and a changed byte is caught. */
+	msg = msg_put(test, conn, &wm, 0x5a);
+	KUNIT_EXPECT_NE(test, wm.hdr.data_crc, 0);
+	((u8 *)page_address(msg->pages[0]))[100] ^= 1;
+	KUNIT_EXPECT_EQ(test, puma_msg_parse(msg, &wm, NULL), -EBADMSG);
+	/* The same message, authenticated by the link: not checked. */
+	msg->flags |= PUMA_TRANSPORT_MSG_AUTHENTICATED;
+	KUNIT_EXPECT_EQ(test, puma_msg_parse(msg, &wm, NULL), 0);
+	puma_transport_msg_free(msg);
+
+	/* With: no CRC computed; unflagged, the receiver refuses it. */
+	puma_transport_conn_set_authenticated(conn);
+	KUNIT_EXPECT_TRUE(test, puma_transport_conn_authenticated(conn));
+	msg = msg_put(test, conn, &wm, 0x5a);
+	KUNIT_EXPECT_EQ(test, wm.hdr.data_crc, 0);
+	KUNIT_EXPECT_EQ(test, puma_msg_parse(msg, &wm, NULL), -EBADMSG);
+	msg->flags |= PUMA_TRANSPORT_MSG_AUTHENTICATED;
+	KUNIT_EXPECT_EQ(test, puma_msg_parse(msg, &wm, NULL), 0);
+	puma_transport_msg_free(msg);
+
+	puma_transport_conn_put(conn);
+	puma_transport_put(t);
+}
+
 static struct kunit_case puma_transport_cases[] = {
 	KUNIT_CASE(puma_transport_register_rejects_duplicate),
 	KUNIT_CASE(puma_transport_register_rejects_invalid_name),
@@ -442,6 +503,7 @@ static struct kunit_case puma_transport_cases[] = {
 	KUNIT_CASE(puma_transport_msg_free_skips_taken_pages),
 	KUNIT_CASE(puma_transport_msg_add_page_full_returns_enospc),
 	KUNIT_CASE(puma_transport_send_invalid_msg_returns_einval),
+	KUNIT_CASE(puma_msg_data_crc_skipped_only_when_authenticated),
 	{}
 };
 

@@ -62,6 +62,8 @@ struct tt_end {
 	wait_queue_head_t recv_wait;
 	/* Messages that came without their pages (no memory for them). */
 	unsigned int nr_pages_dropped;
+	/* Messages the link authenticated (PUMA_TRANSPORT_MSG_AUTHENTICATED). */
+	unsigned int nr_authenticated;
 	/* Written by disconnected. */
 	atomic_t nr_disconnected;
 	int reason;
@@ -111,6 +113,8 @@ static void tt_recv(struct puma_transport_conn *conn,
 	}
 	if (head.magic != PTM_MAGIC)
 		e->bad_content = true;
+	if (msg->flags & PUMA_TRANSPORT_MSG_AUTHENTICATED)
+		e->nr_authenticated++;
 	if (head.seq != e->next_seq)
 		e->disorder = true;
 	e->next_seq = head.seq + 1;
@@ -474,6 +478,8 @@ static void puma_tcp_rx_pages_without_memory_deliver_head(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, tt_wait_recv(s, 2));
 	KUNIT_EXPECT_EQ(test, s->nr_pages_dropped, 1U);
 	KUNIT_EXPECT_EQ(test, s->nr_pages, 2U);
+	/* security=none: nothing is said to be authenticated. */
+	KUNIT_EXPECT_EQ(test, s->nr_authenticated, 0U);
 	KUNIT_EXPECT_FALSE(test, s->bad_content);
 	KUNIT_EXPECT_FALSE(test, s->disorder);
 	KUNIT_EXPECT_EQ(test, atomic_read(&s->nr_disconnected), 0);
@@ -728,6 +734,9 @@ static void puma_tcp_secure_conn_carries_pages_both_ways(struct kunit *test)
 		KUNIT_EXPECT_FALSE(test, c->disorder);
 		KUNIT_EXPECT_FALSE(test, s->bad_content);
 		KUNIT_EXPECT_EQ(test, atomic_read(&s->echo_errors), 0);
+		/* Every message on a secure link comes flagged as such. */
+		KUNIT_EXPECT_EQ(test, c->nr_authenticated, c->nr_recv);
+		KUNIT_EXPECT_EQ(test, s->nr_authenticated, s->nr_recv);
 	}
 }
 

@@ -34,7 +34,9 @@ static u32 puma_msg_data_crc(struct page *const *pages, unsigned int nr)
 
 /**
  * puma_msg_build() - Encode a message into a new transport message.
- * @wm: The message; its page count and data CRC are set here from @pages.
+ * @conn: The connection it will be sent on, or %NULL for none known.
+ * @wm: The message; its page count and data CRC are set here from @pages
+ *	(the CRC is 0 if @conn authenticates the data).
  * @pages: Its pages, whose references move to the transport message.
  * @nr_pages: How many.
  * @gfp: Allocation flags of the transport message.
@@ -45,7 +47,8 @@ static u32 puma_msg_data_crc(struct page *const *pages, unsigned int nr)
  * error for a message it cannot encode.  On failure the pages are left
  * to the caller.
  */
-struct puma_transport_msg *puma_msg_build(struct puma_wire_msg *wm,
+struct puma_transport_msg *puma_msg_build(const struct puma_transport_conn *conn,
+					  struct puma_wire_msg *wm,
 					  struct page **pages,
 					  unsigned int nr_pages, gfp_t gfp,
 					  struct puma_msg_stats *stats)
@@ -56,7 +59,9 @@ struct puma_transport_msg *puma_msg_build(struct puma_wire_msg *wm,
 	int len;
 
 	wm->hdr.nr_pages = nr_pages;
-	wm->hdr.data_crc = nr_pages ? puma_msg_data_crc(pages, nr_pages) : 0;
+	wm->hdr.data_crc = nr_pages &&
+			   !(conn && puma_transport_conn_authenticated(conn)) ?
+			   puma_msg_data_crc(pages, nr_pages) : 0;
 	len = puma_wire_encode(wm, head, sizeof(head));
 	if (len < 0)
 		return ERR_PTR(len);
@@ -82,7 +87,8 @@ EXPORT_SYMBOL_NS_GPL(puma_msg_build, PUMA);
  * A message whose pages the transport had no memory for
  * (%PUMA_TRANSPORT_MSG_PAGES_DROPPED) stands without them: its receiver
  * checks the flag when its type carries pages, and a GET_RESPONSE so
- * delivered is all misses.
+ * delivered is all misses.  The data CRC is not checked in a message the
+ * link authenticated (%PUMA_TRANSPORT_MSG_AUTHENTICATED).
  *
  * Context: Process context (the transport's receive callback).
  * Return: 0, or a negative errno for a message to drop, logged at a
@@ -115,6 +121,8 @@ int puma_msg_parse(const struct puma_transport_msg *msg,
 	for (i = 0; i < msg->nr_pages; i++)
 		if (!msg->pages[i])
 			goto bad;
+	if (msg->flags & PUMA_TRANSPORT_MSG_AUTHENTICATED)
+		return 0;
 	err = puma_wire_check_data(&wm->hdr,
 				   puma_msg_data_crc(msg->pages, msg->nr_pages),
 				   NULL);

@@ -32,6 +32,7 @@
 
 /* conn->flags: the user saw disconnected, so no more callbacks. */
 #define PUMA_TRANSPORT_CONN_DEAD	0
+#define PUMA_TRANSPORT_CONN_AUTHENTICATED	1
 
 static DEFINE_MUTEX(puma_transport_mutex);
 static LIST_HEAD(puma_transport_list);
@@ -423,6 +424,18 @@ int puma_transport_accept(struct puma_transport_listener *listener,
 }
 EXPORT_SYMBOL_NS_GPL(puma_transport_accept, PUMA);
 
+bool puma_transport_conn_authenticated(const struct puma_transport_conn *conn)
+{
+	return test_bit(PUMA_TRANSPORT_CONN_AUTHENTICATED, &conn->flags);
+}
+EXPORT_SYMBOL_NS_GPL(puma_transport_conn_authenticated, PUMA);
+
+void puma_transport_conn_set_authenticated(struct puma_transport_conn *conn)
+{
+	set_bit(PUMA_TRANSPORT_CONN_AUTHENTICATED, &conn->flags);
+}
+EXPORT_SYMBOL_NS_GPL(puma_transport_conn_set_authenticated, PUMA);
+
 void puma_transport_deliver_msg(struct puma_transport_conn *conn,
 				struct puma_transport_msg *msg)
 {
@@ -433,6 +446,10 @@ void puma_transport_deliver_msg(struct puma_transport_conn *conn,
 		puma_transport_msg_free(msg);
 		return;
 	}
+	if (puma_transport_conn_authenticated(conn))
+		msg->flags |= PUMA_TRANSPORT_MSG_AUTHENTICATED;
+	else
+		msg->flags &= ~PUMA_TRANSPORT_MSG_AUTHENTICATED;
 	conn->ops->recv(conn, msg);
 }
 EXPORT_SYMBOL_NS_GPL(puma_transport_deliver_msg, PUMA);

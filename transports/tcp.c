@@ -1060,6 +1060,8 @@ static int puma_tcp_handshake(struct puma_tcp_conn *c, bool server)
 		err = -ENOMEM;
 		goto fail;
 	}
+	/* Every frame is sealed now: the data needs no checksum of its own. */
+	puma_transport_conn_set_authenticated(&c->conn);
 	spin_lock_irq(&c->lock);
 	c->max_pages = agreed->max_batch;
 	c->established = true;

@@ -270,7 +270,8 @@ static void puma_client_ping(struct puma_transport_conn *conn)
 	};
 	struct puma_transport_msg *msg;
 
-	msg = puma_msg_build(&wm, NULL, 0, GFP_NOIO | __GFP_NOWARN, &puma_msgs);
+	msg = puma_msg_build(conn, &wm, NULL, 0, GFP_NOIO | __GFP_NOWARN,
+			     &puma_msgs);
 	if (!IS_ERR(msg) &&
 	    !puma_transport_send(conn, msg, PUMA_TRANSPORT_NONBLOCK))
 		puma_count(PUMA_STAT_PINGS, 1);
@@ -325,7 +326,8 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 		wm.hdr.flags = PUMA_WIRE_F_EXCLUSIVE;
 	wm.batch.count = 1;
 	wm.batch.keys[0] = req.key;
-	msg = puma_msg_build(&wm, NULL, 0, GFP_NOIO | __GFP_NOWARN, &puma_msgs);
+	msg = puma_msg_build(conn, &wm, NULL, 0, GFP_NOIO | __GFP_NOWARN,
+			     &puma_msgs);
 	if (IS_ERR(msg))
 		puma_count(PUMA_STAT_ENOMEM_CLIENT_GET, 1);
 	err = IS_ERR(msg) ? PTR_ERR(msg) :
@@ -494,7 +496,7 @@ static int puma_client_drain(struct puma_outbox *ob,
 	}
 	nr = wm.hdr.nr_pages;
 	wm.hdr.seq = atomic64_inc_return(&c->seq);
-	msg = puma_msg_build(&wm, pages, nr, GFP_NOIO | __GFP_NOWARN,
+	msg = puma_msg_build(conn, &wm, pages, nr, GFP_NOIO | __GFP_NOWARN,
 			     &puma_msgs);
 	if (IS_ERR(msg)) {
 		for (i = 0; i < nr; i++)
@@ -741,7 +743,7 @@ static void puma_client_connect_work(struct work_struct *work)
 	wm.hello.page_size = PUMA_WIRE_PAGE_SIZE;
 	wm.hello.max_batch = PUMA_WIRE_MAX_BATCH;
 	msg = puma_fault(PUMA_FAULT_HELLO) ? ERR_PTR(-ENOMEM) :
-	      puma_msg_build(&wm, NULL, 0, GFP_KERNEL, &puma_msgs);
+	      puma_msg_build(conn, &wm, NULL, 0, GFP_KERNEL, &puma_msgs);
 	err = IS_ERR(msg) ? PTR_ERR(msg) : puma_transport_send(conn, msg, 0);
 	if (err) {
 		/* The disconnect callback takes it back to IDLE. */

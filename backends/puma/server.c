@@ -170,7 +170,8 @@ static int puma_session_send(struct puma_session *s, struct puma_wire_msg *wm,
 	struct puma_transport_msg *msg;
 	int err;
 
-	msg = puma_msg_build(wm, pages, nr_pages, GFP_KERNEL, &puma_msgs);
+	msg = puma_msg_build(s->conn, wm, pages, nr_pages, GFP_KERNEL,
+			     &puma_msgs);
 	if (IS_ERR(msg)) {
 		puma_count(PUMA_STAT_ENOMEM_SERVER_MSG, 1);
 		while (nr_pages--)
@@ -232,7 +233,7 @@ static void puma_session_lending_work(struct work_struct *work)
 		wm.hdr.type = PUMA_WIRE_RESUME;
 	}
 	msg = puma_fault(PUMA_FAULT_LENDING_SEND) ? ERR_PTR(-ENOMEM) :
-	      puma_msg_build(&wm, NULL, 0, GFP_KERNEL | __GFP_NOWARN,
+	      puma_msg_build(s->conn, &wm, NULL, 0, GFP_KERNEL | __GFP_NOWARN,
 			     &puma_msgs);
 	if (IS_ERR(msg)) {
 		puma_count(PUMA_STAT_ENOMEM_SERVER_MSG, 1);

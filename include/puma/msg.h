@@ -5,10 +5,11 @@
  * checks.  What a sender and a receiver of PUMA's protocol share: the
  * client, the server and the benchmarks.
  *
- * PUMA's own: the protocol between PUMA clients and servers.  Today the
- * header and body carry CRC32C and the page data its own CRC32C; an
- * authenticated encryption of the link would go here, between the codec
- * and the transport.
+ * PUMA's own: the protocol between PUMA clients and servers.  The header
+ * and body carry CRC32C, and the page data its own CRC32C unless the
+ * link authenticates it (puma_transport_conn_authenticated(): the TCP
+ * transport's secure channel), in which case the data CRC is 0 and not
+ * checked.
  */
 #ifndef _PUMA_MSG_H
 #define _PUMA_MSG_H
@@ -20,6 +21,7 @@
 #include <puma/wire.h>
 
 struct page;
+struct puma_transport_conn;
 struct puma_transport_msg;
 
 /**
@@ -37,7 +39,8 @@ struct puma_msg_stats {
 	atomic64_t pages_dropped;
 };
 
-struct puma_transport_msg *puma_msg_build(struct puma_wire_msg *wm,
+struct puma_transport_msg *puma_msg_build(const struct puma_transport_conn *conn,
+					  struct puma_wire_msg *wm,
 					  struct page **pages,
 					  unsigned int nr_pages, gfp_t gfp,
 					  struct puma_msg_stats *stats);

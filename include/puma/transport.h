@@ -75,6 +75,12 @@
  * page data is lost, its message is not: a transport never drops a head.
  */
 #define PUMA_TRANSPORT_MSG_PAGES_DROPPED	0x1u
+/*
+ * Received message flag: the link authenticated the head and the pages
+ * end to end (an AEAD, see puma_transport_conn_authenticated()); a
+ * checksum of the data adds nothing.
+ */
+#define PUMA_TRANSPORT_MSG_AUTHENTICATED	0x2u
 
 struct module;
 struct page;
@@ -425,6 +431,22 @@ int puma_transport_send(struct puma_transport_conn *conn,
 			struct puma_transport_msg *msg, unsigned int flags);
 
 /**
+ * puma_transport_conn_authenticated() - whether the link protects the data
+ * @conn: either end
+ *
+ * True when the transport authenticates every message on @conn end to end
+ * with a key the peer proved it holds (the TCP transport's secure
+ * channel): what arrives is what the peer sent, which a checksum of the
+ * data cannot improve on.  Received messages then carry
+ * %PUMA_TRANSPORT_MSG_AUTHENTICATED.  Set before the user is given @conn
+ * and never cleared.
+ *
+ * Context: any context.
+ * Return: true if authenticated, false otherwise.
+ */
+bool puma_transport_conn_authenticated(const struct puma_transport_conn *conn);
+
+/**
  * puma_transport_disconnect() - end a connection
  * @conn: either end
  * @reason: negative errno both ends see, -ECONNRESET if not one
@@ -481,6 +503,20 @@ void puma_transport_conn_init(struct puma_transport_conn *conn,
 			      struct puma_transport *t,
 			      const struct puma_transport_conn_ops *ops,
 			      void *priv);
+
+/**
+ * puma_transport_conn_set_authenticated() - mark an end's link as authenticated
+ * @conn: the end, before its user is given it (connect returns, or the
+ *	accept callback runs)
+ *
+ * For a transport whose every message on @conn, head and pages, is
+ * authenticated end to end from now on.  Messages delivered on @conn get
+ * %PUMA_TRANSPORT_MSG_AUTHENTICATED.
+ *
+ * Context: any context.
+ * Return: nothing.
+ */
+void puma_transport_conn_set_authenticated(struct puma_transport_conn *conn);
 
 /**
  * puma_transport_listener_init() - set up a transport's new listener

@@ -162,7 +162,8 @@ struct puma_wire_stats {
  * @seq: Sender's sequence number, opaque to the codec.
  * @body_len: Body length in bytes; output of the decoder, ignored by the
  *	encoders, which derive it from type and counts.
- * @data_crc: puma_wire_crc32c() of the page data, 0 when there is none.
+ * @data_crc: puma_wire_crc32c() of the page data, 0 when there is none
+ *	or when the link authenticates it (include/puma/msg.h).
  * @flags: PUMA_WIRE_F_* flags.
  * @nr_pages: Pages of data that follow the body; output of the decoder,
  *	ignored by the encoders.
