@@ -213,8 +213,10 @@ static void puma_tcp_bench_security_modes(struct kunit *test)
 	l = puma_transport_listen(t, addr, &tb_listener_ops, tb);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(l));
 
-	for (mode = 0; mode < TB_MODES; mode++)
-		page_ns[mode] = trip_ns[mode] = U64_MAX;
+	for (mode = 0; mode < TB_MODES; mode++) {
+		page_ns[mode] = U64_MAX;
+		trip_ns[mode] = U64_MAX;
+	}
 	for (round = 0; round < TB_ROUNDS; round++)
 		for (mode = 0; mode < TB_MODES; mode++) {
 			WRITE_ONCE(puma_tcp_security, mode);

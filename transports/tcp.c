@@ -489,11 +489,13 @@ static void puma_tcp_sock_setup_conn(struct socket *sock, unsigned long keepaliv
 	WRITE_ONCE(sock->sk->sk_rcvtimeo, keepalive);
 	/*
 	 * A peer that stops reading fails the send after dead_ms, as one
-	 * that stops sending fails the receive: the socket buffer full
-	 * (send timeout) or data unacknowledged (TCP_USER_TIMEOUT).
+	 * that stops sending fails the receive (send timeout: the socket
+	 * buffer stayed full).  TCP_USER_TIMEOUT backs it up for data left
+	 * unacknowledged, later, so that the send timeout decides first and
+	 * the connection ends with -ETIMEDOUT rather than a reset.
 	 */
 	WRITE_ONCE(sock->sk->sk_sndtimeo, dead_after);
-	tcp_sock_set_user_timeout(sock->sk, jiffies_to_msecs(dead_after));
+	tcp_sock_set_user_timeout(sock->sk, 2 * jiffies_to_msecs(dead_after));
 }
 
 /* Queue @work for @c with a reference for it.  Caller holds c->lock. */
