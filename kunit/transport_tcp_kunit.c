@@ -836,6 +836,19 @@ static void puma_tcp_secure_plaintext_peer_never_accepted(struct kunit *test)
 }
 
 /*
+ * A raw peer holding the key, authenticated by a security=encrypt
+ * listener: its socket in *@rawp, the accepted end returned.
+ */
+static struct tt_end *tt_secure_peer(struct kunit *test, struct tt *tt,
+				     struct socket **rawp)
+{
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
+	KUNIT_ASSERT_GT(test, tt_raw_handshake(test, tt, tt_keyring, rawp), 0);
+	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
+	return &tt->server[0];
+}
+
+/*
  * A peer with the key, then one sealed frame delivered (the raw peer's
  * frames are right), then the same frame modified: closed, not delivered.
  */
@@ -847,12 +860,9 @@ static void puma_tcp_secure_tampered_frame_closes_conn(struct kunit *test)
 	u8 *buf;
 	int n;
 
-	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
 	buf = kunit_kzalloc(test, TT_SEALED_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_GT(test, tt_raw_handshake(test, tt, tt_keyring, &raw), 0);
-	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
-	s = &tt->server[0];
+	s = tt_secure_peer(test, tt, &raw);
 	n = tt_seal_msg(test, tt, buf, TT_SEALED_SIZE, 0);
 	tt_raw_send(test, raw, buf, n);
 	KUNIT_ASSERT_TRUE(test, tt_wait_recv(s, 1));
@@ -876,12 +886,9 @@ static void puma_tcp_secure_replayed_frame_closes_conn(struct kunit *test)
 	u8 *buf;
 	int n;
 
-	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
 	buf = kunit_kzalloc(test, TT_SEALED_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_GT(test, tt_raw_handshake(test, tt, tt_keyring, &raw), 0);
-	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
-	s = &tt->server[0];
+	s = tt_secure_peer(test, tt, &raw);
 	n = tt_seal_msg(test, tt, buf, TT_SEALED_SIZE, 0);
 	tt_raw_send(test, raw, buf, n);
 	tt_raw_send(test, raw, buf, n);
@@ -903,10 +910,7 @@ static void puma_tcp_secure_oversized_frame_closes_conn(struct kunit *test)
 	struct socket *raw;
 	struct tt_end *s;
 
-	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
-	KUNIT_ASSERT_GT(test, tt_raw_handshake(test, tt, tt_keyring, &raw), 0);
-	KUNIT_ASSERT_TRUE(test, tt_wait_servers(tt, 1));
-	s = &tt->server[0];
+	s = tt_secure_peer(test, tt, &raw);
 	puma_sec_frame_hdr_encode(&hdr, buf);
 	tt_raw_send(test, raw, buf, sizeof(buf));
 	KUNIT_ASSERT_TRUE(test, tt_wait_disconnected(s));
