@@ -41,16 +41,24 @@ bench:
 	scripts/kunit.sh --arch um --bench
 
 # Run every stage even if one fails, so a CI log shows all of them; each
-# stage's wall time goes to $(TIMES), printed at the end.  The UML KUnit
+# stage's wall time goes to $(TIMES), and a failed stage's FAIL, "not ok"
+# and error lines to $(FAILURES), both printed at the end.  The UML KUnit
 # kernel and the experiments' kernel build in the background at idle
 # priority (SCHED_IDLE): most VM tests keep one of two cores idle, and
 # their stages wait on the build directories' locks.  The build packages
 # are installed first, so that two apt-get runs never race.
 TIMES		:= $(OUT)/stage-times
+FAILURES	:= $(OUT)/stage-failures
 test: summary-reset
-	@rc=0; : > $(TIMES); \
+	@rc=0; : > $(TIMES); : > $(FAILURES); \
 	stage() { \
-		t0=$$(date +%s); "$$@" || rc=1; \
+		t0=$$(date +%s); log=$(OUT)/stage.log; \
+		{ "$$@"; echo $$? > $$log.rc; } 2>&1 | tee $$log; \
+		if [ "$$(cat $$log.rc)" != 0 ]; then \
+			rc=1; echo "  $$*:" >> $(FAILURES); \
+			grep -h -E 'FAIL|not ok [0-9]|[Ee]rror' $$log | \
+				tail -n 20 | sed 's/^/    /' >> $(FAILURES); \
+		fi; \
 		echo "$$(( $$(date +%s) - t0 ))s $$*" >> $(TIMES); \
 	}; \
 	scripts/puma-kernel.sh deps || rc=1; \
@@ -64,8 +72,9 @@ test: summary-reset
 	stage scripts/kunit.sh --arch x86_64 --summary $(SUMMARY); \
 	vm() { \
 		n=$$1; rm -rf $(OUT)/$$2; shift 2; \
-		if "$$@"; then p=1 f=0; else p=0 f=1; rc=1; fi; \
+		if "$$@"; then p=1 f=0; else p=0 f=1; fi; \
 		echo "$$n $$p $$f" >> $(SUMMARY); \
+		[ $$f = 0 ]; \
 	}; \
 	for t in selftest puma-loop pair-e2e pair-kill victim stress; do \
 		stage vm vm-$$t $$t scripts/vm/$$t.sh --outdir $(OUT)/$$t; \
@@ -77,6 +86,7 @@ test: summary-reset
 	done; \
 	wait $$bg; \
 	echo "stage times:"; sed 's/^/  /' $(TIMES); \
+	if [ -s $(FAILURES) ]; then echo "why stages failed:"; cat $(FAILURES); fi; \
 	scripts/summary.sh $(SUMMARY); \
 	exit $$rc
 

@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
+#include <puma/msg.h>
 #include <puma/transport.h>
 #include <puma/wire.h>
 
@@ -135,7 +136,52 @@ static int bare_send(struct bare_client *bc, const struct puma_wire_msg *wm,
 	return puma_transport_send(bc->conn, msg, 0);
 }
 
-static int bare_send_hello(struct bare_client *bc)
+/* PUT pages [@first, @first + @nr) of pool 1, inode 1, in full batches. */
+static int bare_put(struct bare_client *bc, u64 first, unsigned int nr)
+{
+	struct page *pages[PUMA_WIRE_MAX_BATCH];
+	struct puma_transport_msg *msg;
+	struct puma_wire_msg *wm;
+	unsigned int i, n;
+	int err = 0;
+
+	wm = kzalloc(sizeof(*wm), GFP_KERNEL);
+	if (!wm)
+		return -ENOMEM;
+	while (nr && !err) {
+		n = min_t(unsigned int, nr, PUMA_WIRE_MAX_BATCH);
+		memset(wm, 0, sizeof(*wm));
+		wm->hdr.type = PUMA_WIRE_PUT;
+		wm->batch.count = n;
+		for (i = 0; i < n; i++) {
+			wm->batch.keys[i] = (struct puma_key){
+				.pool = 1, .ino = 1, .index = first + i,
+			};
+			pages[i] = alloc_page(GFP_HIGHUSER_MOVABLE);
+			if (!pages[i])
+				break;
+		}
+		if (i < n) {
+			while (i--)
+				put_page(pages[i]);
+			err = -ENOMEM;
+			break;
+		}
+		msg = puma_msg_build(bc->conn, wm, pages, n, GFP_KERNEL,
+				     &puma_msgs);
+		if (IS_ERR(msg)) {
+			err = PTR_ERR(msg);
+			break;
+		}
+		err = puma_transport_send(bc->conn, msg, 0);
+		first += n;
+		nr -= n;
+	}
+	kfree(wm);
+	return err;
+}
+
+static int bare_send_hello_as(struct bare_client *bc, u64 node)
 {
 	struct puma_wire_msg *wm = kzalloc(sizeof(*wm), GFP_KERNEL);
 	int err;
@@ -143,6 +189,7 @@ static int bare_send_hello(struct bare_client *bc)
 	if (!wm)
 		return -ENOMEM;
 	wm->hdr.type = PUMA_WIRE_HELLO;
+	wm->hello.node_id = node;
 	wm->hello.caps = PUMA_WIRE_CAP_CLIENT;
 	wm->hello.page_size = PUMA_WIRE_PAGE_SIZE;
 	wm->hello.max_batch = PUMA_WIRE_MAX_BATCH;
@@ -152,8 +199,13 @@ static int bare_send_hello(struct bare_client *bc)
 	return err;
 }
 
-/* Connect to the server and exchange HELLOs. */
-static struct bare_client *bare_connect(struct kunit *test)
+static int bare_send_hello(struct bare_client *bc)
+{
+	return bare_send_hello_as(bc, 0);
+}
+
+/* Connect to the server and exchange HELLOs, as node @node. */
+static struct bare_client *bare_connect_as(struct kunit *test, u64 node)
 {
 	struct bare_client *bc = kunit_kzalloc(test, sizeof(*bc), GFP_KERNEL);
 
@@ -166,10 +218,23 @@ static struct bare_client *bare_connect(struct kunit *test)
 	bc->conn = puma_transport_connect(bc->transport, KT_ADDR, &bare_ops,
 					  bc);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(bc->conn));
-	KUNIT_ASSERT_EQ(test, bare_send_hello(bc), 0);
+	KUNIT_ASSERT_EQ(test, bare_send_hello_as(bc, node), 0);
 	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&bc->hello, KT_WAIT),
 			0UL);
 	return bc;
+}
+
+static struct bare_client *bare_connect(struct kunit *test)
+{
+	return bare_connect_as(test, 0);
+}
+
+/* Wait until the server has handled all that @bc sent before. */
+static void bare_sync(struct kunit *test, struct bare_client *bc, u64 node)
+{
+	KUNIT_ASSERT_EQ(test, bare_send_hello_as(bc, node), 0);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&bc->hello, KT_WAIT),
+			0UL);
 }
 
 static void bare_close(struct bare_client *bc)
@@ -248,6 +313,101 @@ static void puma_session_recv_put_without_pages_keeps_session(struct kunit *test
 	KUNIT_EXPECT_EQ(test, atomic64_read(&puma_msgs.pages_dropped),
 			dropped + 1);
 	bare_close(bc);
+}
+
+/*
+ * Sharing the budget: a small cap, two bare clients that each offer
+ * twice the cap.  Before any fair share, the second got nothing once
+ * the first had filled the server.
+ */
+#define FAIR_CAP	256UL
+#define FAIR_SLACK	(2 * PUMA_WIRE_MAX_BATCH + 8)
+
+static void restore_budget(void *saved)
+{
+	unsigned long *v = saved;
+
+	puma_max_hosted_pages = v[0];
+	puma_max_client_pct = v[1];
+}
+
+static void set_budget(struct kunit *test, unsigned long pages,
+		       unsigned int client_pct)
+{
+	unsigned long *saved = kunit_kcalloc(test, 2, sizeof(*saved),
+					     GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, saved);
+	saved[0] = puma_max_hosted_pages;
+	saved[1] = puma_max_client_pct;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_budget,
+							saved), 0);
+	puma_max_hosted_pages = pages;
+	puma_max_client_pct = client_pct;
+}
+
+static void puma_session_put_full_server_recycles_own_oldest(struct kunit *test)
+{
+	struct bare_client *a;
+	s64 recycled = kt_stat(PUMA_STAT_SRV_RECYCLED);
+	long ca;
+
+	set_budget(test, FAIR_CAP, 100);
+	a = bare_connect_as(test, 0xa);
+	KUNIT_ASSERT_EQ(test, bare_put(a, 0, 2 * FAIR_CAP), 0);
+	bare_sync(test, a, 0xa);
+	ca = puma_server_test_charge(0xa);
+	/* It keeps (nearly) the whole budget, never more. */
+	KUNIT_EXPECT_LE(test, ca, (long)FAIR_CAP);
+	KUNIT_EXPECT_GE(test, ca, (long)(FAIR_CAP - FAIR_SLACK));
+	KUNIT_EXPECT_GE(test, kt_stat(PUMA_STAT_SRV_RECYCLED) - recycled,
+			(s64)(FAIR_CAP - FAIR_SLACK));
+	bare_close(a);
+}
+
+static void puma_session_put_full_server_takes_from_biggest_client(struct kunit *test)
+{
+	s64 fair = kt_stat(PUMA_STAT_SRV_FAIR_EVICTIONS);
+	struct bare_client *a, *b;
+	long ca, cb;
+
+	set_budget(test, FAIR_CAP, 100);
+	a = bare_connect_as(test, 0xa);
+	KUNIT_ASSERT_EQ(test, bare_put(a, 0, 2 * FAIR_CAP), 0);
+	bare_sync(test, a, 0xa);
+	b = bare_connect_as(test, 0xb);
+	KUNIT_ASSERT_EQ(test, bare_put(b, 0, 2 * FAIR_CAP), 0);
+	bare_sync(test, b, 0xb);
+	ca = puma_server_test_charge(0xa);
+	cb = puma_server_test_charge(0xb);
+	kunit_info(test, "cap %lu: a %ld, b %ld\n", FAIR_CAP, ca, cb);
+	/* Equal shares, within a batch each way, and the cap holds. */
+	KUNIT_EXPECT_LE(test, abs(ca - cb), (long)FAIR_SLACK);
+	KUNIT_EXPECT_LE(test, ca + cb, (long)FAIR_CAP + 8);
+	KUNIT_EXPECT_GE(test, cb, (long)(FAIR_CAP / 2 - FAIR_SLACK));
+	KUNIT_EXPECT_GE(test, kt_stat(PUMA_STAT_SRV_FAIR_EVICTIONS) - fair,
+			(s64)(FAIR_CAP / 2 - FAIR_SLACK));
+	bare_close(b);
+	bare_close(a);
+}
+
+static void puma_session_put_over_quota_gives_back_oldest(struct kunit *test)
+{
+	s64 quota = kt_stat(PUMA_STAT_SRV_QUOTA_EVICTIONS);
+	struct bare_client *a;
+	long ca;
+
+	set_budget(test, FAIR_CAP, 25);
+	a = bare_connect_as(test, 0xa);
+	KUNIT_ASSERT_EQ(test, bare_put(a, 0, FAIR_CAP), 0);
+	bare_sync(test, a, 0xa);
+	ca = puma_server_test_charge(0xa);
+	/* A quarter of the cap though the server has room for more. */
+	KUNIT_EXPECT_LE(test, ca, (long)(FAIR_CAP / 4));
+	KUNIT_EXPECT_GE(test, ca, (long)(FAIR_CAP / 4 - FAIR_SLACK));
+	KUNIT_EXPECT_GE(test, kt_stat(PUMA_STAT_SRV_QUOTA_EVICTIONS) - quota,
+			(s64)(FAIR_CAP / 2));
+	bare_close(a);
 }
 
 static void puma_server_set_lending_retries_failed_send(struct kunit *test)
@@ -369,6 +529,9 @@ static struct kunit_case puma_backend_test_cases[] = {
 	KUNIT_CASE(puma_session_recv_undecodable_invalidation_closes_session),
 	KUNIT_CASE(puma_session_recv_valid_invalidation_keeps_session),
 	KUNIT_CASE(puma_session_recv_put_without_pages_keeps_session),
+	KUNIT_CASE(puma_session_put_full_server_recycles_own_oldest),
+	KUNIT_CASE(puma_session_put_full_server_takes_from_biggest_client),
+	KUNIT_CASE(puma_session_put_over_quota_gives_back_oldest),
 	KUNIT_CASE(puma_server_set_lending_retries_failed_send),
 	KUNIT_CASE(puma_server_set_lending_last_state_wins),
 	KUNIT_CASE(puma_client_suspend_lease_expires_after_lost_resume),

@@ -413,6 +413,104 @@ static void puma_index_count_tracks_inserts_and_erases(struct kunit *test)
 	puma_index_destroy(index, NULL, NULL);
 }
 
+static void puma_index_meta_bytes_dense_file_costs_little(struct kunit *test)
+{
+	struct puma_index *index = index_setup(test);
+	unsigned long meta;
+
+	KUNIT_EXPECT_EQ(test, puma_index_meta_bytes(index), 0UL);
+	fill(test, index, 1, 1, 0, 4096);
+	meta = puma_index_meta_bytes(index);
+	/* A leaf's path for each 64 pages, and one inode and pool node. */
+	KUNIT_EXPECT_GT(test, meta, 0UL);
+	KUNIT_EXPECT_LE(test, meta / 4096, 64UL);
+	puma_index_destroy(index, NULL, NULL);
+}
+
+#define RANDOM_KEYS	256
+
+static void puma_index_meta_bytes_random_keys_cost_kilobytes(struct kunit *test)
+{
+	struct puma_index *index = index_setup(test);
+	unsigned long i;
+	struct puma_key k;
+
+	for (i = 0; i < RANDOM_KEYS; i++) {
+		/* The top bits set, so each is a full-depth path. */
+		k = key(1, get_random_u64() | BIT_ULL(63),
+			(pgoff_t)(get_random_u64() | BIT_ULL(63)));
+		KUNIT_ASSERT_EQ(test, puma_index_insert(index, &k,
+						tag(1, k.ino, k.index),
+						GFP_KERNEL), 0);
+	}
+	/* Each: an inode node and two lone 11-node paths, about 13 KiB. */
+	KUNIT_EXPECT_GE(test, puma_index_meta_bytes(index) / RANDOM_KEYS,
+			8192UL);
+	KUNIT_EXPECT_GE(test, puma_index_meta_total_bytes(),
+			puma_index_meta_bytes(index));
+	puma_index_destroy(index, NULL, NULL);
+}
+
+/*
+ * Every way out of the index releases exactly what the way in charged:
+ * by key, by entry, by inode, by pool, with leaves shared and not.
+ */
+static void puma_index_meta_bytes_return_to_zero_when_empty(struct kunit *test)
+{
+	struct puma_index *index = index_setup(test);
+	unsigned long before;
+	struct puma_key k;
+	pgoff_t i;
+
+	fill(test, index, 1, 1, 0, 300);
+	fill(test, index, 1, 2, 1000, 100);
+	fill(test, index, 2, 1ULL << 40, 1ULL << 33, 70);
+	fill(test, index, 3, 5, 0, 10);
+	k = key(3, U64_MAX, ULONG_MAX);
+	KUNIT_ASSERT_EQ(test, puma_index_insert(index, &k, tag(3, U64_MAX,
+						ULONG_MAX), GFP_KERNEL), 0);
+	KUNIT_EXPECT_GT(test, puma_index_meta_bytes(index), 0UL);
+
+	/* A leaf that empties is released while its inode lives on. */
+	fill(test, index, 4, 9, 0, 1);
+	before = puma_index_meta_bytes(index);
+	fill(test, index, 4, 9, 1000, 1);
+	KUNIT_EXPECT_GT(test, puma_index_meta_bytes(index), before);
+	k = key(4, 9, 1000);
+	KUNIT_ASSERT_NOT_NULL(test, puma_index_erase(index, &k));
+	KUNIT_EXPECT_EQ(test, puma_index_meta_bytes(index), before);
+	KUNIT_EXPECT_EQ(test, puma_index_erase_inode(index, 4, 9, NULL, NULL),
+			1UL);
+	/* Pool nodes stay until their pool is erased. */
+	KUNIT_EXPECT_GT(test, puma_index_meta_bytes(index), 0UL);
+	KUNIT_EXPECT_EQ(test, puma_index_erase_pool(index, 4, NULL, NULL), 0UL);
+
+	/* Inode 1 by key, every third page then the rest: leaves empty out. */
+	for (i = 0; i < 300; i += 3) {
+		k = key(1, 1, i);
+		KUNIT_ASSERT_NOT_NULL(test, puma_index_erase(index, &k));
+	}
+	for (i = 0; i < 300; i++) {
+		k = key(1, 1, i);
+		if (i % 3)
+			KUNIT_ASSERT_TRUE(test, puma_index_erase_entry(index,
+						&k, tag(1, 1, i)));
+	}
+	KUNIT_EXPECT_EQ(test, puma_index_erase_inode(index, 1, 2, NULL, NULL),
+			100UL);
+	KUNIT_EXPECT_EQ(test, puma_index_erase_pool(index, 2, NULL, NULL),
+			70UL);
+	k = key(3, U64_MAX, ULONG_MAX);
+	KUNIT_ASSERT_NOT_NULL(test, puma_index_erase(index, &k));
+	KUNIT_EXPECT_EQ(test, puma_index_erase_pool(index, 3, NULL, NULL),
+			10UL);
+	KUNIT_EXPECT_EQ(test, puma_index_erase_pool(index, 1, NULL, NULL),
+			0UL);
+	KUNIT_EXPECT_EQ(test, puma_index_count(index), 0UL);
+	KUNIT_EXPECT_EQ(test, puma_index_meta_bytes(index), 0UL);
+	puma_index_destroy(index, NULL, NULL);
+}
+
 /*
  * Concurrency: workers each own a slice of keys in a shared inode and
  * check every lookup; a reaper repeatedly erases a second inode that two
@@ -550,6 +648,8 @@ static void puma_index_concurrent_users_stay_consistent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&ctx->removed),
 			atomic_long_read(&ctx->stored));
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->errors), 0);
+	/* Racing inserts, erases and reaps charged and released alike. */
+	KUNIT_EXPECT_EQ(test, puma_index_meta_bytes(ctx->index), 0UL);
 }
 
 #define STRESS_ENTRIES	BIT(20)
@@ -612,6 +712,9 @@ static struct kunit_case puma_index_test_cases[] = {
 	KUNIT_CASE(puma_index_walk_pool_visits_only_that_pool),
 	KUNIT_CASE(puma_index_walk_inode_visits_only_that_inode),
 	KUNIT_CASE(puma_index_count_tracks_inserts_and_erases),
+	KUNIT_CASE(puma_index_meta_bytes_dense_file_costs_little),
+	KUNIT_CASE(puma_index_meta_bytes_random_keys_cost_kilobytes),
+	KUNIT_CASE(puma_index_meta_bytes_return_to_zero_when_empty),
 	KUNIT_CASE(puma_index_concurrent_users_stay_consistent),
 	KUNIT_CASE_SLOW(puma_index_stress_1m_entries),
 	{}

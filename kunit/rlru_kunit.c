@@ -17,6 +17,7 @@
 #include <linux/mount.h>
 #include <linux/pagemap.h>
 #include <linux/pseudo_fs.h>
+#include <linux/random.h>
 #include <linux/swap.h>
 #include <linux/vmalloc.h>
 
@@ -253,6 +254,83 @@ static void puma_rlru_remove_inode_and_pool_drop_pages(struct kunit *test)
 	rlru_teardown(t);
 }
 
+static void puma_rlru_shrink_removes_oldest_first_and_reports(struct kunit *test)
+{
+	struct rlru_test *t = rlru_setup(test, SMALL);
+	struct page *dst = alloc_page(GFP_KERNEL);
+	struct puma_key k;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	host(test, t, 0, 100, NULL);
+	/* Holes among the oldest, then newer pages: age, not slot reuse. */
+	for (i = 0; i < 50; i += 2) {
+		k = rkey(i);
+		KUNIT_ASSERT_EQ(test, puma_rlru_remove(t->rlru, &k), 0);
+	}
+	host(test, t, 100, 25, NULL);
+	/* The oldest 40: 1, 3, ..., 49, then 50 to 64. */
+	KUNIT_EXPECT_EQ(test, puma_rlru_shrink(t->rlru, 40), 40UL);
+	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), 60UL);
+	for (i = 0; i < 125; i++) {
+		bool gone = i < 65 && (i >= 50 || (i & 1));
+
+		if (i < 50 && !(i & 1))
+			continue;
+		k = rkey(i);
+		KUNIT_EXPECT_EQ(test, puma_rlru_copy(t->rlru, &k, dst),
+				gone ? -ENOENT : 0);
+		/* Reported as reclaim would be: the client must hear of it. */
+		KUNIT_EXPECT_EQ(test, test_bit(i, t->reported), gone);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->reports), 40L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->double_reports), 0L);
+	/* More than it holds: all of it, and no more. */
+	KUNIT_EXPECT_EQ(test, puma_rlru_shrink(t->rlru, 1000), 60UL);
+	KUNIT_EXPECT_EQ(test, puma_rlru_count(t->rlru), 0UL);
+	KUNIT_EXPECT_EQ(test, puma_rlru_shrink(t->rlru, 1), 0UL);
+	__free_page(dst);
+	rlru_teardown(t);
+}
+
+static void puma_rlru_charge_counts_pages_and_metadata(struct kunit *test)
+{
+	struct rlru_test *t = rlru_setup(test, SMALL);
+	struct rlru_test *r = rlru_setup(test, SMALL);
+	unsigned long dense, sparse;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, puma_rlru_charge(t->rlru), 0UL);
+	host(test, t, 0, 128, NULL);
+	dense = puma_rlru_charge(t->rlru);
+	KUNIT_EXPECT_GT(test, dense, 128UL);
+	KUNIT_EXPECT_LE(test, dense, 128UL + 8);
+	/* As many pages under random keys: their metadata outweighs them. */
+	for (i = 0; i < 128; i++) {
+		struct puma_key k = {
+			.pool = 1,
+			.ino = get_random_u64() | BIT_ULL(63),
+			.index = get_random_u64() | BIT_ULL(63),
+		};
+		struct folio *folio = pattern_folio(test, 0);
+
+		KUNIT_ASSERT_EQ(test, puma_rlru_insert(r->rlru, &k, folio,
+						       GFP_KERNEL), 0);
+		folio_put(folio);
+	}
+	sparse = puma_rlru_charge(r->rlru);
+	KUNIT_EXPECT_GE(test, sparse, 3 * 128UL);
+	/* Rounded up to pages once for all, not once per owner. */
+	KUNIT_EXPECT_GE(test, puma_rlru_total_charge(), dense + sparse - 1);
+	KUNIT_EXPECT_EQ(test, puma_rlru_shrink(r->rlru, 128), 128UL);
+	/* All but the pool's node, which stays as long as its pool. */
+	KUNIT_EXPECT_EQ(test, puma_rlru_charge(r->rlru), 1UL);
+	KUNIT_EXPECT_EQ(test, puma_rlru_remove_pool(r->rlru, 1), 0UL);
+	KUNIT_EXPECT_EQ(test, puma_rlru_charge(r->rlru), 0UL);
+	rlru_teardown(r);
+	rlru_teardown(t);
+}
+
 struct drain_ctx {
 	struct puma_rlru *rlru;
 	unsigned long removed;
@@ -452,6 +530,8 @@ static struct kunit_case puma_rlru_test_cases[] = {
 	KUNIT_CASE(puma_rlru_take_hands_over_folio_silently),
 	KUNIT_CASE(puma_rlru_remove_inode_and_pool_drop_pages),
 	KUNIT_CASE(puma_rlru_remove_inode_survives_racing_reclaim),
+	KUNIT_CASE(puma_rlru_shrink_removes_oldest_first_and_reports),
+	KUNIT_CASE(puma_rlru_charge_counts_pages_and_metadata),
 	KUNIT_CASE_SLOW(puma_rlru_reclaim_takes_hosted_before_active_local),
 	{}
 };

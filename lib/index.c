@@ -30,6 +30,15 @@
  * it two.  A slot is only filled under the inode's lock while the inode is
  * live, and a dying inode clears its slot after it is marked dead, so a
  * slot never points to a freed inode; readers check the key and deadness.
+ *
+ * Metadata accounting: an owner whose keys come from a peer must charge
+ * what they cost, and a page of random keys costs kilobytes of xarray
+ * nodes.  The index counts a model of its memory (see
+ * puma_index_meta_bytes()), changed on exactly the events that change the
+ * memory, under the locks that order them, so the count never drifts:
+ * a pool or inode node is charged when it enters its table and released
+ * when it leaves, and a 64-index leaf of an inode's table when its first
+ * entry arrives and when its last one goes.
  */
 
 #include <linux/hash.h>
@@ -51,6 +60,7 @@ struct puma_index_pool {
 	struct xarray inodes;
 	refcount_t ref;
 	bool dead;
+	unsigned long charge;		/* bytes, see puma_index_node_charge() */
 	struct rcu_head rcu;
 };
 
@@ -60,14 +70,95 @@ struct puma_index_inode {
 	u64 ino;
 	u32 pool_id;
 	unsigned long nr_pages;
+	/* Bytes charged for the node and its occupied leaves (pages lock). */
+	unsigned long charge;
 	refcount_t ref;
 	bool dead;
 	struct rcu_head rcu;
 };
 
+static atomic_long_t puma_index_meta_total;
+
 static struct lock_class_key puma_index_pools_lock_key;
 static struct lock_class_key puma_index_inodes_lock_key;
 static struct lock_class_key puma_index_pages_lock_key;
+
+/*
+ * The xarray nodes a lone @id needs in a table: one per 6-bit digit.  Ids
+ * that share a prefix share nodes, so for many ids this is an upper bound.
+ */
+static unsigned long puma_index_path_bytes(u64 id)
+{
+	unsigned int digits = id ? DIV_ROUND_UP(fls64(id), XA_CHUNK_SHIFT) : 1;
+
+	return digits * sizeof(struct xa_node);
+}
+
+/* What a pool or inode node of @size bytes with id @id costs. */
+static unsigned long puma_index_node_charge(size_t size, u64 id)
+{
+	return kmalloc_size_roundup(size) + puma_index_path_bytes(id);
+}
+
+/* What the leaf of @idx costs: the same for every index of the leaf. */
+static unsigned long puma_index_leaf_charge(unsigned long idx)
+{
+	return puma_index_path_bytes(idx);
+}
+
+static void puma_index_charge(struct puma_index *index, long bytes)
+{
+	atomic_long_add(bytes, &index->meta_bytes);
+	atomic_long_add(bytes, &puma_index_meta_total);
+}
+
+/* Whether an index of @idx's leaf other than @idx holds an entry. */
+static bool __puma_index_leaf_shared(struct puma_index_inode *inode,
+				     unsigned long idx)
+{
+	unsigned long first = round_down(idx, XA_CHUNK_SIZE);
+	XA_STATE(xas, &inode->pages, first);
+	void *entry;
+
+	lockdep_assert_held(&inode->pages.xa_lock);
+	xas_for_each(&xas, entry, first + XA_CHUNK_SIZE - 1)
+		if (xas.xa_index != idx)
+			return true;
+	return false;
+}
+
+/* Account for @idx's entry arriving (@sign 1) or going (-1). */
+static void __puma_index_charge_leaf(struct puma_index *index,
+				     struct puma_index_inode *inode,
+				     unsigned long idx, int sign)
+{
+	unsigned long bytes;
+
+	if (__puma_index_leaf_shared(inode, idx))
+		return;
+	bytes = puma_index_leaf_charge(idx);
+	if (sign > 0)
+		inode->charge += bytes;
+	else
+		inode->charge -= bytes;
+	puma_index_charge(index, sign * (long)bytes);
+}
+
+/*
+ * Release an unlinked inode's charge; once it is dead and empty, its
+ * count no longer changes.
+ */
+static void puma_index_uncharge_inode(struct puma_index *index,
+				      struct puma_index_inode *inode)
+{
+	unsigned long bytes;
+
+	xa_lock(&inode->pages);
+	bytes = inode->charge;
+	inode->charge = 0;
+	xa_unlock(&inode->pages);
+	puma_index_charge(index, -(long)bytes);
+}
 
 static void puma_index_pool_put(struct puma_index_pool *pool)
 {
@@ -165,12 +256,13 @@ puma_index_pool_get(struct puma_index *index, u32 id, gfp_t gfp)
 		refcount_inc(&pool->ref);
 	} else {
 		err = __xa_insert(&index->pools, id, new, gfp);
-		if (!err)
+		if (!err) {
 			pool = new;
-		else if (err != -EBUSY)
-			pool = ERR_PTR(err);
-		else
-			pool = ERR_PTR(-EAGAIN);
+			new->charge = puma_index_node_charge(sizeof(*new), id);
+			puma_index_charge(index, new->charge);
+		} else {
+			pool = ERR_PTR(err == -EBUSY ? -EAGAIN : err);
+		}
 	}
 	xa_unlock(&index->pools);
 
@@ -224,12 +316,15 @@ puma_index_inode_get(struct puma_index *index,
 		refcount_inc(&inode->ref);
 	} else {
 		err = __xa_insert(&pool->inodes, key->ino, new, gfp);
-		if (!err)
+		if (!err) {
 			inode = new;
-		else if (err != -EBUSY)
-			inode = ERR_PTR(err);
-		else
-			inode = ERR_PTR(-EAGAIN);
+			/* Under its table's lock: no erase sees it before. */
+			new->charge = puma_index_node_charge(sizeof(*new),
+							     key->ino);
+			puma_index_charge(index, new->charge);
+		} else {
+			inode = ERR_PTR(err == -EBUSY ? -EAGAIN : err);
+		}
 	}
 	xa_unlock(&pool->inodes);
 
@@ -269,6 +364,7 @@ static int __puma_index_store(struct puma_index *index,
 		goto unlock;
 	}
 	inode->nr_pages++;
+	__puma_index_charge_leaf(index, inode, idx, 1);
 unlock:
 	xa_unlock(&inode->pages);
 	if (!err)
@@ -286,6 +382,7 @@ unlock:
 int puma_index_init(struct puma_index *index)
 {
 	memset(index->inode_cache, 0, sizeof(index->inode_cache));
+	atomic_long_set(&index->meta_bytes, 0);
 	xa_init(&index->pools);
 	lockdep_set_class(&index->pools.xa_lock, &puma_index_pools_lock_key);
 	return percpu_counter_init(&index->nr_entries, 0, GFP_KERNEL);
@@ -311,6 +408,7 @@ void puma_index_destroy(struct puma_index *index, puma_index_drop_fn drop,
 	xa_for_each(&index->pools, id, pool)
 		puma_index_erase_pool(index, id, drop, arg);
 	WARN_ON_ONCE(percpu_counter_sum(&index->nr_entries));
+	WARN_ON_ONCE(atomic_long_read(&index->meta_bytes));
 	xa_destroy(&index->pools);
 	percpu_counter_destroy(&index->nr_entries);
 }
@@ -418,6 +516,7 @@ static void puma_index_reap_inode(struct puma_index *index,
 	xa_unlock(&pool->inodes);
 	if (unlinked) {
 		puma_index_cache_clear(index, inode);
+		puma_index_uncharge_inode(index, inode);
 		puma_index_inode_put(inode);
 	}
 }
@@ -444,8 +543,10 @@ static void *puma_index_erase_match(struct puma_index *index,
 		   match) {
 		entry = match;
 	}
-	if (entry)
+	if (entry) {
 		empty = !--inode->nr_pages;
+		__puma_index_charge_leaf(index, inode, key->index, -1);
+	}
 	xa_unlock(&inode->pages);
 	if (entry)
 		percpu_counter_dec(&index->nr_entries);
@@ -590,6 +691,7 @@ unsigned long puma_index_erase_inode(struct puma_index *index, u32 pool,
 	if (inode) {
 		puma_index_cache_clear(index, inode);
 		n = puma_index_drain_inode(index, inode, drop, arg);
+		puma_index_uncharge_inode(index, inode);
 		/* The table's reference, which the unlink handed to us. */
 		puma_index_inode_put(inode);
 	}
@@ -644,8 +746,10 @@ unsigned long puma_index_erase_pool(struct puma_index *index, u32 pool,
 			break;
 		puma_index_cache_clear(index, inode);
 		n += puma_index_drain_inode(index, inode, drop, arg);
+		puma_index_uncharge_inode(index, inode);
 		puma_index_inode_put(inode);
 	}
+	puma_index_charge(index, -(long)p->charge);
 	puma_index_pool_put(p);
 	return n;
 }
@@ -883,3 +987,38 @@ unsigned long puma_index_count_inode(struct puma_index *index, u32 pool,
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(puma_index_count_inode);
+
+/**
+ * puma_index_meta_bytes() - Memory an index holds for its entries.
+ * @index: Page index.
+ *
+ * A model, exact in what it counts: each pool and inode node's allocation
+ * and, for it and for each occupied leaf of 64 page indices, one xarray
+ * node per 6-bit digit of its id, the path a lone key needs.  Keys that
+ * share a prefix share nodes, so this bounds the true cost from above:
+ * about 20 bytes a page for a dense file, about 13 KiB for a page whose
+ * inode key and index are random 64-bit numbers.  The entries themselves
+ * belong to the caller and are not counted.
+ *
+ * Context: Any context.
+ * Return: The number of bytes charged.
+ */
+unsigned long puma_index_meta_bytes(struct puma_index *index)
+{
+	return max(atomic_long_read(&index->meta_bytes), 0L);
+}
+EXPORT_SYMBOL_IF_KUNIT(puma_index_meta_bytes);
+
+/**
+ * puma_index_meta_total_bytes() - Memory every index holds.
+ *
+ * The sum of puma_index_meta_bytes() over every index in the system.
+ *
+ * Context: Any context.
+ * Return: The number of bytes charged.
+ */
+unsigned long puma_index_meta_total_bytes(void)
+{
+	return max(atomic_long_read(&puma_index_meta_total), 0L);
+}
+EXPORT_SYMBOL_IF_KUNIT(puma_index_meta_total_bytes);

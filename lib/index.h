@@ -8,6 +8,7 @@
 #ifndef _PUMA_LIB_INDEX_H
 #define _PUMA_LIB_INDEX_H
 
+#include <linux/atomic.h>
 #include <linux/gfp_types.h>
 #include <linux/percpu_counter.h>
 #include <linux/types.h>
@@ -51,6 +52,7 @@ struct puma_index_inode;
  * struct puma_index - A page index.
  * @pools: Pools by id.
  * @nr_entries: Number of entries in the whole index.
+ * @meta_bytes: Bytes of metadata charged, see puma_index_meta_bytes().
  * @inode_cache: Recently used inodes, by hash of (pool, inode key): finds
  *	an inode in two memory accesses instead of two xarray walks.
  *
@@ -59,6 +61,7 @@ struct puma_index_inode;
 struct puma_index {
 	struct xarray pools;
 	struct percpu_counter nr_entries;
+	atomic_long_t meta_bytes;
 	struct puma_index_inode __rcu *inode_cache[PUMA_INDEX_INODE_CACHE];
 };
 
@@ -121,5 +124,7 @@ unsigned long puma_index_count(struct puma_index *index);
 unsigned long puma_index_count_pool(struct puma_index *index, u32 pool);
 unsigned long puma_index_count_inode(struct puma_index *index, u32 pool,
 				     u64 ino);
+unsigned long puma_index_meta_bytes(struct puma_index *index);
+unsigned long puma_index_meta_total_bytes(void);
 
 #endif /* _PUMA_LIB_INDEX_H */

@@ -27,6 +27,16 @@
  * entries and destroy waits for that count to reach zero, so a
  * ->free_folio() running late never finds its owner gone.
  *
+ * Slots are allocated cyclically, so an owner's folios sit in its inode's
+ * page cache in the order they arrived: puma_rlru_shrink() removes the
+ * oldest by walking it from the start.  (After 2^32 insertions the order
+ * wraps; the oldest then may be found after younger ones for a while.)
+ *
+ * Charges: what an owner costs is its pages plus its metadata, the entries
+ * and their share of the slot table, and the page index's own
+ * (puma_index_meta_bytes()), so an owner that lets a peer pick keys can
+ * cap what the peer makes the node spend.
+ *
  * Lock ordering: none of our own.  The functions nest the page index's
  * locks (taken and released inside its calls), the folio lock and the
  * page cache's locks in the order the page cache uses.
@@ -38,6 +48,7 @@
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pagemap.h>
+#include <linux/pagevec.h>
 #include <linux/pseudo_fs.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
@@ -72,6 +83,7 @@ struct puma_rlru_entry {
 };
 
 static DEFINE_XARRAY_ALLOC(puma_rlru_slots);
+static u32 puma_rlru_next_slot;		/* under puma_rlru_slots' lock */
 static atomic_long_t puma_rlru_hosted[MAX_NUMNODES];
 static struct vfsmount *puma_rlru_mnt;
 
@@ -242,8 +254,10 @@ int puma_rlru_insert(struct puma_rlru *rlru, const struct puma_key *key,
 	entry->removed_by_owner = false;
 	refcount_set(&entry->ref, 2);
 
-	err = xa_alloc(&puma_rlru_slots, &slot, entry, xa_limit_32b, gfp);
-	if (err)
+	/* 1 means the slots wrapped around: still a slot. */
+	err = xa_alloc_cyclic(&puma_rlru_slots, &slot, entry, xa_limit_32b,
+			      &puma_rlru_next_slot, gfp);
+	if (err < 0)
 		goto free;
 	entry->slot = slot;
 	/* Counted before it is published, so destroy waits for it. */
@@ -561,3 +575,95 @@ unsigned long puma_rlru_node_count(int nid)
 	return atomic_long_read(&puma_rlru_hosted[nid]);
 }
 EXPORT_SYMBOL_NS_GPL(puma_rlru_node_count, PUMA);
+
+/**
+ * puma_rlru_shrink() - Stop hosting an owner's oldest pages.
+ * @rlru: Remote-LRU owner.
+ * @nr: How many pages to remove at most.
+ *
+ * For an owner over its share of a budget.  The pages go as if reclaim
+ * had taken them: each is reported through &puma_rlru_ops.reclaimed, so
+ * the page's client learns that it is gone.
+ *
+ * Context: Process context.  May sleep.
+ * Return: The number of pages removed, at most @nr.
+ */
+unsigned long puma_rlru_shrink(struct puma_rlru *rlru, unsigned long nr)
+{
+	struct address_space *mapping = rlru->inode->i_mapping;
+	unsigned long removed = 0;
+	struct folio_batch fbatch;
+	pgoff_t start = 0, first, last;
+	unsigned int i, n;
+
+	folio_batch_init(&fbatch);
+	while (removed < nr) {
+		n = filemap_get_folios(mapping, &start, ULONG_MAX, &fbatch);
+		if (!n)
+			break;
+		n = min_t(unsigned long, n, nr - removed);
+		first = fbatch.folios[0]->index;
+		last = fbatch.folios[n - 1]->index;
+		folio_batch_release(&fbatch);
+		/*
+		 * The range holds only the folios just found: slots are
+		 * given out in increasing order.  A folio that reclaim
+		 * frees meanwhile counts as removed: it is gone either way.
+		 */
+		invalidate_inode_pages2_range(mapping, first, last);
+		removed += n;
+		if (last == ULONG_MAX)
+			break;
+		start = last + 1;
+		cond_resched();
+	}
+	return removed;
+}
+EXPORT_SYMBOL_NS_GPL(puma_rlru_shrink, PUMA);
+
+/* An entry and its share of a full leaf of the slot table. */
+#define PUMA_RLRU_ENTRY_BYTES \
+	(sizeof(struct puma_rlru_entry) + sizeof(struct xa_node) / XA_CHUNK_SIZE)
+
+/**
+ * puma_rlru_charge() - What an owner costs the node, in pages.
+ * @rlru: Remote-LRU owner.
+ *
+ * Its hosted pages, plus its metadata rounded up to pages: its entries,
+ * their share of the slot table, and its page index
+ * (puma_index_meta_bytes() of lib/index.h, a bound from above).  A peer
+ * that picks random keys makes each page cost about four times its size.
+ *
+ * Context: Any context.
+ * Return: The number of pages charged to @rlru.
+ */
+unsigned long puma_rlru_charge(struct puma_rlru *rlru)
+{
+	unsigned long n = puma_rlru_count(rlru);
+
+	return n + DIV_ROUND_UP(n * PUMA_RLRU_ENTRY_BYTES +
+				puma_index_meta_bytes(&rlru->index),
+				PAGE_SIZE);
+}
+EXPORT_SYMBOL_NS_GPL(puma_rlru_charge, PUMA);
+
+/**
+ * puma_rlru_total_charge() - What every owner costs the node, in pages.
+ *
+ * The sum of puma_rlru_charge() over every owner in the system, from
+ * system-wide counters: it costs no walk over owners.
+ *
+ * Context: Any context.
+ * Return: The number of pages charged to all owners.
+ */
+unsigned long puma_rlru_total_charge(void)
+{
+	unsigned long n = 0;
+	int nid;
+
+	for_each_node(nid)
+		n += puma_rlru_node_count(nid);
+	return n + DIV_ROUND_UP(n * PUMA_RLRU_ENTRY_BYTES +
+				puma_index_meta_total_bytes(), PAGE_SIZE);
+}
+EXPORT_SYMBOL_NS_GPL(puma_rlru_total_charge, PUMA);

@@ -24,6 +24,7 @@
 
 #include <puma/detector.h>
 #include <puma/outbox.h>
+#include <puma/rlru.h>
 #include <puma/transport.h>
 #include <puma/wire.h>
 
@@ -63,6 +64,14 @@ MODULE_PARM_DESC(staging_pages, "pages the client may hold in flight to the serv
 unsigned int puma_max_hosted_pct = 50;
 module_param_named(max_hosted_pct, puma_max_hosted_pct, uint, 0444);
 MODULE_PARM_DESC(max_hosted_pct, "most RAM the server lends, in percent (default 50)");
+
+unsigned long puma_max_hosted_pages;
+module_param_named(max_hosted_pages, puma_max_hosted_pages, ulong, 0644);
+MODULE_PARM_DESC(max_hosted_pages, "server: lend at most this many pages, metadata included, if below max_hosted_pct (default 0: no such limit)");
+
+unsigned int puma_max_client_pct = 100;
+module_param_named(max_client_pct, puma_max_client_pct, uint, 0444);
+MODULE_PARM_DESC(max_client_pct, "server: most of the lent memory one client may hold, in percent (default 100: all that others leave)");
 
 bool puma_exclusive = true;
 
@@ -110,6 +119,9 @@ static const char *const puma_stat_names[PUMA_STAT_NR] = {
 	[PUMA_STAT_SRV_SESSION_ABORTS]	= "server_session_aborts",
 	[PUMA_STAT_SRV_LENDING_RETRIES]	= "server_lending_retries",
 	[PUMA_STAT_SRV_SEND_QUEUE_FULL]	= "server_send_queue_full",
+	[PUMA_STAT_SRV_QUOTA_EVICTIONS]	= "server_quota_evictions",
+	[PUMA_STAT_SRV_FAIR_EVICTIONS]	= "server_fair_evictions",
+	[PUMA_STAT_SRV_RECYCLED]	= "server_recycled",
 	[PUMA_STAT_SUSPEND_EXPIRIES]	= "suspend_expiries",
 	[PUMA_STAT_ENOMEM_CLIENT_PUT]	= "enomem_client_put",
 	[PUMA_STAT_ENOMEM_CLIENT_GET]	= "enomem_client_get",
@@ -138,6 +150,8 @@ static int puma_stats_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s %lld\n", puma_stat_names[i],
 			   percpu_counter_sum(&puma_stats[i]));
 	seq_printf(m, "hosted %lu\n", puma_server_on ? puma_server_hosted() : 0);
+	seq_printf(m, "charged %lu\n",
+		   puma_server_on ? puma_rlru_total_charge() : 0);
 	/* The client's outbox (<puma/outbox.h>); zeros without a client. */
 	memset(&ob, 0, sizeof(ob));
 	if (puma_client_on)
@@ -159,6 +173,13 @@ static int puma_stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(puma_stats);
+
+static int puma_sessions_show(struct seq_file *m, void *v)
+{
+	puma_server_sessions_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(puma_sessions);
 
 /* "lending": read "on" or "suspended"; write "suspend" or "resume". */
 static ssize_t puma_lending_read(struct file *file, char __user *ubuf,
@@ -231,6 +252,11 @@ static int __init puma_parse_params(void)
 	if (!puma_max_hosted_pct || puma_max_hosted_pct > 95) {
 		pr_err("max_hosted_pct=%u: expected 1 to 95\n",
 		       puma_max_hosted_pct);
+		return -EINVAL;
+	}
+	if (!puma_max_client_pct || puma_max_client_pct > 100) {
+		pr_err("max_client_pct=%u: expected 1 to 100\n",
+		       puma_max_client_pct);
 		return -EINVAL;
 	}
 	if (puma_client_on && !*server_addr) {
@@ -309,9 +335,12 @@ static int __init puma_init(void)
 	}
 	debugfs_create_file("stats", 0444, puma_debugfs, NULL,
 			    &puma_stats_fops);
-	if (puma_server_on)
+	if (puma_server_on) {
 		debugfs_create_file("lending", 0644, puma_debugfs, NULL,
 				    &puma_lending_fops);
+		debugfs_create_file("sessions", 0444, puma_debugfs, NULL,
+				    &puma_sessions_fops);
+	}
 	pr_info("%s%s%s over %s, %s strategy\n",
 		puma_client_on ? "client" : "",
 		puma_client_on && puma_server_on ? " and " : "",

@@ -17,6 +17,7 @@ struct puma_outbox_stats;
 struct puma_transport;
 struct puma_transport_msg;
 struct puma_wire_msg;
+struct seq_file;
 
 enum puma_stat {
 	PUMA_STAT_PUTS,			/* pages staged for the server */
@@ -63,6 +64,9 @@ enum puma_stat {
 	PUMA_STAT_ENOMEM_SERVER_MSG,	/* responses, reports, lending */
 	PUMA_STAT_BAD_MSGS,		/* well formed, but unexpected here */
 	PUMA_STAT_PINGS,		/* client: PINGs sent, GETs timing out */
+	PUMA_STAT_SRV_QUOTA_EVICTIONS,	/* server: pages a client over its quota gave back */
+	PUMA_STAT_SRV_FAIR_EVICTIONS,	/* server: pages taken back from the biggest client */
+	PUMA_STAT_SRV_RECYCLED,		/* server: a client's oldest pages, for its newer ones */
 	PUMA_STAT_NR,
 };
 
@@ -99,6 +103,7 @@ int puma_client_test_state(void);
 bool puma_client_test_suspended(void);
 int puma_test_roles_start(void);
 void puma_test_roles_stop(void);
+long puma_server_test_charge(u64 node);
 #else
 static inline bool puma_fault(enum puma_fault fault)
 {
@@ -110,6 +115,8 @@ static inline bool puma_fault(enum puma_fault fault)
 extern unsigned int puma_get_timeout_us;
 extern unsigned int puma_staging_pages;
 extern unsigned int puma_max_hosted_pct;
+extern unsigned long puma_max_hosted_pages;
+extern unsigned int puma_max_client_pct;
 extern bool puma_exclusive;
 extern unsigned int puma_suspend_lease_ms;
 
@@ -123,6 +130,7 @@ void puma_client_outbox_stats(struct puma_outbox_stats *stats);
 int puma_server_start(struct puma_transport *t, const char *addr);
 void puma_server_stop(void);
 unsigned long puma_server_hosted(void);
+void puma_server_sessions_show(struct seq_file *m);
 bool puma_server_set_lending(bool lend, const char *reason);
 bool puma_server_lending(void);
 

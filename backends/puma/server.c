@@ -34,6 +34,17 @@
  * stays suspended: a client that misses the RESUME starts sending PUTs
  * again when the lease runs out.
  *
+ * Sharing the budget.  The server lends at most its cap (max_hosted_pct
+ * of RAM, or max_hosted_pages), counted with the metadata each client's
+ * keys make it hold (puma_rlru_charge()), and one client at most
+ * max_client_pct of it.  Within that, the budget goes by demand,
+ * max-min fair: a client gets pages while the server has room; when it
+ * has none, the pages come from the client that holds the most, if that
+ * is another client holding more, and otherwise from the asking client's
+ * own oldest pages.  A client thus borrows what the others leave and
+ * gives it back, oldest first, as they ask: no client can keep another
+ * below an equal share.  Pages taken back are reported as reclaimed.
+ *
  * Failing closed.  A session whose message cannot be decoded, or whose
  * state change (a PUT replacing a copy, an invalidation) cannot be
  * applied, is closed: the server then forgets everything it hosts for
@@ -42,8 +53,10 @@
  * buffers are preallocated per session.
  *
  * Lock ordering:
- *   puma_server.lock (mutex: the session list)
- *   puma_session.report_lock (spinlock, IRQ-safe: taken from reclaim)
+ *   puma_server.lock (mutex: the session list; held while taking pages
+ *		       back from a session, which keeps it listed and alive)
+ *     folio lock, page cache locks (inside puma_rlru_shrink())
+ *       puma_session.report_lock (spinlock, IRQ-safe: taken from reclaim)
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -55,6 +68,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/wait.h>
@@ -72,6 +86,8 @@
 #define PUMA_REPORT_DELAY	msecs_to_jiffies(10)
 /* A lending message that could not be queued is tried again after this. */
 #define PUMA_LENDING_RETRY	msecs_to_jiffies(50)
+/* Pages taken back at once from a client over its share: one batch. */
+#define PUMA_SHRINK_BATCH	PUMA_WIRE_MAX_BATCH
 
 struct puma_session {
 	struct list_head list;
@@ -80,6 +96,7 @@ struct puma_session {
 	bool failed;
 	struct puma_transport_conn *conn;
 	struct puma_rlru *rlru;
+	u64 peer_node;			/* from its HELLO, for debugfs */
 	/* Receive context only: decoded request, GET response. */
 	struct puma_wire_msg *rx_wm;
 	struct puma_wire_msg *tx_wm;
@@ -153,11 +170,83 @@ unsigned long puma_server_hosted(void)
 	return n;
 }
 
-static bool puma_server_full(void)
+/* The most the server lends, in pages charged (puma_rlru_charge()). */
+static unsigned long puma_server_cap(void)
 {
-	return puma_server_hosted() >=
-	       totalram_pages() / 100 * puma_max_hosted_pct;
+	unsigned long cap = totalram_pages() / 100 * puma_max_hosted_pct;
+	unsigned long pages = READ_ONCE(puma_max_hosted_pages);
+
+	return pages ? min(cap, pages) : cap;
 }
+
+/*
+ * Make room for one more page of @s (see "Sharing the budget" above).
+ * Receive context.
+ * Return: true if @s may host one more page.
+ */
+static bool puma_session_make_room(struct puma_session *s)
+{
+	unsigned long cap = puma_server_cap();
+	unsigned long quota = mult_frac(cap, puma_max_client_pct, 100);
+	unsigned long mine = puma_rlru_charge(s->rlru);
+	struct puma_session *victim = s, *t;
+	unsigned long most = mine, n;
+
+	if (mine < quota && puma_rlru_total_charge() < cap)
+		return true;
+	if (mine >= quota && quota < cap) {
+		n = puma_rlru_shrink(s->rlru, PUMA_SHRINK_BATCH);
+		puma_count(PUMA_STAT_SRV_QUOTA_EVICTIONS, n);
+		return n;
+	}
+
+	mutex_lock(&puma_server.lock);
+	list_for_each_entry(t, &puma_server.sessions, list) {
+		unsigned long charge = puma_rlru_charge(t->rlru);
+
+		if (!t->closing && charge > most) {
+			most = charge;
+			victim = t;
+		}
+	}
+	/* Listed, so alive: its disconnect waits for the lock to unlist it. */
+	n = puma_rlru_shrink(victim->rlru, PUMA_SHRINK_BATCH);
+	mutex_unlock(&puma_server.lock);
+	puma_count(victim == s ? PUMA_STAT_SRV_RECYCLED :
+		   PUMA_STAT_SRV_FAIR_EVICTIONS, n);
+	return n;
+}
+
+/* debugfs "sessions": each client's peer, pages and charge. */
+void puma_server_sessions_show(struct seq_file *m)
+{
+	struct puma_session *s;
+
+	seq_printf(m, "cap %lu charged %lu\n", puma_server_cap(),
+		   puma_rlru_total_charge());
+	mutex_lock(&puma_server.lock);
+	list_for_each_entry(s, &puma_server.sessions, list)
+		seq_printf(m, "session %llx pages %lu charged %lu\n",
+			   s->peer_node, puma_rlru_count(s->rlru),
+			   puma_rlru_charge(s->rlru));
+	mutex_unlock(&puma_server.lock);
+}
+
+#if IS_ENABLED(CONFIG_PUMA_BACKEND_KUNIT_TEST)
+/* For the KUnit suite: the charge of the session whose HELLO gave @node. */
+long puma_server_test_charge(u64 node)
+{
+	struct puma_session *s;
+	long charge = -ENOENT;
+
+	mutex_lock(&puma_server.lock);
+	list_for_each_entry(s, &puma_server.sessions, list)
+		if (s->peer_node == node)
+			charge = puma_rlru_charge(s->rlru);
+	mutex_unlock(&puma_server.lock);
+	return charge;
+}
+#endif
 
 /*
  * Queue a message to @s's client, never waiting for room.
@@ -396,7 +485,7 @@ static void puma_session_put(struct puma_session *s,
 		return;
 	}
 	for (i = 0; i < wm->batch.count; i++) {
-		if (puma_server_full()) {
+		if (!puma_session_make_room(s)) {
 			puma_count(PUMA_STAT_SRV_PUT_DROPS,
 				   wm->batch.count - i);
 			return;
@@ -492,6 +581,7 @@ static void puma_session_recv(struct puma_transport_conn *conn,
 	}
 	switch (wm->hdr.type) {
 	case PUMA_WIRE_HELLO:
+		s->peer_node = wm->hello.node_id;
 		wm->hdr = (struct puma_wire_hdr){ .type = PUMA_WIRE_HELLO };
 		wm->hello.node_id = puma_node_id();
 		wm->hello.caps = PUMA_WIRE_CAP_SERVER;

@@ -34,7 +34,11 @@ struct puma_rlru;
  * (served, invalidated) are not reported.
  *
  * Hosted folios are counted per NUMA node for the whole system
- * (puma_rlru_node_count()) and per owner (puma_rlru_count()).
+ * (puma_rlru_node_count()) and per owner (puma_rlru_count()).  What they
+ * cost with their metadata is charged in pages per owner
+ * (puma_rlru_charge()) and for all (puma_rlru_total_charge()), and an
+ * owner over its share of a budget gives back its oldest pages with
+ * puma_rlru_shrink().
  */
 
 /**
@@ -64,7 +68,11 @@ unsigned long puma_rlru_remove_inode(struct puma_rlru *rlru, u32 pool,
 				     u64 ino);
 unsigned long puma_rlru_remove_pool(struct puma_rlru *rlru, u32 pool);
 
+unsigned long puma_rlru_shrink(struct puma_rlru *rlru, unsigned long nr);
+
 unsigned long puma_rlru_count(struct puma_rlru *rlru);
 unsigned long puma_rlru_node_count(int nid);
+unsigned long puma_rlru_charge(struct puma_rlru *rlru);
+unsigned long puma_rlru_total_charge(void);
 
 #endif /* _PUMA_RLRU_H */
