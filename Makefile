@@ -129,7 +129,7 @@ vm-selftest:
 # CSVs and plots (scripts/demo.sh, Documentation/vm-rig.rst).  KDIR=<kernel
 # build dir> uses that kernel instead of "scripts/puma-kernel.sh modtree".
 demo:
-	scripts/demo.sh $(if $(KDIR),--kdir $(KDIR))
+	scripts/demo.sh $(if $(KDIR),--kdir $(KDIR)) $(if $(SECURITY),--security $(SECURITY))
 
 # Two-VM tests over TCP: a short base scenario with a speed-up floor, and
 # the server VM killed in the middle of the client's run.

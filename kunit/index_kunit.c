@@ -436,12 +436,15 @@ static void puma_index_meta_bytes_random_keys_cost_kilobytes(struct kunit *test)
 	struct puma_key k;
 
 	for (i = 0; i < RANDOM_KEYS; i++) {
+		void *entry;
+
 		/* The top bits set, so each is a full-depth path. */
 		k = key(1, get_random_u64() | BIT_ULL(63),
 			(pgoff_t)(get_random_u64() | BIT_ULL(63)));
-		KUNIT_ASSERT_EQ(test, puma_index_insert(index, &k,
-						tag(1, k.ino, k.index),
-						GFP_KERNEL), 0);
+		entry = tag(1, k.ino, k.index);
+		KUNIT_ASSERT_EQ(test,
+				puma_index_insert(index, &k, entry, GFP_KERNEL),
+				0);
 	}
 	/* Each: an inode node and two lone 11-node paths, about 13 KiB. */
 	KUNIT_EXPECT_GE(test, puma_index_meta_bytes(index) / RANDOM_KEYS,
@@ -467,8 +470,10 @@ static void puma_index_meta_bytes_return_to_zero_when_empty(struct kunit *test)
 	fill(test, index, 2, 1ULL << 40, 1ULL << 33, 70);
 	fill(test, index, 3, 5, 0, 10);
 	k = key(3, U64_MAX, ULONG_MAX);
-	KUNIT_ASSERT_EQ(test, puma_index_insert(index, &k, tag(3, U64_MAX,
-						ULONG_MAX), GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test,
+			puma_index_insert(index, &k, tag(3, U64_MAX, ULONG_MAX),
+					  GFP_KERNEL),
+			0);
 	KUNIT_EXPECT_GT(test, puma_index_meta_bytes(index), 0UL);
 
 	/* A leaf that empties is released while its inode lives on. */
@@ -493,8 +498,9 @@ static void puma_index_meta_bytes_return_to_zero_when_empty(struct kunit *test)
 	for (i = 0; i < 300; i++) {
 		k = key(1, 1, i);
 		if (i % 3)
-			KUNIT_ASSERT_TRUE(test, puma_index_erase_entry(index,
-						&k, tag(1, 1, i)));
+			KUNIT_ASSERT_TRUE(test,
+					  puma_index_erase_entry(index, &k,
+								 tag(1, 1, i)));
 	}
 	KUNIT_EXPECT_EQ(test, puma_index_erase_inode(index, 1, 2, NULL, NULL),
 			100UL);

@@ -594,7 +594,7 @@ unsigned long puma_rlru_shrink(struct puma_rlru *rlru, unsigned long nr)
 	unsigned long removed = 0;
 	struct folio_batch fbatch;
 	pgoff_t start = 0, first, last;
-	unsigned int i, n;
+	unsigned int n;
 
 	folio_batch_init(&fbatch);
 	while (removed < nr) {

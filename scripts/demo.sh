@@ -4,7 +4,8 @@
 # make demo: the PUMA paper's base scenario on two QEMU VMs over TCP, from
 # a fresh machine.
 #
-#   demo.sh [--kdir DIR] [--outdir DIR] [--duration SEC] [--no-deps]
+#   demo.sh [--kdir DIR] [--outdir DIR] [--duration SEC] [--security MODE]
+#           [--no-deps]
 #
 #   --kdir DIR       kernel build to boot and build the modules against
 #                    (default: "scripts/puma-kernel.sh modtree", which
@@ -13,6 +14,8 @@
 #                    or reuses the cached build)
 #   --outdir DIR     where everything goes (default out/demo-DATE-TIME)
 #   --duration SEC   each measured random-read pass (default 60)
+#   --security MODE  the link's puma_tcp security=: encrypt (default),
+#                    auth or none
 #   --no-deps        do not check or install the host packages
 #
 # What it does: installs what the VMs need (qemu-system-x86,
@@ -37,8 +40,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/vm/rig.sh"
 
 duration=60
+security=encrypt
 no_deps=
-rig_parse "kdir= outdir= duration= no-deps" "$@"
+rig_parse "kdir= outdir= duration= security= no-deps" "$@"
 rig_num duration
 
 # Host packages of the two-VM rig (the kernel build's own are installed by
@@ -55,7 +59,7 @@ fi
 rc=0
 "$root/scripts/vm/pair.sh" --kdir "$kdir" --outdir "$outdir" \
 	--client-mem 256M --server-mem 1G --iops 25 --duration "$duration" \
-	--tcp-max 1000000 --timeout 1800 || rc=$?
+	--tcp-max 1000000 --security "$security" --timeout 1800 || rc=$?
 [ -r "$outdir/results.txt" ] || { log "FAIL: the scenario produced no results (see above)"; exit 1; }
 echo
 "$root/scripts/vm/pair-report.sh" "$outdir"

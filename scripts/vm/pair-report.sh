@@ -120,6 +120,7 @@ row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 	row "read latency max" "$(ms nopuma.max_us)" "$(ms puma.max_us)"
 	row "reads verified (measured pass)" "$(s nopuma.blocks)" "$(s puma.blocks)"
 	row "verification failures (whole run)" "" "$(s failures_total)"
+	row "link security (puma_tcp security=)" "" "$(get host.security)"
 	if [ -n "$(s puma.gets)" ]; then
 		row "pages lent (server hosted, peak)" "-" \
 			"$(s server.hosted_peak) ($(mib "$(( $(num_s server.hosted_peak) * 4096 ))"))"
