@@ -810,6 +810,39 @@ static void puma_tcp_secure_wrong_key_never_accepted(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(tt->nr_servers), 0);
 }
 
+/*
+ * A peer that trickles its CLIENT_HELLO, a byte every half second, never
+ * lets the receive timeout fire; the handshake's own deadline (dead_ms,
+ * 10 s) closes it, long before the 28 s the hello would take.
+ */
+static void puma_tcp_secure_trickled_handshake_times_out(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	unsigned long start;
+	struct socket *raw;
+	u8 byte = 0;
+	int i, ret;
+
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
+	raw = tt_raw_connect(test, tt);
+	start = jiffies;
+	for (i = 0; i < PUMA_SEC_CLIENT_HELLO_LEN - 1; i++) {
+		struct kvec kv = { .iov_base = &byte, .iov_len = 1 };
+		struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+
+		/* The end of the stream: the server closed it. */
+		ret = kernel_recvmsg(raw, &msg, &kv, 1, 1, MSG_DONTWAIT);
+		if (ret == 0 || ret == -ECONNRESET)
+			break;
+		tt_raw_send(test, raw, &byte, 1);
+		msleep(500);
+	}
+	KUNIT_EXPECT_LT(test, i, (int)PUMA_SEC_CLIENT_HELLO_LEN - 1);
+	KUNIT_EXPECT_GE(test, jiffies_to_msecs(jiffies - start), 8000);
+	KUNIT_EXPECT_LE(test, jiffies_to_msecs(jiffies - start), 16000);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(tt->nr_servers), 0);
+}
+
 /* A peer speaking the clear framing to a secure listener is never accepted. */
 static void puma_tcp_secure_plaintext_peer_never_accepted(struct kunit *test)
 {
@@ -1010,6 +1043,7 @@ static struct kunit_case puma_transport_tcp_cases[] = {
 	KUNIT_CASE(puma_tcp_max_accepted_closes_extra_conns),
 	KUNIT_CASE(puma_tcp_allowed_peers_closes_others),
 	KUNIT_CASE_SLOW(puma_tcp_peer_not_reading_times_out),
+	KUNIT_CASE_SLOW(puma_tcp_secure_trickled_handshake_times_out),
 	KUNIT_CASE(puma_tcp_secure_conn_carries_pages_both_ways),
 	KUNIT_CASE(puma_tcp_secure_mode_mismatch_refused),
 	KUNIT_CASE(puma_tcp_secure_connect_without_key_returns_enokey),

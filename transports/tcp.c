@@ -361,6 +361,8 @@ struct puma_tcp_conn {
 	struct work_struct close_work;
 	/* Receive thread only. */
 	unsigned long last_rx;
+	/* The handshake must end by then, however slowly bytes trickle in. */
+	unsigned long hs_deadline;
 	unsigned long last_ping;
 	unsigned long keepalive;
 	unsigned long dead_after;
@@ -755,6 +757,8 @@ static int puma_tcp_recv_full(struct puma_tcp_conn *c, struct msghdr *msg)
 	while (msg_data_left(msg)) {
 		if (READ_ONCE(c->dead))
 			return -ESHUTDOWN;
+		if (c->hs_deadline && time_after_eq(jiffies, c->hs_deadline))
+			return -ETIMEDOUT;
 		msg->msg_flags = 0;
 		ret = sock_recvmsg(c->sock, msg, MSG_WAITALL | MSG_NOSIGNAL);
 		if (ret > 0) {
@@ -1012,8 +1016,10 @@ static int puma_tcp_rx_sealed(struct puma_tcp_conn *c)
 /*
  * Run the secure channel's handshake on @c's socket, then open the send
  * side.  The client's in connect(), an accepted end's on its receive
- * thread; each message has the fixed length of its type, so a peer that
- * sends less stalls only until dead_ms.
+ * thread; each message has the fixed length of its type.  The whole
+ * handshake must end within dead_ms: a peer that trickles its bytes, each
+ * just before the receive timeout, would otherwise hold a connection
+ * slot (max_accepted) for minutes.
  * Return: 0, or a negative errno (counted and logged).
  */
 static int puma_tcp_handshake(struct puma_tcp_conn *c, bool server)
@@ -1022,6 +1028,7 @@ static int puma_tcp_handshake(struct puma_tcp_conn *c, bool server)
 	const struct puma_sec_caps *agreed;
 	int n, err;
 
+	c->hs_deadline = (jiffies + c->dead_after) | 1;
 	if (server) {
 		err = puma_tcp_recv_buf(c, in, PUMA_SEC_CLIENT_HELLO_LEN);
 		if (err)
@@ -1068,9 +1075,11 @@ static int puma_tcp_handshake(struct puma_tcp_conn *c, bool server)
 	c->max_pages = agreed->max_batch;
 	c->established = true;
 	spin_unlock_irq(&c->lock);
+	c->hs_deadline = 0;
 	return 0;
 
 fail:
+	c->hs_deadline = 0;
 	puma_tcp_count(PUMA_TCP_STAT_HANDSHAKE_FAILURES, 1);
 	pr_info_ratelimited("%pISpc: secure handshake failed (%pe)\n",
 			    &c->peer, ERR_PTR(err));
