@@ -12,8 +12,8 @@ OUT		:= $(CURDIR)/out
 SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test fuzz clean help \
-	summary-reset blockcheck mallocbench tcpbench ccstress pumakey tools vm-smoke vm-selftest vm-puma-loop \
-	demo vm-pair-e2e vm-pair-kill vm-victim vm-stress soak
+	summary-reset blockcheck mallocbench tcpbench ccstress pumakey hostile tools vm-smoke vm-selftest vm-puma-loop \
+	demo vm-pair-e2e vm-pair-hostile vm-pair-kill vm-victim vm-stress soak
 
 all: modules
 
@@ -111,8 +111,11 @@ ccstress:
 pumakey:
 	$(MAKE) -C tools/pumakey
 
+hostile:
+	$(MAKE) -C tools/hostile
+
 # The static user-space workload tools (Documentation/bench-tools.rst).
-tools: blockcheck mallocbench tcpbench ccstress pumakey
+tools: blockcheck mallocbench tcpbench ccstress pumakey hostile
 
 # The QEMU rig (scripts/vm/, Documentation/vm-rig.rst) on its own.
 vm-smoke: modules blockcheck
@@ -133,6 +136,11 @@ demo:
 
 # Two-VM tests over TCP: a short base scenario with a speed-up floor, and
 # the server VM killed in the middle of the client's run.
+# A hostile peer (tools/hostile) against a real server while a client
+# reads (Documentation/security.rst); not yet part of make test.
+vm-pair-hostile:
+	scripts/vm/pair-hostile.sh --outdir $(OUT)/pair-hostile
+
 vm-pair-e2e:
 	rm -rf $(OUT)/pair-e2e
 	scripts/vm/pair-e2e.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-e2e

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the static user-space tools and run their host tests:
-# blockcheck, mallocbench, tcpbench, ccstress, pumakey (each "make -C tools/X check").
+# blockcheck, mallocbench, tcpbench, ccstress, pumakey, hostile (each
+# "make -C tools/X check").
 #
 #   tools/run-host-tests.sh [-v] [TOOL...]
 #
@@ -19,7 +20,7 @@ if [ "${1:-}" = -v ]; then
 	shift
 fi
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(blockcheck mallocbench tcpbench ccstress pumakey)
+[ ${#tools[@]} -gt 0 ] || tools=(blockcheck mallocbench tcpbench ccstress pumakey hostile)
 
 log=$(mktemp "${TMPDIR:-/tmp}/host-tests.XXXXXX")
 trap 'rm -f "$log"' EXIT

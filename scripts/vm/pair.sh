@@ -37,7 +37,9 @@
 #   --server-iops N     the server disk's (default 25; 0: unthrottled)
 #   --server-params "P=V ..."  more puma_backend parameters on the server
 #   --duration SEC      each measured random-read pass (default 60)
-#   --phases LIST       "nopuma puma" (default), "puma" or "nopuma"
+#   --phases LIST       "nopuma puma" (default), "puma" or "nopuma", and
+#                       "hostile": the puma pass again, with
+#                       tools/hostile attacking the server meanwhile
 #   --get-timeout-us N  the client's get_timeout_us (default 200000, see
 #                       Documentation/vm-rig.rst)
 #   --mtu N             MTU of the link (default 9000, jumbo frames as in
@@ -108,7 +110,7 @@ use_puma=0
 for p in $phases; do
 	case "$p" in
 	nopuma) ;;
-	puma) use_puma=1 ;;
+	puma|hostile) use_puma=1 ;;
 	*) die "--phases: unknown phase '$p'" ;;
 	esac
 done
@@ -187,6 +189,9 @@ if [ "$use_puma" = 1 ]; then
 	       --file "$(rig_ko puma_backend):/lib/modules/puma/puma_backend.ko"
 	       --file "$(rig_ko puma_transport_bench):/lib/modules/puma/puma_transport_bench.ko")
 fi
+case " $phases " in
+*" hostile "*) cmods+=(--bin "$(rig_tool hostile)") ;;
+esac
 client_initrd=$("$rig/mkinitramfs.sh" --guest "$rig/guest/pair-client.sh" \
 	--bin "$bc" --bin "$(rig_tool tcpbench)" \
 	--file "$outdir/big.state:/etc/puma/big.state" ${cmods[@]+"${cmods[@]}"})

@@ -94,8 +94,43 @@ randread() {
 	return $_rrc
 }
 
+# hostile_run ATTACK [OPTIONS]: one attack of tools/hostile on the
+# server; its HOSTILE lines become results hostile.ATTACK.*
+hostile_run() {
+	_a=$1
+	shift
+	hostile --server "$server:7070" --key-file /etc/puma/psk \
+		--attack "$_a" "$@" >"/run/hostile-$_a.out" 2>&1 &
+	_hp=$!
+	# At the lowest priority (busybox has renice, not nice): it shares
+	# this VM's CPUs with the client whose hit ratio is measured, and
+	# should cost the server, not it.
+	renice -n 19 -p "$_hp" >/dev/null 2>&1
+	wait "$_hp"
+	puma_result "hostile.$_a.rc" "$?"
+	sed -n 's/^HOSTILE /PUMA-RESULT hostile./p' "/run/hostile-$_a.out"
+}
+
+# hostile_attacks: every attack, one after the other, with the right key
+# where the attack needs one (Documentation/security.rst, "Testing")
+hostile_attacks() {
+	hostile_run good
+	for _a in nokey wrongkey replay-handshake tampered-put replay-msg \
+		oversized; do
+		hostile_run "$_a" --seconds 3
+	done
+	hostile_run truncated --seconds 14
+	hostile_run slowloris --count 4 --interval-ms 500 --seconds 20
+	hostile_run never-read --seconds 10
+	hostile_run get-flood --seconds 5
+	hostile_run connections --count 1000 --handshake --seconds 12
+	hostile_run put-flood --count 20000 --seconds 20
+	hostile_run good
+}
+
 # phase NAME: cold cache, sequential warm-up over the whole file, then the
-# measured random reads for $dur seconds
+# measured random reads for $dur seconds (phase hostile: while
+# hostile_attacks runs)
 phase() {
 	puma_step "$1.cold" cold || return 1
 	snap "stats.$1.before"
@@ -115,8 +150,14 @@ phase() {
 	puma_mem_report "$1.mem_warm"
 	puma_result "$1.t_run" "$(puma_uptime)"
 	[ "${pc_kill:-0}" = 1 ] && echo "PUMA-MARK measured-start"
+	_hpid=
+	if [ "$1" = hostile ]; then
+		hostile_attacks &
+		_hpid=$!
+	fi
 	randread "$1" "$dur" "$seed"
 	_prc=$?
+	[ -z "$_hpid" ] || wait "$_hpid"
 	snap "stats.$1.run"
 	puma_export "/run/warm-$1.csv"
 	puma_export "/run/run-$1.csv"
@@ -160,7 +201,7 @@ base() {
 	puma_result file.blocks "$(blockcheck --state "$state" state "$F" |
 		sed -n 's/.* blocks=\([0-9]*\).*/\1/p')"
 	for p in $phases; do
-		if [ "$p" = puma ]; then
+		if [ "$p" != nopuma ] && ! connected_n 1; then
 			insmod_backend || return 1
 		fi
 		phase "$p" || return 1
