@@ -52,6 +52,7 @@
 #include <kunit/visibility.h>
 
 #include "index.h"
+#include "internal.h"
 
 /* Entries handed to a drop callback per trip through an inode's lock. */
 #define PUMA_INDEX_DRAIN_BATCH	16
@@ -164,7 +165,7 @@ static void puma_index_pool_put(struct puma_index_pool *pool)
 {
 	if (!refcount_dec_and_test(&pool->ref))
 		return;
-	WARN_ON_ONCE(!xa_empty(&pool->inodes));
+	WARN_ON_ONCE(puma_xa_has_entries(&pool->inodes));
 	xa_destroy(&pool->inodes);
 	kfree_rcu(pool, rcu);
 }
@@ -173,7 +174,7 @@ static void puma_index_inode_put(struct puma_index_inode *inode)
 {
 	if (!refcount_dec_and_test(&inode->ref))
 		return;
-	WARN_ON_ONCE(!xa_empty(&inode->pages));
+	WARN_ON_ONCE(puma_xa_has_entries(&inode->pages));
 	xa_destroy(&inode->pages);
 	kfree_rcu(inode, rcu);
 }

@@ -5,11 +5,26 @@
 #ifndef _PUMA_LIB_INTERNAL_H
 #define _PUMA_LIB_INTERNAL_H
 
+#include <linux/xarray.h>
+
 #include <puma/detector.h>
 #include <puma/outbox.h>
 #include <puma/policy.h>
 #include <puma/rlru.h>
 #include <puma/transport.h>
+
+/*
+ * Whether @xa holds an entry.  Not xa_empty(): a store whose allocation
+ * fails half-way down leaves the nodes above it linked and empty
+ * (xas_create()), so an xarray without entries may still have a head;
+ * xa_destroy() frees those nodes.
+ */
+static inline bool puma_xa_has_entries(struct xarray *xa)
+{
+	unsigned long index = 0;
+
+	return xa_find(xa, &index, ULONG_MAX, XA_PRESENT);
+}
 
 int puma_rlru_init(void);
 void puma_rlru_exit(void);

@@ -155,7 +155,13 @@ int __init puma_rlru_init(void)
 void puma_rlru_exit(void)
 {
 	kern_unmount(puma_rlru_mnt);
-	WARN_ON_ONCE(!xa_empty(&puma_rlru_slots));
+	/*
+	 * No slot may be left, but the table may still hold nodes: an
+	 * allocation that fails half-way down leaves the nodes above it
+	 * linked and empty (xas_create()).  xa_destroy() frees them.
+	 */
+	WARN_ON_ONCE(puma_xa_has_entries(&puma_rlru_slots));
+	xa_destroy(&puma_rlru_slots);
 }
 
 /**
