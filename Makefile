@@ -13,7 +13,7 @@ SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test fuzz clean help \
 	summary-reset blockcheck mallocbench tcpbench ccstress pumakey hostile tools vm-smoke vm-selftest vm-puma-loop \
-	demo vm-pair-e2e vm-pair-hostile vm-pair-kill vm-victim vm-stress soak
+	demo vm-pair-e2e vm-pair-fair vm-pair-kill vm-victim vm-stress soak
 
 all: modules
 
@@ -76,7 +76,7 @@ test: summary-reset
 		echo "$$n $$p $$f" >> $(SUMMARY); \
 		[ $$f = 0 ]; \
 	}; \
-	for t in selftest puma-loop pair-e2e pair-kill victim stress; do \
+	for t in selftest puma-loop pair-e2e pair-fair pair-kill victim stress; do \
 		stage vm vm-$$t $$t scripts/vm/$$t.sh --outdir $(OUT)/$$t; \
 	done; \
 	stage scripts/kunit.sh --arch um --summary $(SUMMARY); \
@@ -134,16 +134,17 @@ vm-selftest:
 demo:
 	scripts/demo.sh $(if $(KDIR),--kdir $(KDIR)) $(if $(SECURITY),--security $(SECURITY))
 
-# Two-VM tests over TCP: a short base scenario with a speed-up floor, and
-# the server VM killed in the middle of the client's run.
-# A hostile peer (tools/hostile) against a real server while a client
-# reads (Documentation/security.rst); not yet part of make test.
-vm-pair-hostile:
-	scripts/vm/pair-hostile.sh --outdir $(OUT)/pair-hostile
-
+# Two-VM tests over TCP: a short base scenario with a speed-up floor and a
+# hostile peer attacking the server (Documentation/security.rst); the
+# server VM killed in the middle of the client's run; and two clients of
+# unequal demand sharing one server (three VMs), max-min fair.
 vm-pair-e2e:
 	rm -rf $(OUT)/pair-e2e
 	scripts/vm/pair-e2e.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-e2e
+
+vm-pair-fair:
+	rm -rf $(OUT)/pair-fair
+	scripts/vm/pair-fair.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-fair
 
 vm-pair-kill:
 	rm -rf $(OUT)/pair-kill
@@ -171,10 +172,11 @@ clean:
 
 help:
 	@echo 'Targets:'
-	@echo '  test        check + kunit + kunit-qemu + VM tests: puma-loop, pair-e2e, pair-kill, victim, stress; exp1 and exp4 --short (what CI runs)'
+	@echo '  test        check + kunit + kunit-qemu + VM tests: puma-loop, pair-e2e, pair-fair, pair-kill, victim, stress; exp1 and exp4 --short (what CI runs)'
 	@echo '  vm-puma-loop PUMA client and server in one QEMU VM, ext4, verified'
 	@echo '  demo        the paper base scenario: two QEMU VMs over TCP, table and plots'
-	@echo '  vm-pair-e2e two VMs over TCP, short scenario, speed-up floor (KDIR=...)'
+	@echo '  vm-pair-e2e two VMs over TCP, short scenario, speed-up floor, hostile peer (KDIR=...)'
+	@echo '  vm-pair-fair one server VM, two client VMs of unequal demand: max-min fair shares, plot (KDIR=...)'
 	@echo '  vm-pair-kill two VMs over TCP, server VM killed mid-run (KDIR=...)'
 	@echo '  vm-victim   the local victim cache example in one QEMU VM, verified'
 	@echo '  vm-stress   concurrent coherency stress (ccstress): loop and TCP, both strategies, negative control, fault injection'

@@ -767,7 +767,7 @@ static void puma_client_connect_work(struct work_struct *work)
 	if (!up)
 		return;
 	puma_count(PUMA_STAT_CONNECTS, 1);
-	pr_info("connected to %s\n", c->addr);
+	pr_info("connected to %s as node %llx\n", c->addr, puma_node_id());
 }
 
 #if IS_ENABLED(CONFIG_PUMA_BACKEND_KUNIT_TEST)

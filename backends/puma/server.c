@@ -97,6 +97,8 @@ struct puma_session {
 	struct puma_transport_conn *conn;
 	struct puma_rlru *rlru;
 	u64 peer_node;			/* from its HELLO, for debugfs */
+	/* Pages taken back to make room, for it or another (debugfs). */
+	atomic_long_t taken;
 	/* Receive context only: decoded request, GET response. */
 	struct puma_wire_msg *rx_wm;
 	struct puma_wire_msg *tx_wm;
@@ -196,6 +198,7 @@ static bool puma_session_make_room(struct puma_session *s)
 		return true;
 	if (mine >= quota && quota < cap) {
 		n = puma_rlru_shrink(s->rlru, PUMA_SHRINK_BATCH);
+		atomic_long_add(n, &s->taken);
 		puma_count(PUMA_STAT_SRV_QUOTA_EVICTIONS, n);
 		return n;
 	}
@@ -211,13 +214,18 @@ static bool puma_session_make_room(struct puma_session *s)
 	}
 	/* Listed, so alive: its disconnect waits for the lock to unlist it. */
 	n = puma_rlru_shrink(victim->rlru, PUMA_SHRINK_BATCH);
+	atomic_long_add(n, &victim->taken);
 	mutex_unlock(&puma_server.lock);
 	puma_count(victim == s ? PUMA_STAT_SRV_RECYCLED :
 		   PUMA_STAT_SRV_FAIR_EVICTIONS, n);
 	return n;
 }
 
-/* debugfs "sessions": each client's peer, pages and charge. */
+/*
+ * debugfs "sessions": the cap and the total charge, then each client's
+ * node, pages, charge, and the pages taken back from it to make room
+ * (a client whose count grows is held at its share).
+ */
 void puma_server_sessions_show(struct seq_file *m)
 {
 	struct puma_session *s;
@@ -226,9 +234,10 @@ void puma_server_sessions_show(struct seq_file *m)
 		   puma_rlru_total_charge());
 	mutex_lock(&puma_server.lock);
 	list_for_each_entry(s, &puma_server.sessions, list)
-		seq_printf(m, "session %llx pages %lu charged %lu\n",
+		seq_printf(m, "session %llx pages %lu charged %lu taken %ld\n",
 			   s->peer_node, puma_rlru_count(s->rlru),
-			   puma_rlru_charge(s->rlru));
+			   puma_rlru_charge(s->rlru),
+			   atomic_long_read(&s->taken));
 	mutex_unlock(&puma_server.lock);
 }
 

@@ -79,11 +79,18 @@ if [[ "$phases" == *puma* ]] && has client.stats.puma.run.gets; then
 		put server.hosted_peak "$(awk -F, 'NR > 1 && $5 > m { m = $5 } END { print m + 0 }' "$mem")"
 	fi
 fi
-for t in tcp tcpk; do
+for t in tcp tcpk tcpk_none tcpk_auth tcpk_encrypt; do
 	has "client.$t.pages_per_s" || continue
 	put "$t.pages" "$(get "client.$t.pages")"
 	put "$t.pages_per_s" "$(get "client.$t.pages_per_s")"
 done
+# The transport's throughput per security mode, as ratios to none's.
+if has client.tcpk_none.pages_per_s; then
+	for m in auth encrypt; do
+		put "security.$m.ratio" "$(calc '%.2f' "$(num client.tcpk_none.pages_per_s) > 0 ?
+			$(num "client.tcpk_$m.pages_per_s") / $(num client.tcpk_none.pages_per_s) : 0")"
+	done
+fi
 if has client.nopuma.run.iops && has client.puma.run.iops; then
 	put speedup "$(calc '%.2f' \
 		"$(num client.nopuma.run.iops) > 0 ? $(get client.puma.run.iops) / $(get client.nopuma.run.iops) : 0")"
@@ -137,6 +144,11 @@ row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 	[ -z "$(s tcpk.pages_per_s)" ] ||
 		row "TCP pages/s: PUMA transport (kernel)" "" \
 			"$(s tcpk.pages_per_s) ($(s tcpk.pages) pages)"
+	for m in none auth encrypt; do
+		v=$(s "tcpk_$m.pages_per_s")
+		[ -z "$v" ] || [ "$m" = none ] || v+=" ($(s "security.$m.ratio")x none)"
+		[ -z "$v" ] || row "  the same, security=$m" "" "$v"
+	done
 	if [ -n "$(s after.iops)" ]; then
 		row "after the new server: IOPS / hits" "" "$(s after.iops) / $(s after.hits)"
 		row "client connections (dmesg)" "" "$(s connects)"

@@ -33,7 +33,8 @@
 #                       (default 0: none)
 #   --iops N            QEMU throttling.iops-total of each disk (default
 #                       25: a 500-IOPS standard-HDD cloud volume scaled
-#                       by TCG's ~20x slowdown, see Documentation/vm-rig.rst)
+#                       by TCG's ~20x slowdown, see Documentation/vm-rig.rst;
+#                       0: unthrottled)
 #   --server-iops N     the server disk's (default 25; 0: unthrottled)
 #   --server-params "P=V ..."  more puma_backend parameters on the server
 #   --duration SEC      each measured random-read pass (default 60)
@@ -50,17 +51,27 @@
 #                       OUTDIR/client.pcap
 #   --tcp-max N         plain-TCP baseline: as many pages as PUMA's put
 #                       phase sent, at most N (default 0: no baseline)
+#   --sec-bench N       N pages through the PUMA transport benchmark once
+#                       with each security mode, none, auth and encrypt,
+#                       on both VMs (new links take the mode set now)
 #   --kill-after SEC    kill the server VM SEC seconds into the measured
 #                       PUMA pass, boot a new one 2 s later
 #   --after SEC         with --kill-after: a pass of SEC seconds once the
 #                       client has reconnected (default 30)
+#   --client2-blocks N  a second client VM (10.0.0.3, the first one's
+#                       RAM, its own stamped file of N blocks) that
+#                       waits for the first one's warm-up to end, then
+#                       runs the phases with --client2-duration (default
+#                       60); the three VMs share one hub (run-vm.sh
+#                       --net mcast), and the server counts the pages
+#                       of each client (scripts/vm/pair-fair.sh)
 #   --timeout SEC       hard limit of each VM (default 1800)
 #   --verbose           stream the client's console
 #   KEY=VALUE           passed to both guests (the ex_* parameters of an
 #                       experiment, see guest/pair-client.sh)
 #
-# Output: OUTDIR/results.txt (every result, prefixed client., server.,
-# server2., host.), OUTDIR/{client,server,server2}/ (console.log,
+# Output: OUTDIR/results.txt (every result, prefixed client., client2.,
+# server., server2., host.), OUTDIR/{client,client2,server,server2}/ (console.log,
 # results.txt, files/*.csv), OUTDIR/host.txt (host-side timings).  Read
 # a base-scenario run with scripts/vm/pair-report.sh OUTDIR.
 # Exit: 0 both VMs passed, 1 a VM failed (its console tail is shown),
@@ -83,17 +94,21 @@ phases="nopuma puma"
 get_timeout_us=200000
 mtu=9000
 tcp_max=0
+sec_bench=0
 kill_after=
 after=30
 timeout=1800
 security=encrypt
+client2_blocks=0
+client2_duration=60
 pcap=
 rig_parse "exp= kdir= debug outdir= client-mem= server-mem= blocks=
 	server-blocks= iops= server-iops= server-params= duration= phases=
-	get-timeout-us= mtu= security= pcap tcp-max= kill-after= after= timeout=
-	verbose *" "$@"
+	get-timeout-us= mtu= security= pcap tcp-max= sec-bench= kill-after= after= timeout=
+	client2-blocks= client2-duration= verbose *" "$@"
 case "$security" in encrypt|auth|none) ;; *) die "--security: encrypt, auth or none" ;; esac
-rig_num iops server_iops server_blocks duration get_timeout_us tcp_max mtu after timeout
+rig_num iops server_iops server_blocks duration get_timeout_us tcp_max sec_bench mtu after timeout \
+	client2_blocks client2_duration
 [ -z "$kill_after" ] || rig_num kill_after
 [ -z "$blocks" ] || rig_num blocks
 for kv in ${rig_args[@]+"${rig_args[@]}"}; do
@@ -115,6 +130,10 @@ for p in $phases; do
 	esac
 done
 [ -z "$kill_after" ] || [ "$use_puma" = 1 ] || die "--kill-after needs the puma phase"
+[ "$sec_bench" = 0 ] || { [ "$use_puma" = 1 ] && [ -z "$exp" ]; } ||
+	die "--sec-bench needs a puma phase, and no --exp"
+[ "$client2_blocks" = 0 ] || [ -z "$exp$kill_after" ] ||
+	die "--client2-blocks: not with --exp or --kill-after"
 
 # size_mb SIZE: a QEMU-style size (256M, 1G) in MiB
 size_mb() {
@@ -137,7 +156,8 @@ host() { echo "$1=$2" >>"$outdir/host.txt"; }
 params="${rig_args[*]:-}"
 host duration_s "$duration"
 for v in exp kdir iops server_iops blocks server_blocks client_mem_mb \
-	server_mem_mb get_timeout_us mtu security server_params params; do
+	server_mem_mb get_timeout_us mtu security sec_bench server_params client2_blocks \
+	client2_duration params; do
 	host "$v" "${!v// /,}"
 done
 
@@ -146,13 +166,13 @@ log "building the modules against $kdir"
 rig_modules puma puma_tcp puma_backend puma_transport_bench
 bc=$(rig_tool blockcheck)
 
-# stamped IMAGE BLOCKS ID NAME: an ext4 image holding the stamped file
-# NAME of BLOCKS blocks (made here at native speed), its blockcheck state
-# in OUTDIR/NAME.state
+# stamped IMAGE BLOCKS ID NAME [STATE]: an ext4 image holding the stamped
+# file NAME of BLOCKS blocks (made here at native speed), its blockcheck
+# state in OUTDIR/STATE.state (default: NAME)
 stamped() {
 	rm -rf "$outdir/data"
 	mkdir -p "$outdir/data"
-	"$bc" --state "$outdir/$4.state" create "$outdir/data/$4" --blocks "$2" \
+	"$bc" --state "$outdir/${5:-$4}.state" create "$outdir/data/$4" --blocks "$2" \
 		--id "$3" --gen 1 >/dev/null
 	"$rig/mkdisk.sh" --size "$(( $2 * 11 / 2560 + 64 ))M" \
 		--populate "$outdir/data" "$1" >/dev/null
@@ -160,6 +180,10 @@ stamped() {
 }
 log "stamped file: $blocks blocks ($((blocks / 256)) MiB)"
 stamped "$outdir/client.img" "$blocks" 1 big
+if [ "$client2_blocks" -gt 0 ]; then
+	log "second client's file: $client2_blocks blocks ($((client2_blocks / 256)) MiB)"
+	stamped "$outdir/client2.img" "$client2_blocks" 3 big big2
+fi
 sfiles=()
 if [ "$server_blocks" -gt 0 ]; then
 	log "server file: $server_blocks blocks ($((server_blocks / 256)) MiB)"
@@ -192,13 +216,18 @@ fi
 case " $phases " in
 *" hostile "*) cmods+=(--bin "$(rig_tool hostile)") ;;
 esac
-client_initrd=$("$rig/mkinitramfs.sh" --guest "$rig/guest/pair-client.sh" \
-	--bin "$bc" --bin "$(rig_tool tcpbench)" \
-	--file "$outdir/big.state:/etc/puma/big.state" ${cmods[@]+"${cmods[@]}"})
+# client_initrd STATE: the client's initramfs, STATE its file's state
+client_initrd() {
+	"$rig/mkinitramfs.sh" --guest "$rig/guest/pair-client.sh" \
+		--bin "$bc" --bin "$(rig_tool tcpbench)" \
+		--file "$outdir/$1.state:/etc/puma/big.state" ${cmods[@]+"${cmods[@]}"}
+}
+client_initrd=$(client_initrd big)
+[ "$client2_blocks" = 0 ] || client2_initrd=$(client_initrd big2)
 server_initrd=$("$rig/mkinitramfs.sh" --guest "$rig/guest/pair-server.sh" "${sbins[@]}" \
 	${sfiles[@]+"${sfiles[@]}"} ${smods[@]+"${smods[@]}"})
 
-# --- the link: two UDP ports on 127.0.0.1 --------------------------------
+# --- the link: two UDP ports on 127.0.0.1, or a hub on one -----------------
 udp_free() { ! ss -Huln "sport = :$1" | grep -q .; }
 for _ in $(seq 50); do
 	port_s=$((20000 + RANDOM % 20000))
@@ -207,6 +236,12 @@ for _ in $(seq 50); do
 done
 { udp_free "$port_s" && udp_free "$port_c"; } || die "no free UDP port pair"
 host udp_ports "$port_s,$port_c"
+net_s=udp:$port_s:$port_c
+net_c=udp:$port_c:$port_s
+if [ "$client2_blocks" -gt 0 ]; then
+	net_s=mcast:$port_s
+	net_c=$net_s
+fi
 
 # --- run ------------------------------------------------------------------
 pidfiles=()
@@ -226,6 +261,8 @@ trap 'exit 130' INT TERM
 
 sdisk=$outdir/server.img
 [ "$server_iops" -eq 0 ] || sdisk+=",iops=$server_iops"
+throttle=
+[ "$iops" -eq 0 ] || throttle=",iops=$iops"
 # boot VM MEM DISK MAC INITRD ARGS...: start a VM in the background, its
 # run-vm.sh process id in vm_pid
 boot() {
@@ -248,8 +285,8 @@ boot_server() {
 	[ -z "$exp" ] ||
 		role="ex_name=$exp rootfstype=ramfs ps_file=$(( server_blocks > 0 ))"
 	boot "$1" "$server_mem" "$sdisk" 52:54:00:00:00:01 "$server_initrd" \
-		--net "udp:$port_s:$port_c" \
-		--append "ps_ip=10.0.0.1 ps_client=10.0.0.2 ps_mtu=$mtu $role"
+		--net "$net_s" --append "ps_ip=10.0.0.1 ps_client=10.0.0.2 ps_mtu=$mtu" \
+		--append "ps_clients=$(( client2_blocks > 0 ? 2 : 1 )) $role"
 	server_pid=$vm_pid
 }
 
@@ -260,14 +297,24 @@ server1_pid=$server_pid
 dump=()
 [ -z "$pcap" ] ||
 	dump=(--qemu-arg -object --qemu-arg "filter-dump,id=dump0,netdev=n0,file=$outdir/client.pcap")
-boot client "$client_mem" "$outdir/client.img,iops=$iops" 52:54:00:00:00:02 \
-	"$client_initrd" --net "udp:$port_c:$port_s" ${verbose:+--verbose} \
+boot client "$client_mem" "$outdir/client.img$throttle" 52:54:00:00:00:02 \
+	"$client_initrd" --net "$net_c" ${verbose:+--verbose} \
 	${dump[@]+"${dump[@]}"} \
 	--append "pc_ip=10.0.0.2 pc_server=10.0.0.1 pc_mtu=$mtu" \
 	--append "pc_phases=${phases// /,} pc_dur=$duration" \
-	--append "pc_get_timeout_us=$get_timeout_us pc_tcp_max=$tcp_max" \
-	--append "pc_kill=${kill_after:+1} pc_after_dur=$after${exp:+ ex_name=$exp}"
+	--append "pc_get_timeout_us=$get_timeout_us pc_tcp_max=$tcp_max pc_sec_bench=$sec_bench" \
+	--append "pc_kill=${kill_after:+1} pc_after_dur=$after${exp:+ ex_name=$exp}" \
+	${client2_initrd:+--append "pc_warmed=10.0.0.3"}
 client_pid=$vm_pid
+client2_pid=
+if [ "$client2_blocks" -gt 0 ]; then
+	boot client2 "$client_mem" "$outdir/client2.img$throttle" 52:54:00:00:00:03 \
+		"$client2_initrd" --net "$net_c" \
+		--append "pc_ip=10.0.0.3 pc_server=10.0.0.1 pc_mtu=$mtu" \
+		--append "pc_phases=${phases// /,} pc_dur=$client2_duration" \
+		--append "pc_get_timeout_us=$get_timeout_us pc_await_warmed=1"
+	client2_pid=$vm_pid
+fi
 
 server2_pid=
 if [ -n "$kill_after" ]; then
@@ -294,6 +341,8 @@ fi
 rc_client=0
 wait "$client_pid" || rc_client=$?
 host client_done_at_s "$(( $(date +%s) - t_start ))"
+rc_client2=0
+[ -z "$client2_pid" ] || wait "$client2_pid" || rc_client2=$?
 
 # The client told the server(s) to stop; give them a bounded while.
 # wait_server PID NAME: sets rc_NAME
@@ -330,13 +379,13 @@ host total_s "$(( $(date +%s) - t_start ))"
 
 # One results file: every VM's results, prefixed.
 {
-	for vm in client server server2; do
+	for vm in client client2 server server2; do
 		[ ! -e "$outdir/$vm/results.txt" ] ||
 			sed "s/^/$vm./" "$outdir/$vm/results.txt"
 	done
 	sed 's/^/host./' "$outdir/host.txt"
 } >"$outdir/results.txt"
-rm -f "$outdir/client.img" "$outdir/server.img"
+rm -f "$outdir/client.img" "$outdir/client2.img" "$outdir/server.img"
 
 show() {
 	log "FAIL: the $1 VM failed (rc $2):"
@@ -344,6 +393,7 @@ show() {
 	bad=1
 }
 [ "$rc_client" -eq 0 ] || show client "$rc_client"
+[ "$rc_client2" -eq 0 ] || show client2 "$rc_client2"
 [ "$rc_server" -eq 0 ] || show server "$rc_server"
 [ "$rc_server2" -eq 0 ] || show server2 "$rc_server2"
 log "total host time $(( $(date +%s) - t_start ))s; results in $outdir/results.txt"

@@ -26,6 +26,9 @@
 #                       received on 127.0.0.1:LPORT (the peer swaps the
 #                       ports); either VM can be killed and booted again,
 #                       the link works
+#   --net mcast:PORT    the same NIC on a hub: every VM started with the
+#                       same PORT is on one Ethernet segment (multicast
+#                       group 230.0.0.1:PORT on 127.0.0.1)
 #   --mac MAC           its MAC address (default 52:54:00:12:34:56)
 #   --append ARGS       extra kernel command line; unknown key=value
 #                       parameters reach the guest test as environment
@@ -160,10 +163,15 @@ if [ -n "$net" ]; then
 	# receives on its own, so there is no listener to wait for, and a
 	# killed VM's successor binds the same port and is reachable at once
 	# (a stream socket would need a new connect).
-	[[ "$net" =~ ^udp:[0-9]+:[0-9]+$ ]] || die "--net $net: expected udp:LOCALPORT:PEERPORT"
-	ports=${net#udp:}
-	qemu_net=(-netdev "socket,id=n0,udp=127.0.0.1:${ports#*:},localaddr=127.0.0.1:${ports%%:*}"
-		  -device "virtio-net-pci,netdev=n0,mac=$mac")
+	ports=${net#*:}
+	if [[ "$net" =~ ^udp:[0-9]+:[0-9]+$ ]]; then
+		netdev="socket,id=n0,udp=127.0.0.1:${ports#*:},localaddr=127.0.0.1:${ports%%:*}"
+	elif [[ "$net" =~ ^mcast:[0-9]+$ ]]; then
+		netdev="socket,id=n0,mcast=230.0.0.1:$ports,localaddr=127.0.0.1"
+	else
+		die "--net $net: expected udp:LOCALPORT:PEERPORT or mcast:PORT"
+	fi
+	qemu_net=(-netdev "$netdev" -device "virtio-net-pci,netdev=n0,mac=$mac")
 fi
 
 if [ -n "$verbose" ]; then

@@ -17,10 +17,17 @@
 #   pc_seed=N        seed of the random reads (default 1; same each pass)
 #   pc_get_timeout_us=N  the backend's get_timeout_us (default 200000)
 #   pc_tcp_max=N     most pages of the plain-TCP baseline (0: none)
+#   pc_sec_bench=N   N pages through the PUMA transport benchmark with
+#                    each security mode (none, auth, encrypt; 0: none)
 #   pc_kill=1        print "PUMA-MARK measured-start" as the measured PUMA
 #                    pass starts (the host kills the server, boots another),
 #                    wait for the reconnection, drop the caches (which puts
 #                    them to the new server), a pass of pc_after_dur s
+#   pc_warmed=HOST   send "warmed" to HOST:7077 once the first PUMA
+#                    pass's warm-up is over; pc_await_warmed=1: wait for
+#                    it before anything (two clients, pair.sh
+#                    --client2-blocks), and tell the server when each
+#                    measured pass starts and ends (its "mark" command)
 # Results: per phase P, P.warm.* and P.run.* (blockcheck summaries) and
 # stats.P.{before,warm,run}.* (counters); CSVs warm-P.csv and run-P.csv.
 #
@@ -59,6 +66,13 @@ snap() {
 }
 
 server_up() { ping -c 1 -W 1 "$server" >/dev/null 2>&1; }
+
+# mark NAME: with two clients, the server records NAME at its own time
+marks=${pc_warmed:+1}
+[ "${pc_await_warmed:-0}" = 0 ] || marks=1
+mark() {
+	[ -z "$marks" ] || srv_send mark "c${pc_ip##*.}.$1"
+}
 
 connected_n() {
 	[ "$(dmesg | grep -c 'puma_backend: connected to')" -ge "$1" ]
@@ -111,25 +125,32 @@ hostile_run() {
 	sed -n 's/^HOSTILE /PUMA-RESULT hostile./p' "/run/hostile-$_a.out"
 }
 
-# hostile_attacks: every attack, one after the other, with the right key
-# where the attack needs one (Documentation/security.rst, "Testing")
+# hostile_attacks: every attack, with the right key where the attack
+# needs one (Documentation/security.rst, "Testing"), in about 70 s: the
+# attacks on the protocol one after the other, the floods beside them,
+# then the 1,000 connections alone (they fill the server's connection
+# limit, which would refuse the others before their attack)
 hostile_attacks() {
 	hostile_run good
+	(
+		hostile_run put-flood --count 20000 --seconds 20
+		hostile_run never-read --seconds 10
+		hostile_run get-flood --seconds 5
+	) &
+	_fl=$!
 	for _a in nokey wrongkey replay-handshake tampered-put replay-msg \
 		oversized; do
 		hostile_run "$_a" --seconds 3
 	done
 	hostile_run truncated --seconds 14
 	hostile_run slowloris --count 4 --interval-ms 500 --seconds 20
-	hostile_run never-read --seconds 10
-	hostile_run get-flood --seconds 5
+	wait "$_fl"
 	hostile_run connections --count 1000 --handshake --seconds 12
-	hostile_run put-flood --count 20000 --seconds 20
 	hostile_run good
 }
 
 # phase NAME: cold cache, sequential warm-up over the whole file, then the
-# measured random reads for $dur seconds (phase hostile: while
+# measured random reads for $dur seconds (phase hostile: for 70 s, while
 # hostile_attacks runs)
 phase() {
 	puma_step "$1.cold" cold || return 1
@@ -145,6 +166,10 @@ phase() {
 		put_pages=$(($(pstat puts_sent) - put_base))
 		puma_result "$1.put_phase_s" "$(puma_elapsed "$_pt0")"
 		puma_result "$1.put_pages" "$put_pages"
+		if [ -n "${pc_warmed:-}" ]; then
+			nc_send "$pc_warmed" 7077 "tell $pc_warmed" warmed
+			pc_warmed=
+		fi
 	fi
 	snap "stats.$1.warm"
 	puma_mem_report "$1.mem_warm"
@@ -155,8 +180,13 @@ phase() {
 		hostile_attacks &
 		_hpid=$!
 	fi
-	randread "$1" "$dur" "$seed"
+	mark "$1.run_start"
+	_rd=$dur
+	[ "$1" != hostile ] || _rd=70
+	randread "$1" "$_rd" "$seed"
 	_prc=$?
+	mark "$1.run_end"
+	puma_mem_report "$1.mem_run"
 	[ -z "$_hpid" ] || wait "$_hpid"
 	snap "stats.$1.run"
 	puma_export "/run/warm-$1.csv"
@@ -176,13 +206,14 @@ tcp_baseline() {
 	puma_kv tcp "$(grep '^TCPBENCH client ' "$_out" | tail -1)"
 }
 
-# kernel_tcp PAGES: the same transfer through PUMA's TCP transport, from
-# the transport benchmark module to its sink on the server (port 7072).
+# kernel_tcp PAGES [NAME]: the same transfer through PUMA's TCP transport,
+# from the transport benchmark module to its sink on the server (port
+# 7072); results NAME.* (default tcpk)
 kernel_tcp() {
 	_ko=/lib/modules/puma/puma_transport_bench.ko
 	[ -e "$_ko" ] || return 0
 	if insmod "$_ko" role=source addr="$server:7072" pages="$1"; then
-		puma_kv tcpk "$(dmesg | grep 'puma_transport_bench: source ' | tail -1)"
+		puma_kv "${2:-tcpk}" "$(dmesg | grep 'puma_transport_bench: source ' | tail -1)"
 		rmmod puma_transport_bench
 	else
 		dmesg | grep puma_transport_bench | tail -3
@@ -190,11 +221,26 @@ kernel_tcp() {
 	fi
 }
 
+# sec_bench PAGES: kernel_tcp PAGES with each security mode on both ends
+# (new connections take the mode set now), results tcpk_MODE.*
+sec_bench() {
+	_sp=/sys/module/puma_tcp/parameters/security
+	_was=$(cat "$_sp")
+	for _m in none auth encrypt; do
+		srv security "$_m" || return 1
+		echo "$_m" >"$_sp" || { puma_fail "cannot set security=$_m"; return 1; }
+		kernel_tcp "$1" "tcpk_$_m"
+	done
+	srv security "$_was"
+	echo "$_was" >"$_sp"
+}
+
 insmod_backend() {
 	puma_step insmod.backend insmod /lib/modules/puma/puma_backend.ko \
 		role=client transport=tcp server_addr="$server:7070" \
 		get_timeout_us="${pc_get_timeout_us:-200000}" &&
-		wait_for connected 60 connected_n 1
+		wait_for connected 60 connected_n 1 &&
+		puma_result node "$(dmesg | sed -n 's/.*connected to .* as node //p' | tail -n 1)"
 }
 
 base() {
@@ -231,6 +277,7 @@ base() {
 		kernel_tcp "$n"
 		snap stats.end
 	fi
+	[ "${pc_sec_bench:-0}" = 0 ] || sec_bench "$pc_sec_bench"
 	puma_result connects "$(dmesg | grep -c 'puma_backend: connected to')"
 }
 
@@ -331,6 +378,12 @@ mkdir -p "$mnt"
 mount -t ext4 -o noatime "$dev" "$mnt" || { puma_fail "cannot mount $dev"; exit 1; }
 [ -r "$state" ] || { puma_fail "no blockcheck state $state"; exit 1; }
 wait_for server 180 server_up || exit 1
+if [ "${pc_await_warmed:-0}" = 1 ]; then
+	echo "PUMA-STEP waiting for the other client's warm-up"
+	_w=$(timeout 1200 nc -l -p 7077 2>/dev/null)
+	[ "$_w" = warmed ] || puma_fail "the other client said '$_w', not warmed"
+	puma_result t_warmed "$(puma_uptime)"
+fi
 
 case "${ex_name:-}" in
 '') base ;;

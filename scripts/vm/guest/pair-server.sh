@@ -23,12 +23,16 @@
 #   seq NAME PASSES               sequential passes over the server's own
 #                                 file (exp. 3: two make its pages active)
 #   snap NAME                     memory and hosted pages as results
-#   stop                          export the samples and end
+#   mark NAME                     NAME=now (uptime) as a result; no answer
+#   security MODE                 puma_tcp security=MODE for new links
+#   stop                          export the samples and end (once each
+#                                 client has said it)
 #
 # Parameters (kernel command line):
 #   ps_ip=A ps_client=A   our and the client's addresses (10.0.0.1, .2)
 #   ps_mtu=N       MTU of eth0 (default 1500)
 #   ps_name=N      name of this server in results (base scenario)
+#   ps_clients=N   how many clients say "stop" (default 1)
 #   ps_backend=0   no PUMA in this run (base scenario; default 1)
 #   ex_name=E, or ps_file=0|1: an experiment's server; ps_file=1: /dev/vda
 #                  holds its own stamped file "srv" (/etc/puma/srv.state)
@@ -44,7 +48,9 @@
 # and the cumulative cpu_busy_ticks,cpu_idle_ticks,cpu_iowait_ticks,
 # pgsteal,pgscan), malloc-NAME.csv (mallocbench), io-NAME.csv
 # (blockcheck), lending.csv (t_s,event,reason: every suspension and
-# resumption of the run).
+# resumption of the run), with ps_clients=2 sessions.csv (t_s,node,pages,
+# charged,taken,cap,total: each client's line of debugfs puma/sessions,
+# every second).
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . /guest/lib.sh
@@ -236,6 +242,11 @@ cmd_mode() {
 	puma_result "mode.$1.wait_lending_s" "$xi"
 }
 
+cmd_security() {
+	echo "$1" >/sys/module/puma_tcp/parameters/security ||
+		puma_fail "cannot set security=$1"
+}
+
 cmd_lru() {
 	echo "$1" >"$param/hosted_lru" || puma_fail "cannot set hosted_lru=$1"
 }
@@ -388,15 +399,23 @@ echo "PUMA-MARK server-ready"
 # figure is slow under TCG.
 csv=/run/mem.csv
 echo "$cols" >"$csv"
+scsv=/run/sessions.csv
+echo t_s,node,pages,charged,taken,cap,total >"$scsv"
 files=
-for f in "$stats" "$tstats" "$det"; do
+for f in "$stats" "$tstats" "$det" "${stats%/*}/sessions"; do
 	[ -r "$f" ] && files="$files $f"
 done
 (
 	while :; do
 		# shellcheck disable=SC2086 # files is split on purpose
-		awk -v cols="$cols" -v st="$stats" -v ts="$tstats" -v dt="$det" '
+		awk -v cols="$cols" -v st="$stats" -v ts="$tstats" -v dt="$det" \
+			-v ss="${stats%/*}/sessions" -v scsv="$scsv" '
 			FILENAME == "/proc/uptime" { v["t_s"] = $1 }
+			FILENAME == ss && $1 == "cap" { cap = $2; total = $4 }
+			FILENAME == ss && $1 == "session" {
+				printf "%s,%s,%d,%d,%d,%d,%d\n", v["t_s"], $2, $4, $6,
+					$8, cap, total >>scsv
+			}
 			FILENAME == "/proc/meminfo" {
 				if ($1 == "MemFree:") v["memfree_kb"] = $2
 				else if ($1 == "Active(file):") v["active_file_kb"] = $2
@@ -430,13 +449,17 @@ done
 ) &
 sampler=$!
 
+stops=0
 while :; do
 	line=$(nc -l -p 7079 2>/dev/null)
 	# shellcheck disable=SC2086 # split the command into words
 	set -- $line
 	case "${1:-}" in
-	stop) break ;;
-	malloc|mode|io|policy|lru|seq|snap) xc=$1; shift; "cmd_$xc" "$@"; reply ;;
+	stop)
+		stops=$((stops + 1))
+		[ "$stops" -lt "${ps_clients:-1}" ] || break ;;
+	mark) puma_result "${2:-mark}" "$(puma_uptime)" ;;
+	malloc|mode|io|policy|lru|seq|snap|security) xc=$1; shift; "cmd_$xc" "$@"; reply ;;
 	"") ;;
 	*) echo "pair-server: unknown command '$line'" ;;
 	esac
@@ -457,6 +480,9 @@ fi
 puma_mem_report end.mem
 puma_result samples "$(($(wc -l <"$csv") - 1))"
 puma_export "$csv" mem.csv
+# Only with two clients: a hostile peer's thousand sessions would flood
+# the console.
+[ "${ps_clients:-1}" = 1 ] || puma_export "$scsv"
 if [ "$own" = 1 ]; then
 	umount "$mnt"
 fi

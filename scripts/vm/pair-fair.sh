@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Test: one server, two clients of unequal demand (scripts/vm/pair.sh
+# --client2-blocks: three VMs on one hub).  The server lends at most
+# CAP pages (max_hosted_pages).  Client A holds a stamped file whose
+# evicted pages alone exceed the cap; client B's file is smaller.  A
+# starts alone; B waits for A's warm-up to end, then warms up and reads
+# at random while A goes on reading.  The server samples each client's
+# charge every second (debugfs puma/sessions).
+#
+# Asserts (floors stated here and printed):
+#   - the three VMs pass, zero verification failures in every blockcheck
+#     run of either client, each client connected once;
+#   - the charge never exceeds the cap;
+#   - alone, A borrows what B leaves: its charge reaches >= 90 % of the
+#     cap, beyond an equal share;
+#   - max-min fairness once B has run for half its pass, until it stops:
+#       . the budget is used: the total charge >= 90 % of the cap;
+#       . a client held at its share (pages taken back from it there)
+#         holds >= 90 % of what the other holds: no client keeps another
+#         below an equal share;
+#       . each client holds at least 80 % of its max-min fair share,
+#         computed from its demand (its file's blocks minus the file
+#         pages its own memory kept after its warm-up);
+#   - B hits in the server.
+#
+# Writes OUTDIR/report/fair.csv (t_s since B connected, negative before,
+# each client's charge, the cap, each client's fair share) and fair.png.
+#
+#   pair-fair.sh [--kdir DIR] [--outdir DIR] [--cap PAGES] [--verbose]
+#
+# About 6 minutes on 2 cores (TCG).  Exit: 0 pass, 1 fail, 2 usage.
+
+# shellcheck source-path=SCRIPTDIR source=rig.sh
+. "$(dirname "${BASH_SOURCE[0]}")/rig.sh"
+
+cap=16384
+rig_parse "kdir= outdir= cap= verbose" "$@"
+rig_num cap
+rig_outdir
+
+# A GET waits up to 1 s: three VMs share the 2 CPUs, and a client that
+# gives up on a slow server starts a new session, losing its pages.
+"$rig/pair.sh" ${kdir:+--kdir "$kdir"} --outdir "$outdir" --phases puma \
+	--server-mem 512M --server-params "max_hosted_pages=$cap" \
+	--get-timeout-us 1000000 --blocks 51200 --duration 160 \
+	--client2-blocks 40960 --client2-duration 60 --timeout 900 \
+	${verbose:+--verbose} || rc=$?
+res=$outdir/results.txt
+[ -r "$res" ] || { echo "$name: FAIL: no results" >&2; exit 1; }
+[ "$rc" -eq 0 ] || fail "a VM failed (pair.sh status $rc)"
+rig_clean_runs 2 'client\..*'
+rig_clean_runs 2 'client2\..*'
+for c in client client2; do
+	[ "$(num "$c.connects")" -eq 1 ] ||
+		fail "$c connected $(num "$c.connects") times: its share started over"
+done
+sess=$outdir/server/files/sessions.csv
+[ -r "$sess" ] || { fail "no sessions.csv from the server"; rig_verdict; }
+a=$(get client.node) b=$(get client2.node)
+if [ -z "$a" ] || [ -z "$b" ]; then
+	fail "a client did not say its node"
+	rig_verdict
+fi
+b_start=$(get server.c3.puma.run_start) b_end=$(get server.c3.puma.run_end)
+a_end=$(get server.c2.puma.run_end)
+if [ -z "$b_start" ] || [ -z "$b_end" ] || [ -z "$a_end" ]; then
+	fail "the server did not record the clients' passes"
+	rig_verdict
+fi
+awk -v x="$a_end" -v y="$b_end" 'BEGIN { exit !(x >= y) }' ||
+	fail "A stopped reading (at ${a_end}s) before B did (${b_end}s)"
+
+# demand CLIENT: its file's blocks minus the file pages its own memory
+# held at the end of its pass: what it would have the server hold
+demand() {
+	echo $(( $(num "$1.file.blocks") -
+		 ($(num "$1.puma.mem_run.activefile_kb") +
+		  $(num "$1.puma.mem_run.inactivefile_kb")) / 4 ))
+}
+da=$(demand client) db=$(demand client2)
+# Max-min fair shares of the cap (water-filling over two demands).
+read -r fa fb < <(awk -v c="$cap" -v a="$da" -v b="$db" 'BEGIN {
+	if (a < 0) a = 0; if (b < 0) b = 0
+	lo = a < b ? a : b
+	s = lo < c / 2 ? lo : c / 2
+	o = c - s; hi = a < b ? b : a; if (hi < o) o = hi
+	if (a < b) print s, o; else print o, s }')
+echo "$name: demand (pages): A $da, B $db; cap $cap; max-min fair shares: A $fa, B $fb"
+
+rep=$outdir/report
+mkdir -p "$rep"
+# One pass over the samples: the figures, and the plot's CSV.
+read -r maxtot alone nwin ma mb ka kb < <(awk -F, -v A="$a" -v B="$b" -v cap="$cap" -v b0="$b_start" \
+	-v b1="$b_end" -v fa="$fa" -v fb="$fb" -v csv="$rep/fair.csv" '
+	NR == 1 { next }
+	{ t = $1; if (!(t in seen)) { seen[t] = 1; ts[++nt] = t }
+	  ch[t, $2] = $4; tk[t, $2] = $5; if ($7 > maxtot) maxtot = $7 }
+	$2 == B && !tb { tb = t }
+	END {
+		mid = (b0 + b1) / 2
+		print "t,a_charged,b_charged,cap,a_fair,b_fair" >csv
+		for (i = 1; i <= nt; i++) {
+			t = ts[i]; ca = ch[t, A] + 0; cb = ch[t, B] + 0
+			printf "%.0f,%d,%d,%d,%d,%d\n", t - tb, ca, cb, cap, fa, fb >csv
+			if (!tb || t < tb) { if (ca > alone) alone = ca; continue }
+			if (t < mid || t > b1) continue
+			n++; sa += ca; sb += cb
+			if (!n0) { n0 = 1; ta0 = tk[t, A]; tb0 = tk[t, B] }
+			ta1 = tk[t, A]; tb1 = tk[t, B]
+		}
+		printf "%d %d %d %d %d %d %d\n", maxtot, alone, n,
+			n ? sa / n : 0, n ? sb / n : 0, ta1 - ta0, tb1 - tb0
+	}' "$sess")
+echo "$name: peak charge $maxtot pages (cap $cap); A alone reached $alone"
+[ "$maxtot" -le "$cap" ] || fail "the charge reached $maxtot pages, over the cap $cap"
+[ "$alone" -ge $((cap * 9 / 10)) ] ||
+	fail "A alone reached $alone pages, below 90 % of the cap $cap"
+[ "$nwin" -ge 10 ] || fail "only $nwin samples in the window"
+echo "$name: second half of B's pass ($nwin samples): A holds $ma, B $mb;" \
+	"taken back meanwhile: A $ka, B $kb"
+[ $((ma + mb)) -ge $((cap * 9 / 10)) ] ||
+	fail "the clients hold $((ma + mb)) pages, below 90 % of the cap $cap"
+# held CLIENT MINE THEIRS TAKEN: a client held at its share holds at
+# least 90 % of what the other holds
+held() {
+	[ "$4" -eq 0 ] || [ $(( $2 * 10 )) -ge $(( $3 * 9 )) ] ||
+		fail "$1 is held at $2 pages ($4 taken back) while the other holds $3"
+}
+held A "$ma" "$mb" "$ka"
+held B "$mb" "$ma" "$kb"
+[ $((ma * 10)) -ge $((fa * 8)) ] || fail "A holds $ma pages, below 80 % of its fair share $fa"
+[ $((mb * 10)) -ge $((fb * 8)) ] || fail "B holds $mb pages, below 80 % of its fair share $fb"
+bhits=$(( $(num client2.stats.puma.run.hits) - $(num client2.stats.puma.warm.hits) ))
+echo "$name: B's hits in its measured pass: $bhits"
+[ "$bhits" -gt 0 ] || fail "B had no hit"
+
+rig_plot "$rep/fair.png" <<EOF
+set key autotitle columnhead
+set title 'Pages each client holds on the server (cap $cap, max-min fair)'
+set xlabel 'seconds since client B connected'
+set ylabel 'pages charged'
+set yrange [0:*]
+set arrow from 0, graph 0 to 0, graph 1 nohead dt 2 lc 'gray'
+plot '$rep/fair.csv' using 1:2 with lines lw 2 lc 'dark-violet' title 'client A', \\
+     '' using 1:3 with lines lw 2 lc 'dark-green' title 'client B', \\
+     '' using 1:4 with lines dt 2 lc 'black' title 'cap', \\
+     '' using 1:5 with lines dt 3 lw 2 lc 'dark-violet' title 'A max-min fair share', \\
+     '' using 1:6 with lines dt 4 lw 2 lc 'dark-green' title 'B max-min fair share'
+EOF
+rig_verdict
