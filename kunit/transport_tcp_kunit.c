@@ -87,6 +87,7 @@ struct tt {
 	struct socket *raw;
 	int saved_security;
 	unsigned int saved_max_accepted;
+	unsigned int saved_max_handshakes;
 	struct puma_sec_session *sec;	/* a raw peer's */
 };
 
@@ -259,6 +260,7 @@ static int tt_init(struct kunit *test)
 	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_NONE);
 	WRITE_ONCE(puma_tcp_test_keyring, tt_keyring);
 	tt->saved_max_accepted = READ_ONCE(puma_tcp_max_accepted);
+	tt->saved_max_handshakes = READ_ONCE(puma_tcp_max_handshakes);
 
 	tt->t = puma_transport_get("tcp");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(tt->t));
@@ -303,6 +305,7 @@ static void tt_exit(struct kunit *test)
 	WRITE_ONCE(puma_tcp_security, tt->saved_security);
 	WRITE_ONCE(puma_tcp_test_keyring, NULL);
 	WRITE_ONCE(puma_tcp_max_accepted, tt->saved_max_accepted);
+	WRITE_ONCE(puma_tcp_max_handshakes, tt->saved_max_handshakes);
 	puma_tcp_allowed_peers[0] = '\0';
 }
 
@@ -843,6 +846,33 @@ static void puma_tcp_secure_trickled_handshake_times_out(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(tt->nr_servers), 0);
 }
 
+/*
+ * Beyond max_handshakes connections in their handshake, a new one is
+ * closed at once; one that authenticates leaves the count, so a flood of
+ * silent connections never keeps a real client out for longer than the
+ * handshake deadline.
+ */
+static void puma_tcp_secure_max_handshakes_closes_extra_conns(struct kunit *test)
+{
+	struct tt *tt = test->priv;
+	struct socket *silent, *extra;
+
+	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
+	WRITE_ONCE(puma_tcp_max_handshakes, 1);
+	/* Authenticated and handed over: no longer in its handshake. */
+	tt_connect(test, tt);
+	silent = tt_raw_connect(test, tt);
+	tt->raw = NULL;
+	extra = tt_raw_connect(test, tt);
+	KUNIT_EXPECT_TRUE(test, tt_raw_closed(extra));
+	sock_release(extra);
+	tt->raw = NULL;
+	/* The silent one goes: its slot is free again. */
+	sock_release(silent);
+	msleep(500);
+	tt_connect(test, tt);
+}
+
 /* A peer speaking the clear framing to a secure listener is never accepted. */
 static void puma_tcp_secure_plaintext_peer_never_accepted(struct kunit *test)
 {
@@ -1049,6 +1079,7 @@ static struct kunit_case puma_transport_tcp_cases[] = {
 	KUNIT_CASE(puma_tcp_secure_connect_without_key_returns_enokey),
 	KUNIT_CASE(puma_tcp_secure_wrong_key_never_accepted),
 	KUNIT_CASE(puma_tcp_secure_plaintext_peer_never_accepted),
+	KUNIT_CASE(puma_tcp_secure_max_handshakes_closes_extra_conns),
 	KUNIT_CASE(puma_tcp_secure_tampered_frame_closes_conn),
 	KUNIT_CASE(puma_tcp_secure_replayed_frame_closes_conn),
 	KUNIT_CASE(puma_tcp_secure_oversized_frame_closes_conn),

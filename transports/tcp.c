@@ -153,6 +153,8 @@ EXPORT_SYMBOL_IF_KUNIT(puma_tcp_security);
 static char puma_tcp_key[PUMA_TCP_KEY_DESC_MAX] = "puma:psk";
 VISIBLE_IF_KUNIT unsigned int puma_tcp_max_accepted = 128;
 EXPORT_SYMBOL_IF_KUNIT(puma_tcp_max_accepted);
+VISIBLE_IF_KUNIT unsigned int puma_tcp_max_handshakes = 8;
+EXPORT_SYMBOL_IF_KUNIT(puma_tcp_max_handshakes);
 /* Comma-separated peer addresses a listener accepts; empty: any. */
 VISIBLE_IF_KUNIT char puma_tcp_allowed_peers[PUMA_TCP_ALLOWED_PEERS_MAX];
 EXPORT_SYMBOL_IF_KUNIT(puma_tcp_allowed_peers);
@@ -190,6 +192,14 @@ MODULE_PARM_DESC(key,
 module_param_named(max_accepted, puma_tcp_max_accepted, uint, 0644);
 MODULE_PARM_DESC(max_accepted,
 		 "Accepted connections alive at once, handshakes included, beyond which new ones are closed at once (default 128)");
+/*
+ * Each accepted connection has a thread: a flood of connections that
+ * never finish their handshake would otherwise take the CPU from the
+ * authenticated clients, as sshd's MaxStartups guards against.
+ */
+module_param_named(max_handshakes, puma_tcp_max_handshakes, uint, 0644);
+MODULE_PARM_DESC(max_handshakes,
+		 "Accepted connections not yet handed to their user (in their handshake) at once, beyond which new ones are closed at once (default 8)");
 /*
  * Whether @peer is in @list, comma-separated addresses; with @peer %NULL,
  * only check @list.
@@ -317,6 +327,8 @@ static const char * const puma_tcp_stat_names[PUMA_TCP_STAT_NR] = {
 static atomic_long_t puma_tcp_stats[PUMA_TCP_STAT_NR];
 /* Accepted connections alive, against max_accepted. */
 static atomic_t puma_tcp_nr_accepted = ATOMIC_INIT(0);
+/* Of those, the ones not yet handed to the listener's user. */
+static atomic_t puma_tcp_nr_handshaking = ATOMIC_INIT(0);
 /* The secure channel's refusals by reason, and handshakes completed. */
 static struct puma_sec_stats puma_tcp_sec_stats;
 
@@ -1109,6 +1121,7 @@ static int puma_tcp_accept_secure(struct puma_tcp_conn *c)
 		mutex_unlock(&l->accept_lock);
 	}
 	c->pending = NULL;
+	atomic_dec(&puma_tcp_nr_handshaking);
 	kref_put(&l->ref, puma_tcp_listener_release);
 	puma_tcp_count(err ? PUMA_TCP_STAT_REFUSED : PUMA_TCP_STAT_ACCEPTS, 1);
 	return err;
@@ -1145,8 +1158,15 @@ static int puma_tcp_rx_thread(void *data)
 	c->last_ping = jiffies;
 	if (c->pending)
 		err = puma_tcp_accept_secure(c);
-	while (!err)
+	while (!err) {
 		err = c->sec ? puma_tcp_rx_sealed(c) : puma_tcp_rx_one(c);
+		/*
+		 * A peer that keeps the socket full never makes the receive
+		 * block: without this, on a kernel that does not preempt, its
+		 * thread would keep the CPU from every other connection.
+		 */
+		cond_resched();
+	}
 	memalloc_noio_restore(noio);
 
 	puma_tcp_conn_fail(c, err);
@@ -1399,7 +1419,8 @@ static void puma_tcp_release(struct puma_transport_conn *conn)
 
 /*
  * Whether to take a new incoming connection at all: within max_accepted
- * (then counted in puma_tcp_nr_accepted) and from an allowed peer.
+ * and max_handshakes (then counted in puma_tcp_nr_accepted and
+ * puma_tcp_nr_handshaking) and from an allowed peer.
  */
 static bool puma_tcp_accept_admit(struct socket *sock)
 {
@@ -1414,12 +1435,22 @@ static bool puma_tcp_accept_admit(struct socket *sock)
 				    READ_ONCE(puma_tcp_max_accepted));
 		return false;
 	}
+	if (atomic_inc_return(&puma_tcp_nr_handshaking) >
+	    READ_ONCE(puma_tcp_max_handshakes)) {
+		atomic_dec(&puma_tcp_nr_handshaking);
+		atomic_dec(&puma_tcp_nr_accepted);
+		puma_tcp_count(PUMA_TCP_STAT_REFUSED_LIMIT, 1);
+		pr_warn_ratelimited("max_handshakes (%u) connections in their handshake: closing a new one\n",
+				    READ_ONCE(puma_tcp_max_handshakes));
+		return false;
+	}
 	kernel_param_lock(THIS_MODULE);
 	allowed = kernel_getpeername(sock, (struct sockaddr *)&peer) < 0 ? 0 :
 		  puma_tcp_peers_match(puma_tcp_allowed_peers, &peer);
 	kernel_param_unlock(THIS_MODULE);
 	if (allowed > 0)
 		return true;
+	atomic_dec(&puma_tcp_nr_handshaking);
 	atomic_dec(&puma_tcp_nr_accepted);
 	puma_tcp_count(PUMA_TCP_STAT_REFUSED_PEER, 1);
 	pr_warn_ratelimited("%pISpc: not in allowed_peers, closing\n", &peer);
@@ -1438,6 +1469,7 @@ static void puma_tcp_accept_one(struct puma_tcp_listener *l, struct socket *sock
 	}
 	c = puma_tcp_conn_alloc(sock, true, NULL, NULL);
 	if (IS_ERR(c)) {
+		atomic_dec(&puma_tcp_nr_handshaking);
 		atomic_dec(&puma_tcp_nr_accepted);
 		sock_release(sock);
 		puma_tcp_count(PUMA_TCP_STAT_REFUSED, 1);
@@ -1452,6 +1484,7 @@ static void puma_tcp_accept_one(struct puma_tcp_listener *l, struct socket *sock
 		      puma_tcp_conn_start(c);
 		if (err) {
 			c->pending = NULL;
+			atomic_dec(&puma_tcp_nr_handshaking);
 			kref_put(&l->ref, puma_tcp_listener_release);
 			puma_tcp_count(PUMA_TCP_STAT_REFUSED, 1);
 			puma_tcp_conn_abort(c);
@@ -1460,6 +1493,7 @@ static void puma_tcp_accept_one(struct puma_tcp_listener *l, struct socket *sock
 	}
 	/* The user sees no message before accept returns. */
 	err = puma_transport_accept(&l->listener, &c->conn);
+	atomic_dec(&puma_tcp_nr_handshaking);
 	if (!err)
 		err = puma_tcp_fault(PUMA_TCP_FAULT_ACCEPT_START) ? -ENOMEM :
 		      puma_tcp_conn_start(c);

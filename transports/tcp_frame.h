@@ -40,6 +40,7 @@ extern int puma_tcp_security;
 /* If set, the keyring new connections take their key from. */
 extern struct key *puma_tcp_test_keyring;
 extern unsigned int puma_tcp_max_accepted;
+extern unsigned int puma_tcp_max_handshakes;
 extern char puma_tcp_allowed_peers[PUMA_TCP_ALLOWED_PEERS_MAX];
 #endif
 
