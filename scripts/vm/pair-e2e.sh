@@ -5,10 +5,12 @@
 # (scripts/vm/pair.sh): a 160 MiB stamped file on a 25-IOPS disk, a
 # 256 MiB client, a 1 GiB server; a sequential warm-up then 30 s of
 # random reads, every block verified, once without PUMA and once with it,
-# in the same invocation; then the PUMA pass again while tools/hostile,
-# at nice 19 in the client VM, attacks the server with the right key and
-# without it (guest/pair-client.sh, hostile_attacks).  The server runs
-# with max_client_pct=25.
+# in the same invocation; then the PUMA pass again (60 s of reads) while
+# tools/hostile, at nice 19 in the client VM, attacks the server with the
+# right key and without it, then a GET flood of hits and 1,000
+# connections once the reads are over (guest/pair-client.sh,
+# hostile_attacks and hostile_after).  The server runs with
+# max_client_pct=25.
 #
 # Asserts (floors stated here and printed):
 #   - both VMs pass (no kernel splat, no hang, guest verdict pass);
@@ -37,7 +39,8 @@
 #       . a client that never reads, a GET flood: bounded
 #         (server_send_queue_full > 0), the server still serves the
 #         control;
-#       . 1,000 connections: refused beyond max_accepted (refused_limit);
+#       . 1,000 connections: refused beyond max_handshakes and
+#         max_accepted (refused_limit);
 #       . PUTs under random keys beyond the 25 % quota: bounded
 #         (server_quota_evictions > 0, pages charged <= the cap);
 #       . the legitimate client's hit ratio under attack within 10 % of
