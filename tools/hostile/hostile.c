@@ -2,13 +2,18 @@
 /*
  * hostile: a hostile PUMA peer, to attack a real PUMA server (puma.ko's
  * TCP transport, transports/tcp.c, and the server of backends/puma)
- * from a client VM of the QEMU rig.  Built static (libcrypto.a) so that
- * it runs in the rig's busybox initramfs.
+ * from a client VM of the QEMU rig, or, listening (--listen, serve.c),
+ * a real PUMA client (backends/puma/client.c) from the server's VM.
+ * Built static (libcrypto.a) so that it runs in the rig's busybox
+ * initramfs.
  *
  *   hostile --server IP:PORT --attack NAME [--key HEX | --key-file F]
  *           [--mode encrypt|auth|both] [--count N] [--seconds S]
  *           [--len N] [--interval-ms MS] [--connect-ms MS] [--node ID]
  *           [--pool ID] [--handshake] [--miss]
+ *   hostile --listen IP:PORT --attack NAME [--key HEX | --key-file F]
+ *           [--mode encrypt|auth|both] [--count PAGES] [--seconds S]
+ *           [--conns N] [--connect-ms MS] [--node ID]
  *   hostile --selftest
  *
  * It speaks the transport byte for byte: the secure channel's handshake
@@ -59,6 +64,36 @@
  *   good [10]          the control: HELLO, PUT 32 pages, GET them back,
  *                      check every byte: result=ok proves the protocol
  *
+ * Attacks on a client (--listen; a PUMA server to the client: HELLO and
+ * RESUME, PUTs held, at most --count pages (65536), until the connection
+ * ends, INVALIDATE_*, GETs answered with the hits, PING; one connection
+ * at a time, accepted again after each until --seconds, or until --conns
+ * connections ended; one that is silent for 10 s, or does not read what
+ * is sent within --connect-ms, is dropped):
+ *   serve [60]         the control: honest answers; result=ok once a page
+ *                      was served (idle: none)
+ *   tampered-get-response [60]
+ *                      as serve, but each GET_RESPONSE carrying pages has
+ *                      one byte of its first page flipped in the sealed
+ *                      frame, after sealing; every connection so served
+ *                      must be closed by the client: result=closed (open:
+ *                      one was not; idle: nothing to tamper with)
+ *   forged-get-response [60]
+ *                      as serve, but the byte is flipped before sealing:
+ *                      an authentic frame, a wrong page (result=forged).
+ *                      No client holding the key can tell: the negative
+ *                      control of a data check on the client's side
+ * Each connection reports conn<N>.peer, .mode, .client_node, .put_pages,
+ * .gets, .hits, .tampered (or .forged) and .msgs_after_fault, .end
+ * (closed_by_peer, reset_by_peer, refused, handshake_failed, send_timeout,
+ * idle, deadline or error) with .why, .closed_after_fault_ms and
+ * .duration_ms (the first 64 connections); then the totals: accepted,
+ * handshakes, handshake_failures, hellos, puts, put_pages, put_drops,
+ * gets, get_keys, get_responses, hits (pages sent), misses, invalidated,
+ * pings, keepalives (transport PINGs answered), unexpected_msgs,
+ * tampered or forged, ended_by_peer, ended_by_error, ended_idle,
+ * ended_at_deadline.
+ *
  * What the server should count (debugfs puma_tcp/stats: T, puma/stats:
  * P), given security=encrypt or auth and a client with the right key:
  *   nokey             T sec_rejected_malformed, handshake_failures,
@@ -88,14 +123,32 @@
  *   good              T sec_handshakes, accepts +1, P server_stored +32,
  *                     server_hits +32
  *
+ * What the client should count (its debugfs, T and P as above), given
+ * the same key and security= mode:
+ *   serve             T connects, sec_handshakes +1 per connection, no
+ *                     sec_rejected_*, bad_frames +0; P connects,
+ *                     resumes +1 per connection, hits > 0
+ *   tampered-get-response
+ *                     per tampered response: T sec_rejected_bad_tag,
+ *                     bad_frames +1 (the connection closed at once), then
+ *                     T connects, sec_handshakes and P connects +1 when
+ *                     it reconnects; P get_errors +1 (the GET waiting
+ *                     ends with the connection), or timeouts +1 if
+ *                     get_timeout_us ran out first; P hits +0: the page
+ *                     is read from disk
+ *   forged-get-response
+ *                     as serve: P hits > 0, and the pages read through
+ *                     them are wrong (byte 2048 of each)
+ *
  * Output: lines "HOSTILE <attack>.<field>=<value>", the last one
  * "<attack>.result=": ok, refused (handshake refused), closed (the
  * server closed the connection), answered, bounded (a flood ran its
  * course: the other fields say what the server did), open (nothing
- * happened within --seconds), or error (the attack could not run).
+ * happened within --seconds), or error (the attack could not run); the
+ * listening attacks' as above.
  * Exit status: 0 the attack ran (the verdict is the caller's, from the
- * server's counters), 1 it could not (connection, handshake with the
- * right key, local error), 2 usage.
+ * peer's counters), 1 it could not (connection, handshake with the
+ * right key, listening, local error), 2 usage.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -113,24 +166,32 @@
 
 bool quiet;
 char last_result[32];
+char last_refused[32];
 int (*conn_hook)(const struct opts *o);
-static const char *cur;		/* the attack running, for report() */
+const char *cur;		/* the attack running, for report() */
+
+/* Keep @val in @dst, cut to its size. */
+static void keep(char *dst, size_t size, const char *val)
+{
+	size_t n = strnlen(val, size - 1);
+
+	memcpy(dst, val, n);
+	dst[n] = '\0';
+}
 
 /* One output line; "result" is also kept for the self test. */
-static void report(const char *field, const char *fmt, ...)
+void report(const char *field, const char *fmt, ...)
 {
 	char val[160];
 	va_list ap;
-	size_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
-	if (!strcmp(field, "result")) {
-		n = strnlen(val, sizeof(last_result) - 1);
-		memcpy(last_result, val, n);
-		last_result[n] = '\0';
-	}
+	if (!strcmp(field, "result"))
+		keep(last_result, sizeof(last_result), val);
+	else if (!strcmp(field, "refused"))
+		keep(last_refused, sizeof(last_refused), val);
 	if (!quiet) {
 		printf("HOSTILE %s.%s=%s\n", cur, field, val);
 		fflush(stdout);
@@ -138,7 +199,7 @@ static void report(const char *field, const char *fmt, ...)
 }
 
 /* The attack could not run: say where and why. */
-static int fail(const char *stage, int err, const struct link *l)
+int fail(const char *stage, int err, const struct link *l)
 {
 	report("stage", "%s", stage);
 	report("errno", "%d", -err);
@@ -150,7 +211,7 @@ static int fail(const char *stage, int err, const struct link *l)
 	return 1;
 }
 
-static const char *close_name(int err)
+const char *close_name(int err)
 {
 	switch (err) {
 	case -ESHUTDOWN:
@@ -310,7 +371,7 @@ static int say_hello(const struct opts *o, struct link *l)
 }
 
 /* An orderly end: CLOSE frame (best effort), then the socket. */
-static void bye(struct link *l)
+void bye(struct link *l)
 {
 	int64_t deadline = now_ms() + 1000;
 
@@ -1141,20 +1202,24 @@ static const struct attack {
 	attack_fn fn;
 	long seconds;
 	long count;
+	bool listens;		/* --listen: a server attacking a client */
 } attacks[] = {
-	{ "nokey", att_nokey, 5, 1 },
-	{ "wrongkey", att_wrongkey, 5, 1 },
-	{ "replay-handshake", att_replay_handshake, 5, 1 },
-	{ "tampered-put", att_tampered_put, 5, 1 },
-	{ "replay-msg", att_replay_msg, 5, 1 },
-	{ "truncated", att_truncated, 15, 1 },
-	{ "oversized", att_oversized, 5, 1 },
-	{ "slowloris", att_slowloris, 90, 1 },
-	{ "never-read", att_never_read, 30, 1 },
-	{ "get-flood", att_get_flood, 10, 1 },
-	{ "connections", att_connections, 15, 1000 },
-	{ "put-flood", att_put_flood, 120, 65536 },
-	{ "good", att_good, 10, 1 },
+	{ "nokey", att_nokey, 5, 1, false },
+	{ "wrongkey", att_wrongkey, 5, 1, false },
+	{ "replay-handshake", att_replay_handshake, 5, 1, false },
+	{ "tampered-put", att_tampered_put, 5, 1, false },
+	{ "replay-msg", att_replay_msg, 5, 1, false },
+	{ "truncated", att_truncated, 15, 1, false },
+	{ "oversized", att_oversized, 5, 1, false },
+	{ "slowloris", att_slowloris, 90, 1, false },
+	{ "never-read", att_never_read, 30, 1, false },
+	{ "get-flood", att_get_flood, 10, 1, false },
+	{ "connections", att_connections, 15, 1000, false },
+	{ "put-flood", att_put_flood, 120, 65536, false },
+	{ "good", att_good, 10, 1, false },
+	{ "serve", att_serve, 60, 65536, true },
+	{ "tampered-get-response", att_tampered_get_response, 60, 65536, true },
+	{ "forged-get-response", att_forged_get_response, 60, 65536, true },
 };
 
 static const struct attack *attack_get(const char *name)
@@ -1195,10 +1260,18 @@ static int usage(void)
 		"               [--mode encrypt|auth|both] [--count N] [--seconds S] [--len N]\n"
 		"               [--interval-ms MS] [--connect-ms MS] [--node ID] [--pool ID]\n"
 		"               [--handshake] [--miss]\n"
+		"       hostile --listen IP:PORT --attack NAME [--key HEX | --key-file F]\n"
+		"               [--mode encrypt|auth|both] [--count PAGES] [--seconds S]\n"
+		"               [--conns N] [--connect-ms MS] [--node ID]\n"
 		"       hostile --selftest\n"
-		"attacks:");
+		"attacks on a server (--server):");
 	for (i = 0; i < ARRAY_SIZE(attacks); i++)
-		fprintf(stderr, " %s", attacks[i].name);
+		if (!attacks[i].listens)
+			fprintf(stderr, " %s", attacks[i].name);
+	fprintf(stderr, "\nattacks on a client (--listen):");
+	for (i = 0; i < ARRAY_SIZE(attacks); i++)
+		if (attacks[i].listens)
+			fprintf(stderr, " %s", attacks[i].name);
 	fprintf(stderr, "\n");
 	return 2;
 }
@@ -1311,6 +1384,8 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "server", required_argument, NULL, 's' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "conns", required_argument, NULL, 'N' },
 		{ "attack", required_argument, NULL, 'a' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "key-file", required_argument, NULL, 'K' },
@@ -1335,16 +1410,23 @@ int main(int argc, char **argv)
 		.pool = 0x686f7374,	/* "host" */
 	};
 	const struct attack *a;
-	bool have_addr = false, have_node = false;
+	bool have_addr = false, have_node = false, listen = false;
 	long v, klen;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (parse_addr(optarg, &o))
+		case 'L':
+			/* One address: where to connect, or where to listen. */
+			if (have_addr || parse_addr(optarg, &o))
 				return usage();
 			have_addr = true;
+			listen = c == 'L';
+			break;
+		case 'N':
+			if (!parse_num(optarg, 1, 1000000, &o.conns))
+				return usage();
 			break;
 		case 'a':
 			o.attack = optarg;
@@ -1414,7 +1496,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || !have_addr || !o.attack ||
-	    !(a = attack_get(o.attack)))
+	    !(a = attack_get(o.attack)) || a->listens != listen)
 		return usage();
 	if (!o.psk_len && a->fn != att_nokey && a->fn != att_wrongkey &&
 	    a->fn != att_slowloris && a->fn != att_connections) {

@@ -3,7 +3,8 @@
  * hostile: what its files share.  psec.c is the user-space twin of
  * lib/secure.c (the session: handshake, key schedule, frames) over
  * OpenSSL's primitives; link.c runs it on a socket the way
- * transports/tcp.c does; hostile.c has the attacks, selftest.c the
+ * transports/tcp.c does; hostile.c has the attacks on a server, serve.c
+ * those on a client (hostile listening as a PUMA server), selftest.c the
  * offline checks.  The byte layouts are the project's own headers and
  * codecs (lib/secure_codec.c, lib/wire.c), built here as in
  * tools/wire-host.
@@ -173,6 +174,7 @@ struct opts {
 	u32 pool;
 	bool handshake;		/* connections: send a CLIENT_HELLO too */
 	bool miss;		/* floods: GET keys never PUT */
+	long conns;		/* listening: end after so many, 0: never */
 };
 
 typedef int (*attack_fn)(const struct opts *o);
@@ -182,6 +184,35 @@ void attack_defaults(struct opts *o);
 extern int (*conn_hook)(const struct opts *o);
 extern bool quiet;
 extern char last_result[32];
+extern char last_refused[32];	/* what fail() reported refused, or "" */
 int selftest(void);
+
+/* hostile.c, for serve.c */
+extern const char *cur;
+void report(const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int fail(const char *stage, int err, const struct link *l);
+const char *close_name(int err);
+void bye(struct link *l);
+
+/* serve.c: hostile as a server, attacking a client. */
+
+/* What a listening attack saw, also kept for the self test. */
+#define SERVE_ENDS_KEPT		8
+struct serve_stats {
+	unsigned long accepted, handshakes, handshake_failures, hellos;
+	unsigned long puts, put_pages, put_drops, gets, get_keys;
+	unsigned long responses, hits, misses, invalidated, pings, keepalives;
+	unsigned long unexpected, tampered, forged;
+	unsigned long by_peer, by_error, idle, at_end;
+	/* How the first connections ended: "end" or "end:why". */
+	char ends[SERVE_ENDS_KEPT][40];
+};
+extern struct serve_stats serve_last;
+/* Where listening attacks get their socket: TCP, or the self test's. */
+extern int (*listen_hook)(const struct opts *o);
+int att_serve(const struct opts *o);
+int att_tampered_get_response(const struct opts *o);
+int att_forged_get_response(const struct opts *o);
 
 #endif /* _HOSTILE_H */

@@ -22,12 +22,24 @@
  *     socketpair (the server side of the handshake as transports/tcp.c
  *     runs it, then HELLO, PUT, GET and PING answered): "good" passes in
  *     both modes, and every attack ends as a PUMA server would end it,
- *     for the reason it would count.
+ *     for the reason it would count;
+ *   - the listening attacks, forked on a loopback socket and driven by the
+ *     tool's own client side: against "serve", "good" reads its 32 pages
+ *     back; against "tampered-get-response" its psec_open() refuses the
+ *     response (bad_tag); against "forged-get-response", authentic but
+ *     wrong, "good" finds the page changed (the negative control of its
+ *     data check); the store's bound, exclusive GETs, the invalidations
+ *     and PING as backends/puma/server.c answers them; and the server
+ *     outliving hostile clients (no key, wrong key, oversized, tampered
+ *     and replayed frames), each connection ending for its reason.
  *
  * Prints "ok N - what" or "not ok N - what", then a summary line; exit
  * status 0 if every check passed.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +47,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "hostile.h"
 
@@ -634,6 +648,447 @@ static void test_attack(const struct st_case *t)
 	      n > 1 ? (codes[1] == REJ(WRONG_KEY) ? ",wrong_key" : ",?") : "");
 }
 
+/*
+ * Listening attacks: the server forked on a loopback socket bound here,
+ * so that its port is known before it runs; what it saw comes back on a
+ * pipe when it ends (after --conns connections, or --seconds).
+ */
+struct lrun {
+	pid_t pid;
+	int pipe;
+	struct opts o;		/* the client's, aimed at the server */
+};
+
+struct lrun_out {
+	struct serve_stats st;
+	char result[32];
+	int status;		/* the server's exit status, -1: it hung */
+};
+
+static int st_lfd = -1;
+
+static int st_listen(const struct opts *o)
+{
+	(void)o;
+	return st_lfd;
+}
+
+/* Options as the self test runs attacks with, either side. */
+static void st_opts(struct opts *o, u8 modes)
+{
+	memset(o, 0, sizeof(*o));
+	memcpy(o->psk, st_psk, sizeof(st_psk));
+	o->psk_len = sizeof(st_psk);
+	o->modes = modes;
+	o->interval_ms = 1000;
+	o->connect_ms = 3000;
+	o->node = 0x5e1f7e57;
+	o->pool = 7;
+}
+
+/* The child: run @attack on st_lfd, send back what it saw, exit. */
+static void __attribute__((noreturn))
+lrun_child(const char *attack, u8 modes, long count, long conns, int out)
+{
+	struct opts o;
+	struct lrun_out r = { .status = 0 };
+	attack_fn fn = attack_find(attack);
+
+	st_opts(&o, modes);
+	o.attack = attack;
+	o.count = count;
+	o.conns = conns;
+	o.seconds = 10;		/* if a client never ends */
+	o.node = 0x5e7e;
+	listen_hook = st_listen;
+	last_result[0] = '\0';
+	r.status = fn(&o);
+	r.st = serve_last;
+	memcpy(r.result, last_result, sizeof(r.result));
+	_exit(write(out, &r, sizeof(r)) == sizeof(r) ? r.status : MINI_LOCAL);
+}
+
+static int lrun_start(struct lrun *r, const char *attack, u8 modes,
+		      long count, long conns)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)&r->o.addr;
+	int p[2] = { -1, -1 };
+
+	st_opts(&r->o, modes);
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	r->o.addr_len = sizeof(*in);
+	st_lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (st_lfd < 0 || bind(st_lfd, (struct sockaddr *)in, sizeof(*in)) ||
+	    listen(st_lfd, 8) ||
+	    getsockname(st_lfd, (struct sockaddr *)in, &r->o.addr_len) ||
+	    pipe2(p, O_CLOEXEC))
+		goto fail;
+	fflush(NULL);
+	r->pid = fork();
+	if (r->pid < 0)
+		goto fail;
+	if (!r->pid) {
+		close(p[0]);
+		lrun_child(attack, modes, count, conns, p[1]);
+	}
+	close(p[1]);
+	close(st_lfd);
+	st_lfd = -1;
+	r->pipe = p[0];
+	return 0;
+fail:
+	if (st_lfd >= 0)
+		close(st_lfd);
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+	st_lfd = -1;
+	return -1;
+}
+
+static void lrun_end(struct lrun *r, struct lrun_out *out)
+{
+	struct pollfd pfd = { .fd = r->pipe, .events = POLLIN };
+	int st = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->status = -1;
+	/* Its --seconds is 10: it has said all well before 15. */
+	if (poll(&pfd, 1, 15000) != 1 ||
+	    read(r->pipe, out, sizeof(*out)) != sizeof(*out)) {
+		kill(r->pid, SIGKILL);
+		memset(out, 0, sizeof(*out));
+		out->status = -1;
+	}
+	close(r->pipe);
+	waitpid(r->pid, &st, 0);
+	if (out->status >= 0)
+		out->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* @attack of ours against the server of @r, as the client: its status. */
+static int st_client(struct lrun *r, const char *attack, long seconds)
+{
+	struct opts o = r->o;
+
+	o.attack = attack;
+	o.seconds = seconds;
+	o.count = 1;
+	last_result[0] = last_refused[0] = '\0';
+	return attack_find(attack)(&o);
+}
+
+static bool st_ends(const struct lrun_out *out, int n, const char *const *e)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(out->st.ends[i], e[i]))
+			return false;
+	return out->status == 0;
+}
+
+/* serve: the control, "good" against an honest server. */
+static void test_listen_serve(u8 mode)
+{
+	static const char *const ends[] = { "closed_by_peer" };
+	const char *m = psec_mode_name(mode);
+	struct lrun_out out;
+	struct lrun r;
+	int status = -1;
+
+	if (!lrun_start(&r, "serve", BOTH, 65536, 1)) {
+		r.o.modes = mode;
+		status = st_client(&r, "good", 5);
+		lrun_end(&r, &out);
+	} else {
+		memset(&out, 0, sizeof(out));
+	}
+	check(status == 0 && !strcmp(last_result, "ok") && !last_refused[0],
+	      "listen serve (%s): good reads its 32 pages back: result=%s",
+	      m, last_result);
+	check(st_ends(&out, 1, ends) && !strcmp(out.result, "ok") &&
+	      out.st.handshakes == 1 && out.st.hellos == 1 &&
+	      out.st.put_pages == 32 && !out.st.put_drops &&
+	      out.st.responses == 1 && out.st.hits == 32 && !out.st.tampered,
+	      "listen serve (%s): 32 stored, 32 served, closed by the client: result=%s",
+	      m, out.result);
+}
+
+/* tampered-get-response: the client's open must fail for the tag. */
+static void test_listen_tampered(u8 mode)
+{
+	static const char *const ends[] = { "closed_by_peer" };
+	const char *m = psec_mode_name(mode);
+	struct lrun_out out;
+	struct lrun r;
+	int status = -1;
+
+	if (!lrun_start(&r, "tampered-get-response", mode, 65536, 1)) {
+		r.o.modes = BOTH;
+		status = st_client(&r, "good", 5);
+		lrun_end(&r, &out);
+	} else {
+		memset(&out, 0, sizeof(out));
+	}
+	check(status == 1 && !strcmp(last_result, "error") &&
+	      !strcmp(last_refused, "bad_tag"),
+	      "listen tampered-get-response (%s): the client refuses it: refused=%s",
+	      m, last_refused);
+	check(st_ends(&out, 1, ends) && !strcmp(out.result, "closed") &&
+	      out.st.tampered == 1 && out.st.responses == 1,
+	      "listen tampered-get-response (%s): 1 sent, client hung up: result=%s",
+	      m, out.result);
+}
+
+/* forged-get-response: authentic and wrong, which only a data check sees. */
+static void test_listen_forged(void)
+{
+	struct lrun_out out;
+	struct lrun r;
+	int status = -1;
+
+	if (!lrun_start(&r, "forged-get-response", ENC, 65536, 1)) {
+		status = st_client(&r, "good", 5);
+		lrun_end(&r, &out);
+	} else {
+		memset(&out, 0, sizeof(out));
+	}
+	check(status == 0 && !strcmp(last_result, "mismatch") &&
+	      !last_refused[0] && out.st.forged == 1 &&
+	      !strcmp(out.result, "forged"),
+	      "listen forged-get-response: good sees the wrong page: result=%s",
+	      last_result);
+}
+
+/* --count bounds the store: half the PUT dropped, half served. */
+static void test_listen_bound(void)
+{
+	struct lrun_out out;
+	struct lrun r;
+	int status = -1;
+
+	if (!lrun_start(&r, "serve", ENC, 16, 1)) {
+		status = st_client(&r, "good", 5);
+		lrun_end(&r, &out);
+	} else {
+		memset(&out, 0, sizeof(out));
+	}
+	check(status == 0 && !strcmp(last_result, "partial") &&
+	      out.st.put_pages == 32 && out.st.put_drops == 16 &&
+	      out.st.hits == 16 && out.st.misses == 16,
+	      "listen serve --count 16: 16 of 32 pages kept and served: result=%s",
+	      last_result);
+}
+
+static void st_fill(u8 *page, unsigned int i)
+{
+	memset(page, 0x40 + i, HOSTILE_PAGE);
+}
+
+/* The next message of @type, others skipped. */
+static int st_next(struct link *l, u8 type)
+{
+	int64_t deadline = now_ms() + 3000;
+	int r;
+
+	do {
+		r = link_recv_msg(l, deadline);
+	} while (r == 1 && l->wm.hdr.type != type);
+	return r == 1 ? 0 : -EPROTO;
+}
+
+static int st_batch(struct link *l, u8 type, u16 flags,
+		    const struct puma_key *keys, unsigned int n,
+		    const u8 *pages)
+{
+	struct puma_wire_msg wm = { .hdr.type = type, .hdr.flags = flags };
+
+	wm.batch.count = n;
+	memcpy(wm.batch.keys, keys, n * sizeof(*keys));
+	return link_send_msg(l, &wm, pages, type == PUMA_WIRE_PUT ? n : 0,
+			     now_ms() + 3000);
+}
+
+/*
+ * GET @n of @keys: whether the response answers it with hits @hits and,
+ * for each hit in order, the page st_fill() made for @fill[i].
+ */
+static bool st_get(struct link *l, const struct puma_key *keys,
+		   unsigned int n, u16 flags, u32 hits, const int *fill)
+{
+	static u8 want[HOSTILE_PAGE];
+	unsigned int i, k = 0;
+
+	if (st_batch(l, PUMA_WIRE_GET, flags, keys, n, NULL) ||
+	    st_next(l, PUMA_WIRE_GET_RESPONSE) ||
+	    l->wm.batch.ref_seq != l->seq || l->wm.batch.count != n ||
+	    l->wm.batch.hits != hits)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!(hits & (1U << i)))
+			continue;
+		st_fill(want, fill[k]);
+		if (memcmp(l->pages + (size_t)k++ * HOSTILE_PAGE, want,
+			   HOSTILE_PAGE))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The server's answers, message by message; the step that failed, or 0.
+ * Keys: 0, 1 and 4 of pool 7 inode 1, 2 of pool 7 inode 2, 3 of pool 9.
+ * @again: a second session, which must not find the first one's pages.
+ */
+static int st_drive(struct lrun *r, bool again)
+{
+	static u8 pages[5 * HOSTILE_PAGE];
+	static const struct puma_key k[5] = {
+		{ 7, 1, 0 }, { 7, 1, 1 }, { 7, 2, 0 }, { 9, 3, 0 }, { 7, 1, 2 },
+	};
+	struct puma_wire_msg wm = { .hdr.type = PUMA_WIRE_HELLO };
+	struct puma_key pair[2];
+	struct link l;
+	unsigned int i;
+	int fd, step = 1;
+
+	fd = net_connect(&r->o.addr, r->o.addr_len, now_ms() + 3000);
+	if (fd < 0)
+		return step;
+	if (link_init(&l, fd, true)) {
+		close(fd);
+		return step;
+	}
+	if (link_client_handshake(&l, st_psk, sizeof(st_psk), ENC, NULL,
+				  now_ms() + 3000))
+		goto out;
+	/* HELLO answered by the server's, then the lending state. */
+	step++;
+	wm.hello.node_id = 0xc1;
+	wm.hello.caps = PUMA_WIRE_CAP_CLIENT;
+	wm.hello.page_size = PUMA_WIRE_PAGE_SIZE;
+	wm.hello.max_batch = PUMA_WIRE_MAX_BATCH;
+	if (link_send_msg(&l, &wm, NULL, 0, now_ms() + 3000) ||
+	    link_recv_msg(&l, now_ms() + 3000) != 1 ||
+	    l.wm.hdr.type != PUMA_WIRE_HELLO || l.wm.hello.node_id != 0x5e7e ||
+	    l.wm.hello.caps != PUMA_WIRE_CAP_SERVER ||
+	    l.wm.hello.page_size != PUMA_WIRE_PAGE_SIZE ||
+	    l.wm.hello.max_batch != PUMA_WIRE_MAX_BATCH ||
+	    link_recv_msg(&l, now_ms() + 3000) != 1 ||
+	    l.wm.hdr.type != PUMA_WIRE_RESUME)
+		goto out;
+	if (again) {
+		/* Pool 9's page was never invalidated: it went with the session. */
+		step = st_get(&l, &k[3], 1, 0, 0, NULL) ? 0 : 10;
+		goto out;
+	}
+	step++;
+	for (i = 0; i < 5; i++)
+		st_fill(pages + i * HOSTILE_PAGE, i);
+	if (st_batch(&l, PUMA_WIRE_PUT, 0, k, 5, pages))
+		goto out;
+	/* An exclusive GET takes the page: the next one misses. */
+	step++;
+	if (!st_get(&l, &k[0], 1, PUMA_WIRE_F_EXCLUSIVE, 1, (int[]){ 0 }) ||
+	    !st_get(&l, &k[0], 1, 0, 0, NULL))
+		goto out;
+	step++;
+	pair[0] = k[1];
+	pair[1] = k[4];
+	if (st_batch(&l, PUMA_WIRE_INVALIDATE_PAGE, 0, &k[1], 1, NULL) ||
+	    !st_get(&l, pair, 2, 0, 2, (int[]){ 4 }))
+		goto out;
+	step++;
+	wm = (struct puma_wire_msg){ .hdr.type = PUMA_WIRE_INVALIDATE_INODE };
+	wm.inode = (struct puma_key){ 7, 1, 0 };
+	pair[0] = k[4];
+	pair[1] = k[2];
+	if (link_send_msg(&l, &wm, NULL, 0, now_ms() + 3000) ||
+	    !st_get(&l, pair, 2, 0, 2, (int[]){ 2 }))
+		goto out;
+	step++;
+	wm = (struct puma_wire_msg){ .hdr.type = PUMA_WIRE_INVALIDATE_POOL };
+	wm.pool = 7;
+	pair[0] = k[2];
+	pair[1] = k[3];
+	if (link_send_msg(&l, &wm, NULL, 0, now_ms() + 3000) ||
+	    !st_get(&l, pair, 2, 0, 2, (int[]){ 3 }))
+		goto out;
+	step++;
+	wm = (struct puma_wire_msg){ .hdr.type = PUMA_WIRE_PING };
+	wm.cookie = 0xc00c1e;
+	if (link_send_msg(&l, &wm, NULL, 0, now_ms() + 3000) ||
+	    st_next(&l, PUMA_WIRE_PONG) || l.wm.cookie != 0xc00c1e)
+		goto out;
+	step = 0;
+out:
+	bye(&l);
+	return step;
+}
+
+static void test_listen_messages(void)
+{
+	struct lrun_out out;
+	struct lrun r;
+	int step = -1;
+
+	if (!lrun_start(&r, "serve", ENC, 65536, 2)) {
+		step = st_drive(&r, false);
+		if (!step)
+			step = st_drive(&r, true);
+		lrun_end(&r, &out);
+	} else {
+		memset(&out, 0, sizeof(out));
+	}
+	check(!step && out.status == 0 && out.st.put_pages == 5 &&
+	      out.st.gets == 6 && out.st.hits == 4 && out.st.invalidated == 3 &&
+	      out.st.pings == 1 && !strcmp(out.st.ends[0], "closed_by_peer"),
+	      "listen serve: answers as server.c, pages gone with the session (failed step %d)",
+	      step);
+}
+
+/* Hostile clients, one after the other, then a good one: all served. */
+static void test_listen_hostile(void)
+{
+	static const struct {
+		const char *attack, *result, *end;
+	} seq[] = {
+		{ "nokey", "closed", "handshake_failed:malformed" },
+		{ "wrongkey", "refused", "handshake_failed:wrong_key" },
+		{ "oversized", "closed", "refused:oversized" },
+		{ "tampered-put", "closed", "refused:bad_tag" },
+		{ "replay-msg", "closed", "refused:replay_or_reorder" },
+		{ "good", "ok", "closed_by_peer" },
+	};
+	const char *ends[ARRAY_SIZE(seq)];
+	struct lrun_out out;
+	struct lrun r;
+	size_t i;
+	bool up = !lrun_start(&r, "serve", ENC, 65536, ARRAY_SIZE(seq));
+	int status;
+
+	for (i = 0; i < ARRAY_SIZE(seq); i++) {
+		ends[i] = seq[i].end;
+		status = up ? st_client(&r, seq[i].attack, 3) : -1;
+		check(status == 0 && !strcmp(last_result, seq[i].result),
+		      "listen serve: a client's %s ends as on a server: result=%s",
+		      seq[i].attack, last_result);
+	}
+	if (up)
+		lrun_end(&r, &out);
+	else
+		memset(&out, 0, sizeof(out));
+	check(st_ends(&out, ARRAY_SIZE(seq), ends) &&
+	      out.st.accepted == ARRAY_SIZE(seq) &&
+	      out.st.handshake_failures == 2 && out.st.by_error == 5 &&
+	      out.st.by_peer == 1 && out.st.hits == 32,
+	      "listen serve: each connection ended for its reason (%s, ...)",
+	      out.st.ends[0]);
+}
+
 int selftest(void)
 {
 	size_t i;
@@ -652,6 +1107,14 @@ int selftest(void)
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		test_attack(&cases[i]);
 	conn_hook = NULL;
+	test_listen_serve(ENC);
+	test_listen_serve(AUTH);
+	test_listen_tampered(ENC);
+	test_listen_tampered(AUTH);
+	test_listen_forged();
+	test_listen_bound();
+	test_listen_messages();
+	test_listen_hostile();
 	quiet = false;
 
 	printf("HOSTILE selftest.checks=%d\nHOSTILE selftest.failures=%d\n"
