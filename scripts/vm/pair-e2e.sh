@@ -44,7 +44,13 @@
 #       . PUTs under random keys beyond the 25 % quota: bounded
 #         (server_quota_evictions > 0, pages charged <= the cap);
 #       . the legitimate client's hit ratio under attack within 10 % of
-#         the pass without it.
+#         the pass without it;
+#   - a tampered GET_RESPONSE: the client's backend, reconnected to
+#     tools/hostile as its server in the client VM, gets pages from it
+#     when it answers honestly (serve: hits > 0, every block right), and
+#     when it flips a byte of each sealed response
+#     (tampered-get-response) refuses them all (its sec_rejected_bad_tag
+#     moves, no hit), every block still right (read from disk).
 #
 #   pair-e2e.sh [--kdir DIR] [--outdir DIR] [--floor X] [--verbose]
 #
@@ -60,6 +66,7 @@ rig_outdir
 
 "$rig/pair.sh" ${kdir:+--kdir "$kdir"} --outdir "$outdir" \
 	--phases "nopuma puma hostile" --server-params "max_client_pct=25" \
+	--hostile-server \
 	--blocks 40960 --duration 30 --timeout 900 --pcap ${verbose:+--verbose} || rc=$?
 res=$outdir/results.txt
 [ -r "$res" ] || { echo "$name: FAIL: no results" >&2; exit 1; }
@@ -132,6 +139,24 @@ echo "$name: hit ratio: $alone alone, $attacked under attack;" \
 	"IOPS $(get client.puma.run.iops) alone, $(get client.hostile.run.iops) under attack"
 awk -v a="$alone" -v b="$attacked" 'BEGIN { exit !(b >= 0.9 * a) }' ||
 	fail "hit ratio under attack $attacked, below 90 % of $alone"
+
+# hs ATTACK COUNTER: the client's COUNTER over the read-back against the
+# tool serving ATTACK
+hs() { echo $(( $(num "client.stats.$1.back.$2") - $(num "client.stats.$1.filled.$2") )); }
+served=$(hs serve hits)
+echo "$name: tools/hostile as the client's server: serve: $served hits" \
+	"(result $(get client.hostile.serve.result))"
+if [ "$(get client.hostile.serve.result)" != ok ] || [ "$served" -le 0 ]; then
+	fail "the client got no page from the honest tool: the refusals prove nothing"
+fi
+tampered=$(num client.hostile.tampered-get-response.tampered)
+refused=$(hs tampered-get-response tcp.sec_rejected_bad_tag)
+taken=$(hs tampered-get-response hits)
+echo "$name: tampered-get-response: $tampered responses tampered, the" \
+	"client refused $refused (sec_rejected_bad_tag), took $taken pages"
+[ "$tampered" -ge 1 ] || fail "the tool tampered with no response"
+[ "$refused" -ge 1 ] || fail "the client did not refuse a tampered response"
+[ "$taken" -eq 0 ] || fail "the client took $taken pages from tampered responses"
 
 res=$sum	# the figures below are the report's
 hits=$(get puma.hits)

@@ -51,6 +51,10 @@
 #                       OUTDIR/client.pcap
 #   --tcp-max N         plain-TCP baseline: as many pages as PUMA's put
 #                       phase sent, at most N (default 0: no baseline)
+#   --hostile-server    at the end, the client's backend against
+#                       tools/hostile as its server, in the client VM:
+#                       honest (serve), then tampering with every
+#                       GET_RESPONSE (guest/pair-client.sh hostile_server)
 #   --sec-bench N       N pages through the PUMA transport benchmark once
 #                       with each security mode, none, auth and encrypt,
 #                       on both VMs (new links take the mode set now)
@@ -95,6 +99,7 @@ get_timeout_us=200000
 mtu=9000
 tcp_max=0
 sec_bench=0
+hostile_server=
 kill_after=
 after=30
 timeout=1800
@@ -104,7 +109,7 @@ client2_duration=60
 pcap=
 rig_parse "exp= kdir= debug outdir= client-mem= server-mem= blocks=
 	server-blocks= iops= server-iops= server-params= duration= phases=
-	get-timeout-us= mtu= security= pcap tcp-max= sec-bench= kill-after= after= timeout=
+	get-timeout-us= mtu= security= pcap tcp-max= sec-bench= hostile-server kill-after= after= timeout=
 	client2-blocks= client2-duration= verbose *" "$@"
 case "$security" in encrypt|auth|none) ;; *) die "--security: encrypt, auth or none" ;; esac
 rig_num iops server_iops server_blocks duration get_timeout_us tcp_max sec_bench mtu after timeout \
@@ -215,6 +220,7 @@ if [ "$use_puma" = 1 ]; then
 fi
 case " $phases " in
 *" hostile "*) cmods+=(--bin "$(rig_tool hostile)") ;;
+*) [ -z "$hostile_server" ] || cmods+=(--bin "$(rig_tool hostile)") ;;
 esac
 # client_initrd STATE: the client's initramfs, STATE its file's state
 client_initrd() {
@@ -303,6 +309,7 @@ boot client "$client_mem" "$outdir/client.img$throttle" 52:54:00:00:00:02 \
 	--append "pc_ip=10.0.0.2 pc_server=10.0.0.1 pc_mtu=$mtu" \
 	--append "pc_phases=${phases// /,} pc_dur=$duration" \
 	--append "pc_get_timeout_us=$get_timeout_us pc_tcp_max=$tcp_max pc_sec_bench=$sec_bench" \
+	--append "pc_hostile_server=${hostile_server:-0}" \
 	--append "pc_kill=${kill_after:+1} pc_after_dur=$after${exp:+ ex_name=$exp}" \
 	${client2_initrd:+--append "pc_warmed=10.0.0.3"}
 client_pid=$vm_pid

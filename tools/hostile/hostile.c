@@ -68,8 +68,9 @@
  * RESUME, PUTs held, at most --count pages (65536), until the connection
  * ends, INVALIDATE_*, GETs answered with the hits, PING; one connection
  * at a time, accepted again after each until --seconds, or until --conns
- * connections ended; one that is silent for 10 s, or does not read what
- * is sent within --connect-ms, is dropped):
+ * connections ended, or until SIGTERM or SIGINT, which end it with its
+ * totals; one that is silent for 10 s, or does not read what is sent
+ * within --connect-ms, is dropped):
  *   serve [60]         the control: honest answers; result=ok once a page
  *                      was served (idle: none)
  *   tampered-get-response [60]

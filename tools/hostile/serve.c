@@ -33,6 +33,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -570,8 +571,21 @@ static const char *serve_result(const struct server *s)
 	}
 }
 
+/*
+ * SIGTERM or SIGINT: stop accepting and print the totals, so that a
+ * caller that knows when its client is done need not guess --seconds.
+ */
+static volatile sig_atomic_t serve_stopping;
+
+static void serve_stop(int sig __attribute__((unused)))
+{
+	serve_stopping = 1;
+}
+
 static int serve_run(const struct opts *o, enum serve_fault fault)
 {
+	/* No SA_RESTART: the wait for a connection returns at once. */
+	struct sigaction sa = { .sa_handler = serve_stop };
 	struct sockaddr_storage ss;
 	socklen_t len;
 	struct server *s;
@@ -601,8 +615,14 @@ static int serve_run(const struct opts *o, enum serve_fault fault)
 	report("listening", "%s", name);
 	report("max_pages", "%ld", o->count);
 	s->end = now_ms() + o->seconds * 1000;
-	while (now_ms() < s->end && (!o->conns || ended < o->conns)) {
-		w = io_wait(lfd, POLLIN, s->end);
+	serve_stopping = 0;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (now_ms() < s->end && (!o->conns || ended < o->conns) &&
+	       !serve_stopping) {
+		/* io_wait() sleeps through signals: look at the flag often. */
+		w = io_wait(lfd, POLLIN, now_ms() + 200 < s->end ?
+				      now_ms() + 200 : s->end);
 		if (w <= 0) {
 			if (w < 0)
 				usleep(100000);	/* not ours to fix: retry */

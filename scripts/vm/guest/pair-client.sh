@@ -17,6 +17,8 @@
 #   pc_seed=N        seed of the random reads (default 1; same each pass)
 #   pc_get_timeout_us=N  the backend's get_timeout_us (default 200000)
 #   pc_tcp_max=N     most pages of the plain-TCP baseline (0: none)
+#   pc_hostile_server=1  at the end, the backend against tools/hostile as
+#                    its server in this VM: serve, tampered-get-response
 #   pc_sec_bench=N   N pages through the PUMA transport benchmark with
 #                    each security mode (none, auth, encrypt; 0: none)
 #   pc_kill=1        print "PUMA-MARK measured-start" as the measured PUMA
@@ -156,6 +158,37 @@ hostile_after() {
 	hostile_run good
 }
 
+# hostile_server ATTACK: this VM's backend reconnected to tools/hostile
+# serving ATTACK on 127.0.0.1:7070 (the same key): the file's first 4,096
+# blocks read, dropped from the cache (put to the tool), read again (got
+# from it, or refused), every block verified; results stats.ATTACK.*
+# (the backend's counters start at its insmod) and hostile.ATTACK.*
+hostile_server() {
+	_ko=/lib/modules/puma/puma_backend.ko
+	if [ -d /sys/module/puma_backend ]; then
+		puma_step "$1.rmmod" rmmod puma_backend || return 1
+	fi
+	hostile --listen 127.0.0.1:7070 --key-file /etc/puma/psk --attack "$1" \
+		--seconds 300 >"/run/hostile-$1.out" 2>&1 &
+	_hs=$!
+	_n=$(($(dmesg | grep -c 'puma_backend: connected to') + 1))
+	puma_step "$1.insmod" insmod "$_ko" role=client transport=tcp \
+		server_addr=127.0.0.1:7070 get_timeout_us=1000000 &&
+		wait_for "$1.connected" 60 connected_n "$_n" || return 1
+	puma_step "$1.cold" cold || return 1
+	puma_bc "$1.fill" --state "$state" read "$F" --seq --count 4096
+	puma_drop_caches
+	settle
+	snap "stats.$1.filled"
+	puma_bc "$1.back" --state "$state" read "$F" --seq --count 4096
+	snap "stats.$1.back"
+	puma_step "$1.rmmod2" rmmod puma_backend
+	kill "$_hs" 2>/dev/null
+	wait "$_hs"
+	sed -n 's/^HOSTILE /PUMA-RESULT hostile./p' "/run/hostile-$1.out" |
+		grep -v '\.conn[0-9]'
+}
+
 # phase NAME: cold cache, sequential warm-up over the whole file, then the
 # measured random reads for $dur seconds (phase hostile: for 60 s, while
 # hostile_attacks runs, then hostile_after)
@@ -291,6 +324,10 @@ base() {
 		snap stats.end
 	fi
 	[ "${pc_sec_bench:-0}" = 0 ] || sec_bench "$pc_sec_bench"
+	if [ "${pc_hostile_server:-0}" = 1 ]; then
+		hostile_server serve || return 1
+		hostile_server tampered-get-response || return 1
+	fi
 	puma_result connects "$(dmesg | grep -c 'puma_backend: connected to')"
 }
 
