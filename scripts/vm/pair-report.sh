@@ -86,9 +86,10 @@ for t in tcp tcpk tcpk_none tcpk_auth tcpk_encrypt; do
 done
 # The transport's throughput per security mode, as ratios to none's.
 if has client.tcpk_none.pages_per_s; then
+	none=$(num client.tcpk_none.pages_per_s)
 	for m in auth encrypt; do
-		put "security.$m.ratio" "$(calc '%.2f' "$(num client.tcpk_none.pages_per_s) > 0 ?
-			$(num "client.tcpk_$m.pages_per_s") / $(num client.tcpk_none.pages_per_s) : 0")"
+		put "security.$m.ratio" "$(calc '%.2f' \
+			"$none > 0 ? $(num "client.tcpk_$m.pages_per_s") / $none : 0")"
 	done
 fi
 if has client.nopuma.run.iops && has client.puma.run.iops; then
