@@ -856,6 +856,7 @@ static void puma_tcp_secure_max_handshakes_closes_extra_conns(struct kunit *test
 {
 	struct tt *tt = test->priv;
 	struct socket *silent, *extra;
+	unsigned long start;
 
 	WRITE_ONCE(puma_tcp_security, PUMA_TCP_SECURITY_ENCRYPT);
 	WRITE_ONCE(puma_tcp_max_handshakes, 1);
@@ -863,8 +864,11 @@ static void puma_tcp_secure_max_handshakes_closes_extra_conns(struct kunit *test
 	tt_connect(test, tt);
 	silent = tt_raw_connect(test, tt);
 	tt->raw = NULL;
+	start = jiffies;
 	extra = tt_raw_connect(test, tt);
 	KUNIT_EXPECT_TRUE(test, tt_raw_closed(extra));
+	/* At once, not at the handshake's deadline (dead_ms). */
+	KUNIT_EXPECT_LT(test, jiffies_to_msecs(jiffies - start), 2000);
 	sock_release(extra);
 	tt->raw = NULL;
 	/* The silent one goes: its slot is free again. */
