@@ -790,22 +790,34 @@ static bool st_ends(const struct lrun_out *out, int n, const char *const *e)
 	return out->status == 0;
 }
 
+/*
+ * Run the tool's "good" client, its modes @client_modes, against a
+ * listening @attack offering @server_modes and keeping @count pages.
+ * Return: the client's status (-1 if the server did not start).
+ */
+static int lrun_good(const char *attack, u8 server_modes, u8 client_modes,
+		     long count, struct lrun_out *out)
+{
+	struct lrun r;
+	int status = -1;
+
+	if (!lrun_start(&r, attack, server_modes, count, 1)) {
+		r.o.modes = client_modes;
+		status = st_client(&r, "good", 5);
+		lrun_end(&r, out);
+	} else {
+		memset(out, 0, sizeof(*out));
+	}
+	return status;
+}
+
 /* serve: the control, "good" against an honest server. */
 static void test_listen_serve(u8 mode)
 {
 	static const char *const ends[] = { "closed_by_peer" };
 	const char *m = psec_mode_name(mode);
 	struct lrun_out out;
-	struct lrun r;
-	int status = -1;
-
-	if (!lrun_start(&r, "serve", BOTH, 65536, 1)) {
-		r.o.modes = mode;
-		status = st_client(&r, "good", 5);
-		lrun_end(&r, &out);
-	} else {
-		memset(&out, 0, sizeof(out));
-	}
+	int status = lrun_good("serve", BOTH, mode, 65536, &out);
 	check(status == 0 && !strcmp(last_result, "ok") && !last_refused[0],
 	      "listen serve (%s): good reads its 32 pages back: result=%s",
 	      m, last_result);
@@ -823,16 +835,7 @@ static void test_listen_tampered(u8 mode)
 	static const char *const ends[] = { "closed_by_peer" };
 	const char *m = psec_mode_name(mode);
 	struct lrun_out out;
-	struct lrun r;
-	int status = -1;
-
-	if (!lrun_start(&r, "tampered-get-response", mode, 65536, 1)) {
-		r.o.modes = BOTH;
-		status = st_client(&r, "good", 5);
-		lrun_end(&r, &out);
-	} else {
-		memset(&out, 0, sizeof(out));
-	}
+	int status = lrun_good("tampered-get-response", mode, BOTH, 65536, &out);
 	check(status == 1 && !strcmp(last_result, "error") &&
 	      !strcmp(last_refused, "bad_tag"),
 	      "listen tampered-get-response (%s): the client refuses it: refused=%s",
@@ -847,15 +850,7 @@ static void test_listen_tampered(u8 mode)
 static void test_listen_forged(void)
 {
 	struct lrun_out out;
-	struct lrun r;
-	int status = -1;
-
-	if (!lrun_start(&r, "forged-get-response", ENC, 65536, 1)) {
-		status = st_client(&r, "good", 5);
-		lrun_end(&r, &out);
-	} else {
-		memset(&out, 0, sizeof(out));
-	}
+	int status = lrun_good("forged-get-response", ENC, ENC, 65536, &out);
 	check(status == 0 && !strcmp(last_result, "mismatch") &&
 	      !last_refused[0] && out.st.forged == 1 &&
 	      !strcmp(out.result, "forged"),
@@ -867,15 +862,7 @@ static void test_listen_forged(void)
 static void test_listen_bound(void)
 {
 	struct lrun_out out;
-	struct lrun r;
-	int status = -1;
-
-	if (!lrun_start(&r, "serve", ENC, 16, 1)) {
-		status = st_client(&r, "good", 5);
-		lrun_end(&r, &out);
-	} else {
-		memset(&out, 0, sizeof(out));
-	}
+	int status = lrun_good("serve", ENC, ENC, 16, &out);
 	check(status == 0 && !strcmp(last_result, "partial") &&
 	      out.st.put_pages == 32 && out.st.put_drops == 16 &&
 	      out.st.hits == 16 && out.st.misses == 16,
