@@ -6,6 +6,7 @@
 # code what Kconfig would have told it.
 
 puma-extmod-syms := CONFIG_PUMA CONFIG_PUMA_TRANSPORT_LOOP \
+		    CONFIG_PUMA_TRANSPORT_VIRTIO \
 		    CONFIG_PUMA_TRANSPORT_BENCH
 ifneq ($(CONFIG_INET),)
 puma-extmod-syms += CONFIG_PUMA_TRANSPORT_TCP

@@ -3,8 +3,9 @@
  * KUnit suite "puma_transport_conformance": the behaviour every PUMA
  * transport owes its users (Documentation/transports.rst), checked over
  * each registered transport through the transport API alone.  Every case
- * is parameterised by the table ptc_transports[]: loopback, and TCP with
- * security=encrypt (the default) and with security=none.
+ * is parameterised by the table ptc_transports[]: loopback, TCP with
+ * security=encrypt (the default) and with security=none, and virtio over
+ * a region in this kernel's memory ("mem:" addresses).
  *
  * The harness assumes nothing a transport may do either way: it waits,
  * bounded, for the accept callback and for refusals instead of expecting
@@ -144,8 +145,15 @@ static void ptc_tcp_restore(int saved)
 }
 #endif
 
+#if IS_ENABLED(CONFIG_PUMA_TRANSPORT_VIRTIO)
+static void ptc_virtio_addr(char *buf, size_t size, unsigned int n)
+{
+	snprintf(buf, size, "mem:kunit-ptc%u", n);
+}
+#endif
+
 /*
- * The transports under test.  A new transport (virtio next) needs only an
+ * The transports under test.  A new transport needs only an
  * entry here: its name, how to make a fresh address, and the choices it
  * made where struct ptc_transport lists them.  No case changes.
  */
@@ -177,6 +185,16 @@ static const struct ptc_transport ptc_transports[] = {
 		.security		= PUMA_TCP_SECURITY_NONE,
 		.addr			= ptc_tcp_addr,
 		.prepare		= ptc_tcp_prepare,
+		.fill_pages		= 4,
+		.fill_settle_ms		= 50,
+	},
+#endif
+#if IS_ENABLED(CONFIG_PUMA_TRANSPORT_VIRTIO)
+	{
+		.name			= "virtio",
+		.addr			= ptc_virtio_addr,
+		.accept_in_connect	= true,
+		.carries_reason		= true,
 		.fill_pages		= 4,
 		.fill_settle_ms		= 50,
 	},
