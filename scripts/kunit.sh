@@ -87,7 +87,7 @@ if [ "$arch" = x86_64 ] && [ -z "$bench" ]; then
 	[ ${#files[@]} -gt 0 ] || { echo "kunit.sh: no KUnit module was built" >&2; exit 1; }
 	initrd=$("$PUMA_ROOT/scripts/vm/mkinitramfs.sh" \
 		--guest "$PUMA_ROOT/scripts/vm/guest/kunit.sh" \
-		--modules "$PUMA_ROOT/puma.ko $PUMA_ROOT/puma_loop.ko $PUMA_ROOT/puma_tcp.ko" \
+		--modules "$PUMA_ROOT/puma.ko $PUMA_ROOT/puma_loop.ko $PUMA_ROOT/puma_tcp.ko $PUMA_ROOT/puma_virtio.ko" \
 		"${files[@]}")
 	echo "kunit.sh: $label in a 2-CPU guest on $kdir" >&2
 	rc=0

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the static user-space tools and run their host tests:
-# blockcheck, mallocbench, tcpbench, ccstress, pumakey, hostile (each
+# blockcheck, mallocbench, tcpbench, ccstress, pumakey, hostile,
+# ivshmem-server (each
 # "make -C tools/X check").
 #
 #   tools/run-host-tests.sh [-v] [TOOL...]
@@ -20,7 +21,7 @@ if [ "${1:-}" = -v ]; then
 	shift
 fi
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(blockcheck mallocbench tcpbench ccstress pumakey hostile)
+[ ${#tools[@]} -gt 0 ] || tools=(blockcheck mallocbench tcpbench ccstress pumakey hostile ivshmem-server)
 
 log=$(mktemp "${TMPDIR:-/tmp}/host-tests.XXXXXX")
 trap 'rm -f "$log"' EXIT

@@ -303,6 +303,7 @@ static struct pvq_chan_side *pvq_cside(struct pvq_medium *med,
 
 static enum pvq_state pvq_state_get(struct pvq_chan_side *cs)
 {
+	/* Pairs with pvq_state_set(): what the side wrote before, now. */
 	return le32_to_cpu(virt_load_acquire(&cs->state));
 }
 
@@ -316,9 +317,9 @@ static void pvq_put32(__le32 *p, u32 v)
 	WRITE_ONCE(*p, cpu_to_le32(v));
 }
 
-/* Everything written to @cs before is visible once the state is. */
 static void pvq_state_set(struct pvq_chan_side *cs, enum pvq_state state)
 {
+	/* Everything written to @cs before is visible once the state is. */
 	virt_store_release(&cs->state, cpu_to_le32(state));
 }
 
@@ -1342,28 +1343,30 @@ static struct puma_transport pvq_transport = {
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /**
- * pvq_test_region() - the region of a "mem:" medium, for a test to attack
+ * pvq_test_dir() - a direction of a channel of a medium, for a test to attack
  * @addr: the medium's address
- * @nr_chan: set to its number of channels
+ * @chan: the channel
+ * @dir: the direction: 0 is side 0's (the listener's) sending one
  *
  * The caller must hold the medium some other way (a listener on it).
  *
  * Context: any context.
- * Return: the region's base, or NULL if there is no such medium.
+ * Return: the direction's rings, then its buffers; NULL if there is no
+ * such medium or channel.
  */
-void *pvq_test_region(const char *addr, unsigned int *nr_chan)
+void *pvq_test_dir(const char *addr, unsigned int chan, unsigned int dir)
 {
 	struct pvq_medium *med = pvq_medium_find(addr);
-	void *base;
+	void *ring = NULL;
 
 	if (!med)
 		return NULL;
-	base = med->base;
-	*nr_chan = med->nr_chan;
+	if (chan < med->nr_chan && dir < 2)
+		ring = pvq_dir(med, chan, dir);
 	pvq_medium_put(med);
-	return base;
+	return ring;
 }
-EXPORT_SYMBOL_IF_KUNIT(pvq_test_region);
+EXPORT_SYMBOL_IF_KUNIT(pvq_test_dir);
 
 /**
  * pvq_test_err_count() - how many rings were refused for @why

@@ -37,7 +37,7 @@ void pvq_ivshmem_exit(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 enum pvq_err;
-void *pvq_test_region(const char *addr, unsigned int *nr_chan);
+void *pvq_test_dir(const char *addr, unsigned int chan, unsigned int dir);
 long pvq_test_err_count(enum pvq_err why);
 #endif
 

@@ -30,7 +30,7 @@ struct pvq_ivshmem {
 	struct pvq_medium *med;
 	int id;
 	bool irq;
-	char name[16];
+	char name[24];
 };
 
 static DEFINE_IDA(pvq_ivshmem_ida);

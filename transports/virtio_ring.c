@@ -19,6 +19,8 @@
 
 #include <asm/barrier.h>
 
+#include <kunit/visibility.h>
+
 #include "virtio_ring.h"
 
 static u8 *pvq_buf(u8 *bufs, u16 i)
@@ -38,6 +40,7 @@ void pvq_tx_init(struct pvq_tx *tx, void *dir)
 	tx->vring = dir;
 	tx->bufs = (u8 *)dir + PAGE_SIZE;
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_tx_init);
 
 /**
  * pvq_rx_init() - attach a receiver to a direction of the region
@@ -51,6 +54,7 @@ void pvq_rx_init(struct pvq_rx *rx, void *dir)
 	rx->vring = dir;
 	rx->bufs = (u8 *)dir + PAGE_SIZE;
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_rx_init);
 
 /**
  * pvq_tx_reset() - start a direction afresh, as its sender
@@ -78,6 +82,7 @@ void pvq_tx_reset(struct pvq_tx *tx)
 		tx->chain_len[i] = 0;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_tx_reset);
 
 /**
  * pvq_rx_reset() - start a direction afresh, as its receiver
@@ -94,6 +99,7 @@ void pvq_rx_reset(struct pvq_rx *rx)
 	rx->last_avail = 0;
 	rx->used_idx = 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_rx_reset);
 
 /**
  * pvq_tx_room() - whether a message fits in the free descriptors
@@ -107,6 +113,7 @@ bool pvq_tx_room(const struct pvq_tx *tx, unsigned int nr_pages)
 {
 	return tx->nr_free >= 1 + nr_pages;
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_tx_room);
 
 /**
  * pvq_tx_add() - copy a message into the ring and publish it
@@ -157,6 +164,7 @@ int pvq_tx_add(struct pvq_tx *tx, const struct puma_transport_msg *msg)
 	virt_store_release(&vr->avail.idx, cpu_to_le16(tx->avail_idx));
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_tx_add);
 
 /* Put chain @head back on the free list, through the private links. */
 static void pvq_tx_free_chain(struct pvq_tx *tx, u16 head)
@@ -187,6 +195,7 @@ int pvq_tx_reclaim(struct pvq_tx *tx, enum pvq_err *why)
 	u16 idx, n, k;
 	int done = 0;
 
+	/* Pairs with pvq_rx_done(): the entries it covers, then reuse. */
 	idx = le16_to_cpu(virt_load_acquire(&used->idx));
 	n = idx - tx->last_used;
 	if (n > tx->inflight) {
@@ -206,6 +215,7 @@ int pvq_tx_reclaim(struct pvq_tx *tx, enum pvq_err *why)
 	}
 	return done;
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_tx_reclaim);
 
 /**
  * pvq_rx_peek() - check the next available chain
@@ -226,6 +236,7 @@ int pvq_rx_peek(struct pvq_rx *rx, struct pvq_chain *chain, enum pvq_err *why)
 	u16 idx, head, d;
 	unsigned int n;
 
+	/* Pairs with pvq_tx_add(): the buffers and descriptors it covers. */
 	idx = le16_to_cpu(virt_load_acquire(&vr->avail.idx));
 	if (idx == rx->last_avail)
 		return 0;
@@ -269,6 +280,7 @@ int pvq_rx_peek(struct pvq_rx *rx, struct pvq_chain *chain, enum pvq_err *why)
 	chain->nr_pages = n;
 	return 1;
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_rx_peek);
 
 /**
  * pvq_rx_copy() - copy a checked chain out of the region into a message
@@ -291,6 +303,7 @@ void pvq_rx_copy(const struct pvq_rx *rx, const struct pvq_chain *chain,
 			       rx->bufs + (size_t)chain->page_desc[i] * PVQ_BUF_SIZE,
 			       PAGE_SIZE);
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_rx_copy);
 
 /**
  * pvq_rx_done() - return a chain to its sender
@@ -311,3 +324,4 @@ void pvq_rx_done(struct pvq_rx *rx, const struct pvq_chain *chain)
 	/* Copied out before the sender may reuse the buffers. */
 	virt_store_release(&used->idx, cpu_to_le16(rx->used_idx));
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_rx_done);
