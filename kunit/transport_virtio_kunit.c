@@ -542,6 +542,44 @@ static void virtio_connect_all_channels_busy_returns_econnrefused(struct kunit *
 	}
 }
 
+/* Listeners on one medium differ by port; a connect reaches its own. */
+static void virtio_connect_port_reaches_its_listener(struct kunit *test)
+{
+	struct tv_conn *tc = test->priv;
+	struct puma_transport_listener *other;
+	struct puma_transport_conn *conn;
+	char addr[40];
+	struct tv_conn *tc2;
+
+	tc2 = kunit_kzalloc(test, sizeof(*tc2), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, tc2);
+	init_waitqueue_head(&tc2->accepted);
+	init_completion(&tc2->server.disconnected);
+	snprintf(addr, sizeof(addr), "%s:7", tc->addr);
+	other = puma_transport_listen(tc->t, addr, &tv_listener_ops, tc2);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(puma_transport_listen(tc->t, addr,
+							    &tv_listener_ops,
+							    tc2)),
+			-EADDRINUSE);
+
+	/* Port 7: the second listener; the case's own (port 0) sees nothing. */
+	conn = puma_transport_connect(tc->t, addr, &tv_conn_ops, &tc->client);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(conn));
+	tc->client.conn = conn;
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(tc2->server.conn) != NULL);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(tc->server.conn) == NULL);
+	/* Port 8: nobody. */
+	snprintf(addr, sizeof(addr), "%s:8", tc->addr);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(puma_transport_connect(tc->t, addr,
+							     &tv_conn_ops,
+							     &tc->server)),
+			-ECONNREFUSED);
+	tv_end_teardown(&tc->client);
+	tv_end_teardown(&tc2->server);
+	puma_transport_listener_close(other);
+}
+
 static struct kunit_case puma_transport_virtio_cases[] = {
 	KUNIT_CASE(pvq_rx_peek_returns_message_as_sent),
 	KUNIT_CASE(pvq_tx_add_full_ring_returns_enospc),
@@ -561,6 +599,7 @@ static struct kunit_case puma_transport_virtio_cases[] = {
 	KUNIT_CASE(virtio_peer_bad_used_id_closes_conn),
 	KUNIT_CASE(virtio_peer_garbage_ring_closes_conn),
 	KUNIT_CASE(virtio_connect_all_channels_busy_returns_econnrefused),
+	KUNIT_CASE(virtio_connect_port_reaches_its_listener),
 	{}
 };
 

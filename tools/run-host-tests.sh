@@ -3,8 +3,7 @@
 #
 # Build the static user-space tools and run their host tests:
 # blockcheck, mallocbench, tcpbench, ccstress, pumakey, hostile,
-# ivshmem-server (each
-# "make -C tools/X check").
+# ivshmem-server (each "make -C tools/X check").
 #
 #   tools/run-host-tests.sh [-v] [TOOL...]
 #

@@ -9,6 +9,8 @@
  *    a client and a server in one machine through the real rings.
  *  - a device medium (transports/virtio_ivshmem.c): QEMU's ivshmem BAR
  *    that two VMs map, rung through ivshmem's doorbell, named "ivshmemN".
+ * An address is "MEDIUM[:PORT]": listeners on one medium differ by port
+ * (0 if none), and a connect names the port it wants.
  *
  * Layout.  Page 0 holds the region header (each side's heartbeat and
  * doorbell) and one header per channel; then each channel has two
@@ -185,6 +187,7 @@ struct pvq_chan_side {
 	__le32 epoch;
 	__le32 peer_epoch;
 	__le32 reason;		/* positive errno, with PVQ_S_DOWN */
+	__le32 port;		/* side 1: the listener's port it asks for */
 } ____cacheline_aligned;
 
 struct pvq_side_hdr {
@@ -225,7 +228,7 @@ struct pvq_medium {
 	/* Protects what follows. */
 	spinlock_t lock;
 	bool gone;
-	struct pvq_listener *listener;
+	struct list_head listeners;
 	struct pvq_end *end[2][PVQ_MAX_CHAN];
 	/* Last connect epoch the listener answered, per channel. */
 	u32 answered[PVQ_MAX_CHAN];
@@ -239,6 +242,8 @@ struct pvq_medium {
 struct pvq_listener {
 	struct puma_transport_listener listener;
 	struct pvq_medium *med;
+	struct list_head node;
+	u32 port;
 };
 
 struct pvq_end {
@@ -428,6 +433,7 @@ static struct pvq_medium *pvq_medium_alloc(const char *name, void *base,
 	med->hdr = base;
 	med->nr_chan = nr_chan;
 	spin_lock_init(&med->lock);
+	INIT_LIST_HEAD(&med->listeners);
 	init_waitqueue_head(&med->answer);
 	med->next_epoch = get_random_u32();
 	return med;
@@ -837,7 +843,10 @@ static void pvq_end_reset_rings(struct pvq_end *end)
 	pvq_rx_reset(&end->rx);
 }
 
-/* Drop an end no user was given (or whose accept refused it). */
+/*
+ * Drop an end no user was given (or whose accept refused it), at once:
+ * process context, never from the end's own work.
+ */
 static void pvq_end_abort(struct pvq_end *end)
 {
 	struct pvq_medium *med = end->med;
@@ -851,10 +860,13 @@ static void pvq_end_abort(struct pvq_end *end)
 	if (med->end[end->side][end->chan] == end)
 		med->end[end->side][end->chan] = NULL;
 	spin_unlock(&med->lock);
+	/* Out of the table, no kick comes; one queued goes with its reference. */
+	if (cancel_work_sync(&end->work))
+		puma_transport_conn_put(&end->conn);
 	puma_transport_conn_put(&end->conn);
 }
 
-/* The listener: answer a connect on @chan, epoch @peer_epoch. */
+/* Answer a connect on @chan, epoch @peer_epoch, for listener @l or none. */
 static void pvq_accept_chan(struct pvq_medium *med, struct pvq_listener *l,
 			    unsigned int chan, u32 peer_epoch)
 {
@@ -863,7 +875,7 @@ static void pvq_accept_chan(struct pvq_medium *med, struct pvq_listener *l,
 	struct pvq_end *end;
 	int err = -ENOMEM;
 
-	end = pvq_end_alloc(med, chan, 0, NULL, NULL);
+	end = l ? pvq_end_alloc(med, chan, 0, NULL, NULL) : NULL;
 	if (end) {
 		err = 0;
 		spin_lock(&med->lock);
@@ -916,6 +928,19 @@ static void pvq_accept_chan(struct pvq_medium *med, struct pvq_listener *l,
  * The listener's look at every channel: answer connects, and give channels
  * whose connection is over back to listening.
  */
+static struct pvq_listener *__pvq_find_listener(struct pvq_medium *med,
+						 u32 port)
+{
+	struct pvq_listener *l;
+
+	lockdep_assert_held(&med->lock);
+
+	list_for_each_entry(l, &med->listeners, node)
+		if (l->port == port)
+			return l;
+	return NULL;
+}
+
 static void pvq_medium_scan(struct pvq_medium *med)
 {
 	unsigned int c;
@@ -928,7 +953,6 @@ static void pvq_medium_scan(struct pvq_medium *med)
 		u32 peer_epoch;
 
 		spin_lock(&med->lock);
-		l = med->listener;
 		if (med->gone || med->end[0][c]) {
 			spin_unlock(&med->lock);
 			continue;
@@ -936,14 +960,16 @@ static void pvq_medium_scan(struct pvq_medium *med)
 		mine = le32_to_cpu(READ_ONCE(me->state));
 		theirs = pvq_state_get(peer);
 		peer_epoch = pvq_get32(&peer->epoch);
-		if (!l) {
+		if (list_empty(&med->listeners)) {
 			if (mine != PVQ_S_IDLE)
 				pvq_state_set(me, PVQ_S_IDLE);
 		} else if (mine == PVQ_S_LISTEN && theirs == PVQ_S_CONNECT &&
 			   peer_epoch != med->answered[c]) {
 			med->answered[c] = peer_epoch;
+			/* Any port the peer names: none listening is a refusal. */
+			l = __pvq_find_listener(med, pvq_get32(&peer->port));
 			spin_unlock(&med->lock);
-			/* The listener's close waits for this work. */
+			/* A listener's close waits for this work. */
 			pvq_accept_chan(med, l, c, peer_epoch);
 			continue;
 		} else if (mine != PVQ_S_LISTEN &&
@@ -984,7 +1010,7 @@ static void pvq_medium_tick(struct pvq_medium *med)
 	for (s = 0; s < 2 && !med->gone; s++) {
 		struct pvq_side_hdr *mine = &med->hdr->side[s];
 		struct pvq_side_hdr *peer = &med->hdr->side[!s];
-		bool active = s == 0 && med->listener;
+		bool active = s == 0 && !list_empty(&med->listeners);
 		u64 hb;
 
 		for (c = 0; c < med->nr_chan; c++)
@@ -1045,25 +1071,50 @@ static void pvq_tick(struct work_struct *work)
 
 /* Transport operations. */
 
-static bool pvq_mem_addr(const char *addr)
+/*
+ * Split "MEDIUM[:PORT]" into the medium's name and the port (0 if none);
+ * a "mem:" prefix is part of the name.
+ */
+static int pvq_parse_addr(const char *addr, char *name, u32 *port)
 {
-	return !strncmp(addr, "mem:", 4) && addr[4];
+	const char *start = strncmp(addr, "mem:", 4) ? addr : addr + 4;
+	const char *colon = strrchr(start, ':');
+
+	*port = 0;
+	strscpy(name, addr, PUMA_TRANSPORT_ADDR_MAX + 1);
+	if (colon) {
+		if (kstrtou32(colon + 1, 10, port) || *port > 65535)
+			return -EINVAL;
+		name[colon - addr] = '\0';
+	}
+	return name[start - addr] ? 0 : -EINVAL;
+}
+
+static bool pvq_mem_addr(const char *name)
+{
+	return !strncmp(name, "mem:", 4) && name[4];
 }
 
 static struct puma_transport_listener *
 pvq_listen(struct puma_transport *t, const char *addr,
 	   const struct puma_transport_listener_ops *ops, void *priv)
 {
+	char name[PUMA_TRANSPORT_ADDR_MAX + 1];
 	struct pvq_listener *l;
 	struct pvq_medium *med;
+	bool first;
 	unsigned int c;
-	int err = 0;
+	u32 port;
+	int err;
 
-	med = pvq_medium_find(addr);
+	err = pvq_parse_addr(addr, name, &port);
+	if (err)
+		return ERR_PTR(err);
+	med = pvq_medium_find(name);
 	if (!med) {
-		if (!pvq_mem_addr(addr))
+		if (!pvq_mem_addr(name))
 			return ERR_PTR(-EADDRNOTAVAIL);
-		med = pvq_mem_medium_create(addr);
+		med = pvq_mem_medium_create(name);
 		if (IS_ERR(med))
 			return ERR_CAST(med);
 	}
@@ -1074,24 +1125,29 @@ pvq_listen(struct puma_transport *t, const char *addr,
 	}
 	puma_transport_listener_init(&l->listener, t, ops, priv);
 	l->med = med;
+	l->port = port;
 
 	spin_lock(&med->lock);
-	if (med->listener || med->gone)
+	first = list_empty(&med->listeners);
+	if (med->gone || __pvq_find_listener(med, port))
 		err = -EADDRINUSE;
 	else
-		med->listener = l;
+		list_add_tail(&l->node, &med->listeners);
 	spin_unlock(&med->lock);
 	if (err) {
 		kfree(l);
 		pvq_medium_put(med);
 		return ERR_PTR(err);
 	}
+	if (!first)
+		return &l->listener;
 	if (!med->mem)
 		pvq_region_init_hdr(med);
 	pvq_side_announce(med, 0);
 	/*
-	 * A new listener: whatever a previous one left in the free channels
-	 * (a VM that died, say) is over; their connectors see a new epoch.
+	 * The first listener: whatever a previous one left in the free
+	 * channels (a VM that died, say) is over; their connectors see a new
+	 * epoch.
 	 */
 	spin_lock(&med->lock);
 	for (c = 0; c < med->nr_chan; c++) {
@@ -1114,11 +1170,15 @@ static void pvq_listener_close(struct puma_transport_listener *listener)
 	struct pvq_medium *med = l->med;
 
 	spin_lock(&med->lock);
-	med->listener = NULL;
+	list_del(&l->node);
 	spin_unlock(&med->lock);
-	/* An accept in flight runs in the medium's work. */
+	/*
+	 * Accepts run in the medium's work only: once this instance is
+	 * done, none uses @l.  It also turns the channels IDLE if no
+	 * listener is left.
+	 */
+	pvq_medium_kick(med);
 	flush_work(&med->kick_work);
-	pvq_medium_scan(med);
 	kfree(l);
 	pvq_medium_put(med);
 }
@@ -1157,14 +1217,19 @@ pvq_connect(struct puma_transport *t, const char *addr,
 	    const struct puma_transport_conn_ops *ops, void *priv)
 {
 	unsigned long timeout = msecs_to_jiffies(READ_ONCE(pvq_connect_timeout_ms));
+	char name[PUMA_TRANSPORT_ADDR_MAX + 1];
 	struct pvq_chan_side *cs, *peer;
 	struct pvq_medium *med;
 	unsigned long flags;
 	struct pvq_end *end;
 	long left;
+	u32 port;
 	int err;
 
-	med = pvq_medium_find(addr);
+	err = pvq_parse_addr(addr, name, &port);
+	if (err)
+		return ERR_PTR(err);
+	med = pvq_medium_find(name);
 	if (!med)
 		return ERR_PTR(-ECONNREFUSED);
 	if (!med->mem && !pvq_region_hdr_ok(med)) {
@@ -1195,6 +1260,7 @@ pvq_connect(struct puma_transport *t, const char *addr,
 	pvq_put32(&cs->epoch, end->epoch);
 	pvq_put32(&cs->peer_epoch, 0);
 	pvq_put32(&cs->reason, 0);
+	pvq_put32(&cs->port, port);
 	pvq_state_set(cs, PVQ_S_CONNECT);
 	pvq_notify(med, 0);
 
