@@ -580,6 +580,37 @@ static void virtio_connect_port_reaches_its_listener(struct kunit *test)
 	puma_transport_listener_close(other);
 }
 
+static void tv_unpoll(void *unused)
+{
+	WRITE_ONCE(pvq_test_mem_polled, false);
+}
+
+/*
+ * No doorbell (ivshmem-plain, or a peer whose interrupts are lost): the
+ * connection still comes up, and messages flow both ways, at the pace of
+ * the tick's polls.
+ */
+static void virtio_no_doorbell_polls_connect_and_messages(struct kunit *test)
+{
+	struct tv_conn *tc = test->priv;
+	u32 i;
+
+	WRITE_ONCE(pvq_test_mem_polled, true);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, tv_unpoll, NULL), 0);
+	tv_connect(test, tc);
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, tv_send(&tc->client, i, 1), 0);
+		KUNIT_ASSERT_EQ(test, tv_send(&tc->server, i, 2), 0);
+	}
+	KUNIT_EXPECT_TRUE(test, wait_event_timeout(tc->accepted,
+			  atomic_read(&tc->server.nr_recv) == 3 &&
+			  atomic_read(&tc->client.nr_recv) == 3, 5 * HZ) ||
+			  (atomic_read(&tc->server.nr_recv) == 3 &&
+			   atomic_read(&tc->client.nr_recv) == 3));
+	KUNIT_EXPECT_EQ(test, atomic_read(&tc->server.nr_recv), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&tc->client.nr_recv), 3);
+}
+
 static struct kunit_case puma_transport_virtio_cases[] = {
 	KUNIT_CASE(pvq_rx_peek_returns_message_as_sent),
 	KUNIT_CASE(pvq_tx_add_full_ring_returns_enospc),
@@ -600,6 +631,7 @@ static struct kunit_case puma_transport_virtio_cases[] = {
 	KUNIT_CASE(virtio_peer_garbage_ring_closes_conn),
 	KUNIT_CASE(virtio_connect_all_channels_busy_returns_econnrefused),
 	KUNIT_CASE(virtio_connect_port_reaches_its_listener),
+	KUNIT_CASE(virtio_no_doorbell_polls_connect_and_messages),
 	{}
 };
 

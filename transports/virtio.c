@@ -229,6 +229,12 @@ struct pvq_medium {
 	spinlock_t lock;
 	bool gone;
 	struct list_head listeners;
+	/*
+	 * Side 0 is this kernel's to write: a listener is, or was until the
+	 * scan turned its free channels IDLE.  A connector's kernel never
+	 * writes the listener's half.
+	 */
+	bool side0_ours;
 	struct pvq_end *end[2][PVQ_MAX_CHAN];
 	/* Last connect epoch the listener answered, per channel. */
 	u32 answered[PVQ_MAX_CHAN];
@@ -290,6 +296,22 @@ static struct pvq_listener *to_listener(struct puma_transport_listener *l)
 {
 	return container_of(l, struct pvq_listener, listener);
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Set by a test: "mem:" media ring nobody, as ivshmem-plain; the tick polls. */
+bool pvq_test_mem_polled;
+EXPORT_SYMBOL_IF_KUNIT(pvq_test_mem_polled);
+
+static bool pvq_test_polled(void)
+{
+	return READ_ONCE(pvq_test_mem_polled);
+}
+#else
+static bool pvq_test_polled(void)
+{
+	return false;
+}
+#endif
 
 /* Region access: the layout is ours, the contents the peer's too. */
 
@@ -402,7 +424,8 @@ static void pvq_notify(struct pvq_medium *med, unsigned int peer_side)
 
 	pvq_count(PVQ_STAT_NOTIFIES, 1);
 	if (med->mem) {
-		pvq_medium_kick(med);
+		if (!pvq_test_polled())
+			pvq_medium_kick(med);
 		return;
 	}
 	doorbell = le32_to_cpu(READ_ONCE(med->hdr->side[peer_side].doorbell));
@@ -953,7 +976,7 @@ static void pvq_medium_scan(struct pvq_medium *med)
 		u32 peer_epoch;
 
 		spin_lock(&med->lock);
-		if (med->gone || med->end[0][c]) {
+		if (med->gone || !med->side0_ours || med->end[0][c]) {
 			spin_unlock(&med->lock);
 			continue;
 		}
@@ -981,6 +1004,10 @@ static void pvq_medium_scan(struct pvq_medium *med)
 		}
 		spin_unlock(&med->lock);
 	}
+	spin_lock(&med->lock);
+	if (list_empty(&med->listeners))
+		med->side0_ours = false;
+	spin_unlock(&med->lock);
 }
 
 static void pvq_medium_kick_work(struct work_struct *work)
@@ -1129,10 +1156,12 @@ pvq_listen(struct puma_transport *t, const char *addr,
 
 	spin_lock(&med->lock);
 	first = list_empty(&med->listeners);
-	if (med->gone || __pvq_find_listener(med, port))
+	if (med->gone || __pvq_find_listener(med, port)) {
 		err = -EADDRINUSE;
-	else
+	} else {
 		list_add_tail(&l->node, &med->listeners);
+		med->side0_ours = true;
+	}
 	spin_unlock(&med->lock);
 	if (err) {
 		kfree(l);

@@ -37,6 +37,7 @@ void pvq_ivshmem_exit(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 enum pvq_err;
+extern bool pvq_test_mem_polled;
 void *pvq_test_dir(const char *addr, unsigned int chan, unsigned int dir);
 long pvq_test_err_count(enum pvq_err why);
 #endif

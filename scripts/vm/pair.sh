@@ -47,6 +47,12 @@
 #                       a cloud VPC; see Documentation/vm-rig.rst)
 #   --security MODE     the TCP transport's security= on both VMs: encrypt
 #                       (default), auth or none
+#   --transport T       the backend's transport: tcp (default), or virtio:
+#                       both VMs on one ivshmem region (run-vm.sh
+#                       --ivshmem, tools/ivshmem-server), "ivshmem0"
+#   --bench N           N pages through the PUMA transport benchmark over
+#                       TCP, then over virtio, in the same pair of VMs
+#                       (both on the ivshmem region as well)
 #   --pcap              capture the client's link (QEMU filter-dump) to
 #                       OUTDIR/client.pcap
 #   --tcp-max N         plain-TCP baseline: as many pages as PUMA's put
@@ -104,16 +110,20 @@ kill_after=
 after=30
 timeout=1800
 security=encrypt
+transport=tcp
+bench=0
 client2_blocks=0
 client2_duration=60
 pcap=
 rig_parse "exp= kdir= debug outdir= client-mem= server-mem= blocks=
 	server-blocks= iops= server-iops= server-params= duration= phases=
-	get-timeout-us= mtu= security= pcap tcp-max= sec-bench= hostile-server kill-after= after= timeout=
+	get-timeout-us= mtu= security= transport= bench= pcap tcp-max= sec-bench= hostile-server
+	kill-after= after= timeout=
 	client2-blocks= client2-duration= verbose *" "$@"
 case "$security" in encrypt|auth|none) ;; *) die "--security: encrypt, auth or none" ;; esac
+case "$transport" in tcp|virtio) ;; *) die "--transport: tcp or virtio" ;; esac
 rig_num iops server_iops server_blocks duration get_timeout_us tcp_max sec_bench mtu after timeout \
-	client2_blocks client2_duration
+	client2_blocks client2_duration bench
 [ -z "$kill_after" ] || rig_num kill_after
 [ -z "$blocks" ] || rig_num blocks
 for kv in ${rig_args[@]+"${rig_args[@]}"}; do
@@ -139,6 +149,15 @@ done
 	die "--sec-bench needs a puma phase, and no --exp"
 [ "$client2_blocks" = 0 ] || [ -z "$exp$kill_after" ] ||
 	die "--client2-blocks: not with --exp or --kill-after"
+if [ "$transport" = virtio ] && { [ -n "$exp$hostile_server" ] ||
+	[ "$sec_bench" != 0 ] || [[ " $phases " == *" hostile "* ]]; }; then
+	die "--transport virtio: not with --exp, --sec-bench or the hostile tests (TCP's)"
+fi
+[ "$bench" = 0 ] || { [ "$use_puma" = 1 ] && [ -z "$exp" ]; } ||
+	die "--bench needs a puma phase, and no --exp"
+# One ivshmem region for both VMs, for the transport or the benchmark.
+ivshmem=
+[ "$transport" = tcp ] && [ "$bench" = 0 ] || ivshmem=1
 
 # size_mb SIZE: a QEMU-style size (256M, 1G) in MiB
 size_mb() {
@@ -161,14 +180,14 @@ host() { echo "$1=$2" >>"$outdir/host.txt"; }
 params="${rig_args[*]:-}"
 host duration_s "$duration"
 for v in exp kdir iops server_iops blocks server_blocks client_mem_mb \
-	server_mem_mb get_timeout_us mtu security sec_bench server_params client2_blocks \
-	client2_duration params; do
+	server_mem_mb get_timeout_us mtu security transport bench sec_bench server_params \
+	client2_blocks client2_duration params; do
 	host "$v" "${!v// /,}"
 done
 
 # --- modules, workload, disks, initramfs ---------------------------------
 log "building the modules against $kdir"
-rig_modules puma puma_tcp puma_backend puma_transport_bench
+rig_modules puma puma_tcp puma_virtio puma_backend puma_transport_bench
 bc=$(rig_tool blockcheck)
 
 # stamped IMAGE BLOCKS ID NAME [STATE]: an ext4 image holding the stamped
@@ -204,15 +223,20 @@ if [ -n "$exp" ]; then
 else
 	sbins=(--bin "$(rig_tool tcpbench)")
 	# The transport's own throughput, beside tcpbench: a sink on 7072.
-	sink=(--module "$(rig_ko puma_transport_bench) role=sink addr=10.0.0.1:7072")
+	saddr=10.0.0.1:7072
+	[ "$transport" = tcp ] || saddr=ivshmem0:7072
+	sink=(--module "$(rig_ko puma_transport_bench) role=sink transport=$transport addr=$saddr")
 fi
 smods=()
 cmods=()
 if [ "$use_puma" = 1 ]; then
 	tcp=(--modules "$(rig_ko puma)"
 	     --module "$(rig_ko puma_tcp) security=$security")
+	[ -z "$ivshmem" ] || tcp+=(--module "$(rig_ko puma_virtio)")
+	listen=10.0.0.1:7070
+	[ "$transport" = tcp ] || listen=ivshmem0:7070
 	smods=("${tcp[@]}"
-	       --module "$(rig_ko puma_backend) role=server transport=tcp listen_addr=10.0.0.1:7070 $server_params"
+	       --module "$(rig_ko puma_backend) role=server transport=$transport listen_addr=$listen $server_params"
 	       ${sink[@]+"${sink[@]}"})
 	cmods=("${tcp[@]}"
 	       --file "$(rig_ko puma_backend):/lib/modules/puma/puma_backend.ko"
@@ -249,6 +273,21 @@ if [ "$client2_blocks" -gt 0 ]; then
 	net_c=$net_s
 fi
 
+# --- the ivshmem region: a server hands both VMs its memory and doorbells --
+ivsock=
+shm=
+if [ -n "$ivshmem" ]; then
+	ivsock=$outdir/ivshmem.sock
+	shm=/dev/shm/puma-$name-$$
+	"$(rig_tool ivshmem-server)" -S "$ivsock" -m "$shm" -l 16M -n 1 \
+		-p "$outdir/ivshmem.pid" >"$outdir/ivshmem.log" 2>&1 &
+	for _ in $(seq 50); do
+		[ -e "$outdir/ivshmem.pid" ] && break
+		sleep 0.1
+	done
+	[ -e "$outdir/ivshmem.pid" ] || die "the ivshmem server did not start: $(cat "$outdir/ivshmem.log")"
+fi
+
 # --- run ------------------------------------------------------------------
 pidfiles=()
 # shellcheck disable=SC2317 # called by the trap
@@ -261,6 +300,10 @@ cleanup() {
 			kill -9 "$p" 2>/dev/null || true
 		fi
 	done
+	if [ -n "$ivsock" ]; then
+		kill "$(cat "$outdir/ivshmem.pid" 2>/dev/null)" 2>/dev/null || true
+		rm -f "$shm"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -279,7 +322,7 @@ boot() {
 	host "$vm.boot_at_s" "$(( $(date +%s) - t_start ))"
 	"$rig/run-vm.sh" --kernel "$bzimage" --initrd "$initrd" --mem "$mem" \
 		--disk "$disk" --mac "$mac" --pidfile "$outdir/$vm.qemu.pid" \
-		--timeout "$timeout" --outdir "$outdir/$vm" \
+		--timeout "$timeout" --outdir "$outdir/$vm" ${ivsock:+--ivshmem "$ivsock"} \
 		${params:+--append "$params"} "$@" >"$outdir/$vm.out" 2>&1 &
 	vm_pid=$!
 }
@@ -292,7 +335,7 @@ boot_server() {
 		role="ex_name=$exp rootfstype=ramfs ps_file=$(( server_blocks > 0 ))"
 	boot "$1" "$server_mem" "$sdisk" 52:54:00:00:00:01 "$server_initrd" \
 		--net "$net_s" --append "ps_ip=10.0.0.1 ps_client=10.0.0.2 ps_mtu=$mtu" \
-		--append "ps_clients=$(( client2_blocks > 0 ? 2 : 1 )) $role"
+		--append "ps_clients=$(( client2_blocks > 0 ? 2 : 1 )) ps_transport=$transport $role"
 	server_pid=$vm_pid
 }
 
@@ -309,6 +352,7 @@ boot client "$client_mem" "$outdir/client.img$throttle" 52:54:00:00:00:02 \
 	--append "pc_ip=10.0.0.2 pc_server=10.0.0.1 pc_mtu=$mtu" \
 	--append "pc_phases=${phases// /,} pc_dur=$duration" \
 	--append "pc_get_timeout_us=$get_timeout_us pc_tcp_max=$tcp_max pc_sec_bench=$sec_bench" \
+	--append "pc_transport=$transport pc_bench=$bench" \
 	--append "pc_hostile_server=${hostile_server:-0}" \
 	--append "pc_kill=${kill_after:+1} pc_after_dur=$after${exp:+ ex_name=$exp}" \
 	${client2_initrd:+--append "pc_warmed=10.0.0.3"}

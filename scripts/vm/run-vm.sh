@@ -30,6 +30,11 @@
 #                       same PORT is on one Ethernet segment (multicast
 #                       group 230.0.0.1:PORT on 127.0.0.1)
 #   --mac MAC           its MAC address (default 52:54:00:12:34:56)
+#   --ivshmem SOCK      an ivshmem-doorbell device (one MSI-X vector) on
+#                       the shared memory of the ivshmem server listening
+#                       on SOCK (tools/ivshmem-server): every VM given the
+#                       same SOCK maps the same region and can ring the
+#                       others (the virtio transport's "ivshmem0")
 #   --append ARGS       extra kernel command line; unknown key=value
 #                       parameters reach the guest test as environment
 #   --timeout SEC       hard limit for the whole run (default 600); QEMU is
@@ -37,7 +42,7 @@
 #   --outdir DIR        where console.log, results.txt and qemu.log go
 #                       (default: a new directory under ${TMPDIR:-/tmp})
 #   --allow-splat RE    console lines matching RE are not splats
-#   --qemu-arg ARG      extra QEMU argument (repeatable), e.g. an ivshmem
+#   --qemu-arg ARG      extra QEMU argument (repeatable), e.g. a filter-dump
 #                       device
 #   --tsc-khz N         the host's TSC frequency (default: $PUMA_TSC_KHZ,
 #                       else what the host kernel detected); see below
@@ -63,6 +68,7 @@ mem=256M
 cpus=1
 disk=()
 net=
+ivshmem=
 mac=52:54:00:12:34:56
 append=()
 timeout=600
@@ -70,7 +76,7 @@ allow_splat=
 qemu_arg=()
 pidfile=
 tsc_khz=${PUMA_TSC_KHZ:-}
-rig_parse "kernel= initrd= mem= cpus= disk+ net= mac= append+ timeout= outdir=
+rig_parse "kernel= initrd= mem= cpus= disk+ net= ivshmem= mac= append+ timeout= outdir=
 	allow-splat= qemu-arg+ tsc-khz= pidfile= verbose" "$@"
 [ -n "$initrd" ] || die "--initrd is required"
 [ -r "$initrd" ] || die "cannot read $initrd"
@@ -172,6 +178,12 @@ if [ -n "$net" ]; then
 		die "--net $net: expected udp:LOCALPORT:PEERPORT or mcast:PORT"
 	fi
 	qemu_net=(-netdev "$netdev" -device "virtio-net-pci,netdev=n0,mac=$mac")
+fi
+
+if [ -n "$ivshmem" ]; then
+	[ -S "$ivshmem" ] || die "--ivshmem: no server socket $ivshmem"
+	qemu_net+=(-chardev "socket,path=$ivshmem,id=ivsh"
+		   -device "ivshmem-doorbell,chardev=ivsh,vectors=1")
 fi
 
 if [ -n "$verbose" ]; then

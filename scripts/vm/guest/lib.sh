@@ -144,6 +144,7 @@ dev=/dev/vda
 mnt=/mnt/test
 stats=/sys/kernel/debug/puma/stats
 tstats=/sys/kernel/debug/puma_tcp/stats
+vstats=/sys/kernel/debug/puma_virtio/stats
 
 pstat() {
 	_v=$(sed -n "s/^$1 //p" "${2:-$stats}" 2>/dev/null)

@@ -21,6 +21,11 @@
 #                    its server in this VM: serve, tampered-get-response
 #   pc_sec_bench=N   N pages through the PUMA transport benchmark with
 #                    each security mode (none, auth, encrypt; 0: none)
+#   pc_transport=T   the backend's transport: tcp (default) or virtio
+#                    (the ivshmem region, "ivshmem0")
+#   pc_bench=N       N pages through the PUMA transport benchmark over
+#                    TCP and over virtio, one after the other (results
+#                    bench_tcp.*, bench_virtio.*; the server swaps sinks)
 #   pc_kill=1        print "PUMA-MARK measured-start" as the measured PUMA
 #                    pass starts (the host kills the server, boots another),
 #                    wait for the reconnection, drop the caches (which puts
@@ -61,10 +66,19 @@ tcp_max=${pc_tcp_max:-0}
 F=$mnt/big
 state=/etc/puma/big.state
 put_pages=0
+transport=${pc_transport:-tcp}
+# addr PORT: the server's address on $transport
+addr() {
+	case "$transport" in
+	virtio) echo "ivshmem0:$1" ;;
+	*) echo "$server:$1" ;;
+	esac
+}
 
 snap() {
 	pstats "$1"
 	[ -n "${ex_name:-}" ] || pstats "$1.tcp" "$tstats"
+	[ "$transport" != virtio ] || pstats "$1.virtio" "$vstats"
 }
 
 server_up() { ping -c 1 -W 1 "$server" >/dev/null 2>&1; }
@@ -252,18 +266,19 @@ tcp_baseline() {
 	puma_kv tcp "$(grep '^TCPBENCH client ' "$_out" | tail -1)"
 }
 
-# kernel_tcp PAGES [NAME]: the same transfer through PUMA's TCP transport,
-# from the transport benchmark module to its sink on the server (port
-# 7072); results NAME.* (default tcpk)
+# kernel_tcp PAGES [NAME]: the same transfer through PUMA's transport
+# ($transport), from the transport benchmark module to its sink on the
+# server (port 7072); results NAME.* (default tcpk)
 kernel_tcp() {
 	_ko=/lib/modules/puma/puma_transport_bench.ko
 	[ -e "$_ko" ] || return 0
-	if insmod "$_ko" role=source addr="$server:7072" pages="$1"; then
+	if insmod "$_ko" role=source transport="$transport" \
+		addr="$(addr 7072)" pages="$1"; then
 		puma_kv "${2:-tcpk}" "$(dmesg | grep 'puma_transport_bench: source ' | tail -1)"
 		rmmod puma_transport_bench
 	else
 		dmesg | grep puma_transport_bench | tail -3
-		puma_fail "PUMA transport benchmark to $server:7072 failed"
+		puma_fail "PUMA transport benchmark to $(addr 7072) failed"
 	fi
 }
 
@@ -281,9 +296,20 @@ sec_bench() {
 	echo "$_was" >"$_sp"
 }
 
+# bench PAGES: kernel_tcp PAGES over TCP, then over virtio, on this same
+# pair of VMs (the server loads the sink of each in turn)
+bench() {
+	_was=$transport
+	for transport in tcp virtio; do
+		srv sink "$transport" || break
+		kernel_tcp "$1" "bench_$transport"
+	done
+	transport=$_was
+}
+
 insmod_backend() {
 	puma_step insmod.backend insmod /lib/modules/puma/puma_backend.ko \
-		role=client transport=tcp server_addr="$server:7070" \
+		role=client transport="$transport" server_addr="$(addr 7070)" \
 		get_timeout_us="${pc_get_timeout_us:-200000}" &&
 		wait_for connected 60 connected_n 1 &&
 		puma_result node "$(dmesg | sed -n 's/.*connected to .* as node //p' | tail -n 1)"
@@ -324,6 +350,7 @@ base() {
 		snap stats.end
 	fi
 	[ "${pc_sec_bench:-0}" = 0 ] || sec_bench "$pc_sec_bench"
+	[ "${pc_bench:-0}" = 0 ] || bench "$pc_bench"
 	if [ "${pc_hostile_server:-0}" = 1 ]; then
 		hostile_server serve || return 1
 		hostile_server tampered-get-response || return 1

@@ -25,6 +25,8 @@
 #   snap NAME                     memory and hosted pages as results
 #   mark NAME                     NAME=now (uptime) as a result; no answer
 #   security MODE                 puma_tcp security=MODE for new links
+#   sink TRANSPORT                the transport benchmark's sink on
+#                                 port 7072 of TRANSPORT (tcp, virtio)
 #   stop                          export the samples and end (once each
 #                                 client has said it)
 #
@@ -34,6 +36,8 @@
 #   ps_name=N      name of this server in results (base scenario)
 #   ps_clients=N   how many clients say "stop" (default 1)
 #   ps_backend=0   no PUMA in this run (base scenario; default 1)
+#   ps_transport=T the backend's transport, tcp (default) or virtio: its
+#                  counters go in mem.csv's pages_received and end.T.*
 #   ex_name=E, or ps_file=0|1: an experiment's server; ps_file=1: /dev/vda
 #                  holds its own stamped file "srv" (/etc/puma/srv.state)
 #
@@ -56,6 +60,8 @@
 . /guest/lib.sh
 
 client=${ps_client:-10.0.0.2}
+ps_ip=${ps_ip:-10.0.0.1}
+[ "${ps_transport:-tcp}" != virtio ] || tstats=$vstats
 ex=${ex_name:-${ps_file:+exp}}
 own=${ps_file:-0}
 det=/sys/kernel/debug/puma/detector
@@ -247,6 +253,17 @@ cmd_security() {
 		puma_fail "cannot set security=$1"
 }
 
+cmd_sink() {
+	_ko=/lib/modules/puma/puma_transport_bench.ko
+	[ ! -d /sys/module/puma_transport_bench ] || rmmod puma_transport_bench
+	case "$1" in
+	virtio) _a=ivshmem0:7072 ;;
+	*) _a=$ps_ip:7072 ;;
+	esac
+	insmod "$_ko" role=sink transport="$1" addr="$_a" ||
+		puma_fail "cannot start the $1 sink on $_a"
+}
+
 cmd_lru() {
 	echo "$1" >"$param/hosted_lru" || puma_fail "cannot set hosted_lru=$1"
 }
@@ -374,7 +391,7 @@ exp_setup() {
 	puma_result wsf "$(cat /proc/sys/vm/watermark_scale_factor)"
 }
 
-net_up "${ps_ip:-10.0.0.1}" "${ps_mtu:-1500}" || exit 1
+net_up "$ps_ip" "${ps_mtu:-1500}" || exit 1
 cols=t_s,memfree_kb,active_file_kb,inactive_file_kb,hosted_pages,server_stored,server_hits
 if [ -n "$ex" ]; then
 	exp_setup || exit 1
@@ -459,7 +476,8 @@ while :; do
 		stops=$((stops + 1))
 		[ "$stops" -lt "${ps_clients:-1}" ] || break ;;
 	mark) puma_result "${2:-mark}" "$(puma_uptime)" ;;
-	malloc|mode|io|policy|lru|seq|snap|security) xc=$1; shift; "cmd_$xc" "$@"; reply ;;
+	malloc|mode|io|policy|lru|seq|snap|security|sink)
+		xc=$1; shift; "cmd_$xc" "$@"; reply ;;
 	"") ;;
 	*) echo "pair-server: unknown command '$line'" ;;
 	esac
@@ -472,7 +490,7 @@ if [ -n "$ex" ]; then
 	lending_events >>/run/lending.csv
 	puma_export /run/lending.csv
 else
-	pstats end.tcp "$tstats"
+	pstats "end.${ps_transport:-tcp}" "$tstats"
 	cat /run/tcpbench.out
 	grep -q 'TCPBENCH-FAIL' /run/tcpbench.out &&
 		puma_fail "tcpbench server: a page was lost, duplicated or reordered"
