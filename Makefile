@@ -79,6 +79,10 @@ test: summary-reset
 	for t in selftest puma-loop pair-e2e pair-fair pair-kill victim stress; do \
 		stage vm vm-$$t $$t scripts/vm/$$t.sh --outdir $(OUT)/$$t; \
 	done; \
+	for t in pair-e2e pair-kill; do \
+		stage vm vm-$$t-virtio $$t-virtio scripts/vm/$$t.sh --transport virtio \
+			--outdir $(OUT)/$$t-virtio; \
+	done; \
 	stage scripts/kunit.sh --arch um --summary $(SUMMARY); \
 	for e in exp1 exp4; do \
 		stage vm $$e-short $$e-short scripts/exp/$$e.sh --short \
@@ -132,23 +136,29 @@ vm-selftest:
 # CSVs and plots (scripts/demo.sh, Documentation/vm-rig.rst).  KDIR=<kernel
 # build dir> uses that kernel instead of "scripts/puma-kernel.sh modtree".
 demo:
-	scripts/demo.sh $(if $(KDIR),--kdir $(KDIR)) $(if $(SECURITY),--security $(SECURITY))
+	scripts/demo.sh $(if $(KDIR),--kdir $(KDIR)) $(if $(SECURITY),--security $(SECURITY)) \
+		$(if $(TRANSPORT),--transport $(TRANSPORT))
 
 # Two-VM tests over TCP: a short base scenario with a speed-up floor and a
 # hostile peer attacking the server (Documentation/security.rst); the
 # server VM killed in the middle of the client's run; and two clients of
 # unequal demand sharing one server (three VMs), max-min fair.
+# TRANSPORT=virtio: the first two over the virtio transport instead (both
+# VMs on one ivshmem region).
+PAIR_SUFFIX	:= $(if $(filter virtio,$(TRANSPORT)),-virtio)
 vm-pair-e2e:
-	rm -rf $(OUT)/pair-e2e
-	scripts/vm/pair-e2e.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-e2e
+	rm -rf $(OUT)/pair-e2e$(PAIR_SUFFIX)
+	scripts/vm/pair-e2e.sh $(if $(KDIR),--kdir $(KDIR)) $(if $(TRANSPORT),--transport $(TRANSPORT)) \
+		--outdir $(OUT)/pair-e2e$(PAIR_SUFFIX)
 
 vm-pair-fair:
 	rm -rf $(OUT)/pair-fair
 	scripts/vm/pair-fair.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-fair
 
 vm-pair-kill:
-	rm -rf $(OUT)/pair-kill
-	scripts/vm/pair-kill.sh $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/pair-kill
+	rm -rf $(OUT)/pair-kill$(PAIR_SUFFIX)
+	scripts/vm/pair-kill.sh $(if $(KDIR),--kdir $(KDIR)) $(if $(TRANSPORT),--transport $(TRANSPORT)) \
+		--outdir $(OUT)/pair-kill$(PAIR_SUFFIX)
 
 # Concurrent coherency stress: ccstress on ext4 with PUMA over loopback and
 # TCP, both strategies, a negative control and fault injection
@@ -172,12 +182,12 @@ clean:
 
 help:
 	@echo 'Targets:'
-	@echo '  test        check + kunit + kunit-qemu + VM tests: puma-loop, pair-e2e, pair-fair, pair-kill, victim, stress; exp1 and exp4 --short (what CI runs)'
+	@echo '  test        check + kunit + kunit-qemu + VM tests: puma-loop, pair-e2e, pair-fair, pair-kill, victim, stress, pair-e2e and pair-kill over virtio; exp1 and exp4 --short (what CI runs)'
 	@echo '  vm-puma-loop PUMA client and server in one QEMU VM, ext4, verified'
-	@echo '  demo        the paper base scenario: two QEMU VMs over TCP, table and plots'
-	@echo '  vm-pair-e2e two VMs over TCP, short scenario, speed-up floor, hostile peer (KDIR=...)'
+	@echo '  demo        the paper base scenario on two QEMU VMs over TCP and virtio, side by side (TRANSPORT=tcp|virtio: one)'
+	@echo '  vm-pair-e2e two VMs over TCP, short scenario, speed-up floor, hostile peer (KDIR=..., TRANSPORT=virtio)'
 	@echo '  vm-pair-fair one server VM, two client VMs of unequal demand: max-min fair shares, plot (KDIR=...)'
-	@echo '  vm-pair-kill two VMs over TCP, server VM killed mid-run (KDIR=...)'
+	@echo '  vm-pair-kill two VMs over TCP, server VM killed mid-run (KDIR=..., TRANSPORT=virtio)'
 	@echo '  vm-victim   the local victim cache example in one QEMU VM, verified'
 	@echo '  vm-stress   concurrent coherency stress (ccstress): loop and TCP, both strategies, negative control, fault injection'
 	@echo '  soak        the coherency stress until 10^7 verified reads (long)'

@@ -130,6 +130,7 @@ enum pvq_stat {
 	PVQ_STAT_PAGES_SENT,
 	PVQ_STAT_PAGES_RECEIVED,
 	PVQ_STAT_NOTIFIES,		/* doorbells rung */
+	PVQ_STAT_INTERRUPTS,		/* doorbells heard */
 	PVQ_STAT_PEER_TIMEOUTS,		/* connections closed: heartbeat stopped */
 	PVQ_STAT_BAD_RINGS,		/* connections closed: a ring broke a rule */
 	PVQ_STAT_ENOMEM_RX_PAGES,	/* payloads skipped: no memory */
@@ -148,6 +149,7 @@ static const char * const pvq_stat_names[PVQ_STAT_NR] = {
 	[PVQ_STAT_PAGES_SENT]		= "pages_sent",
 	[PVQ_STAT_PAGES_RECEIVED]	= "pages_received",
 	[PVQ_STAT_NOTIFIES]		= "notifies",
+	[PVQ_STAT_INTERRUPTS]		= "interrupts",
 	[PVQ_STAT_PEER_TIMEOUTS]	= "peer_timeouts",
 	[PVQ_STAT_BAD_RINGS]		= "bad_rings",
 	[PVQ_STAT_ENOMEM_RX_PAGES]	= "enomem_rx_pages",
@@ -647,6 +649,7 @@ EXPORT_SYMBOL_IF_KUNIT(pvq_medium_unregister);
  */
 void pvq_medium_interrupt(struct pvq_medium *med)
 {
+	pvq_count(PVQ_STAT_INTERRUPTS, 1);
 	pvq_medium_kick(med);
 }
 
@@ -1491,6 +1494,34 @@ static int pvq_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(pvq_stats);
 
+/*
+ * Each medium: its doorbell, both sides' announced doorbells and
+ * heartbeats, and the state of each channel's sides.
+ */
+static int pvq_media_show(struct seq_file *m, void *v)
+{
+	struct pvq_medium *med;
+	unsigned long flags;
+	unsigned int c, s;
+
+	spin_lock_irqsave(&pvq_media_lock, flags);
+	list_for_each_entry(med, &pvq_media, node) {
+		seq_printf(m, "medium %s channels %u doorbell %d\n", med->name,
+			   med->nr_chan, (int)med->doorbell - 1);
+		for (s = 0; s < 2; s++)
+			seq_printf(m, "side %u doorbell %d heartbeat %llu\n", s,
+				   (int)pvq_get32(&med->hdr->side[s].doorbell) - 1,
+				   le64_to_cpu(READ_ONCE(med->hdr->side[s].heartbeat)));
+		for (c = 0; c < med->nr_chan; c++)
+			seq_printf(m, "channel %u states %u %u\n", c,
+				   pvq_get32(&med->hdr->chan[c][0].state),
+				   pvq_get32(&med->hdr->chan[c][1].state));
+	}
+	spin_unlock_irqrestore(&pvq_media_lock, flags);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pvq_media);
+
 static int __init pvq_init(void)
 {
 	int err;
@@ -1509,6 +1540,7 @@ static int __init pvq_init(void)
 	queue_delayed_work(pvq_wq, &pvq_tick_work, 0);
 	pvq_debugfs = debugfs_create_dir("puma_virtio", NULL);
 	debugfs_create_file("stats", 0444, pvq_debugfs, NULL, &pvq_stats_fops);
+	debugfs_create_file("media", 0444, pvq_debugfs, NULL, &pvq_media_fops);
 	return 0;
 
 out_unregister:

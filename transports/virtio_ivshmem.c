@@ -88,6 +88,8 @@ static int pvq_ivshmem_probe(struct pci_dev *pdev,
 		return iv->id;
 	snprintf(iv->name, sizeof(iv->name), "ivshmem%d", iv->id);
 
+	/* An MSI is a write by the device: without bus mastering it is lost. */
+	pci_set_master(pdev);
 	if (pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX) == 1) {
 		iv->irq = true;
 		doorbell = readl(iv->regs + PVQ_IVSHMEM_IVPOSITION);

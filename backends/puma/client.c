@@ -52,6 +52,7 @@
 #include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
@@ -286,6 +287,7 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 	struct puma_wire_msg wm = {};
 	struct puma_get_req req;
 	unsigned long flags;
+	ktime_t sent;
 	int err;
 
 	puma_count(PUMA_STAT_GETS, 1);
@@ -330,11 +332,15 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 			     &puma_msgs);
 	if (IS_ERR(msg))
 		puma_count(PUMA_STAT_ENOMEM_CLIENT_GET, 1);
+	sent = ktime_get();
 	err = IS_ERR(msg) ? PTR_ERR(msg) :
 	      puma_transport_send(conn, msg, PUMA_TRANSPORT_NONBLOCK);
-	if (!err)
-		wait_for_completion_timeout(&req.done,
-					    usecs_to_jiffies(puma_get_timeout_us));
+	if (!err && wait_for_completion_timeout(&req.done,
+						usecs_to_jiffies(puma_get_timeout_us))) {
+		u64 us = ktime_us_delta(ktime_get(), sent);
+
+		atomic_long_inc(&puma_get_rtt[puma_rtt_bucket(us)]);
+	}
 
 	/* The response path fills the folio only while we are listed. */
 	spin_lock_irqsave(&c->lock, flags);

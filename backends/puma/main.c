@@ -140,6 +140,28 @@ u64 puma_node_id(void)
 }
 
 struct puma_msg_stats puma_msgs;
+atomic_long_t puma_get_rtt[PUMA_RTT_BUCKETS];
+
+/* Lowest round trip of bucket @b, in microseconds. */
+static u64 puma_rtt_bucket_floor(unsigned int b)
+{
+	return b < 4 ? b : (u64)(4 + b % 4) << (b / 4 - 1);
+}
+
+/* "FROM_US COUNT" per bucket that holds any GET. */
+static int puma_get_rtt_show(struct seq_file *m, void *v)
+{
+	unsigned int b;
+	long n;
+
+	for (b = 0; b < PUMA_RTT_BUCKETS; b++) {
+		n = atomic_long_read(&puma_get_rtt[b]);
+		if (n)
+			seq_printf(m, "%llu %ld\n", puma_rtt_bucket_floor(b), n);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(puma_get_rtt);
 
 static int puma_stats_show(struct seq_file *m, void *v)
 {
@@ -335,6 +357,9 @@ static int __init puma_init(void)
 	}
 	debugfs_create_file("stats", 0444, puma_debugfs, NULL,
 			    &puma_stats_fops);
+	if (puma_client_on)
+		debugfs_create_file("get_rtt_us", 0444, puma_debugfs, NULL,
+				    &puma_get_rtt_fops);
 	if (puma_server_on) {
 		debugfs_create_file("lending", 0644, puma_debugfs, NULL,
 				    &puma_lending_fops);

@@ -7,6 +7,8 @@
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
 #include <linux/percpu_counter.h>
 #include <linux/types.h>
 
@@ -75,6 +77,25 @@ extern struct percpu_counter puma_stats[PUMA_STAT_NR];
 static inline void puma_count(enum puma_stat stat, s64 n)
 {
 	percpu_counter_add(&puma_stats[stat], n);
+}
+
+/*
+ * Answered GETs by round trip (send to answer): buckets of microseconds,
+ * exact below 4, then four per power of two (so within 25 %); debugfs
+ * puma/get_rtt_us.
+ */
+#define PUMA_RTT_BUCKETS	96
+extern atomic_long_t puma_get_rtt[PUMA_RTT_BUCKETS];
+
+static inline unsigned int puma_rtt_bucket(u64 us)
+{
+	unsigned int l;
+
+	if (us < 4)
+		return us;
+	l = ilog2(us);
+	return min_t(unsigned int, 4 * (l - 1) + ((us >> (l - 2)) & 3),
+		     PUMA_RTT_BUCKETS - 1);
 }
 
 /*

@@ -71,6 +71,9 @@ if [[ "$phases" == *puma* ]] && has client.stats.puma.run.gets; then
 	wire=$(( $(delta tcp.bytes_sent puma.before puma.run) +
 		 $(delta tcp.bytes_received puma.before puma.run) ))
 	put puma.wire_bytes "$wire"
+	for k in rtt_gets rtt_p50_us rtt_p99_us; do
+		put "puma.$k" "$(get "client.puma.$k")"
+	done
 	put server.hosted_end "$(num server.end.hosted)"
 	put server.suspends "$(num server.end.server_suspends)"
 	put server.reclaimed "$(num server.end.reclaimed)"
@@ -79,7 +82,7 @@ if [[ "$phases" == *puma* ]] && has client.stats.puma.run.gets; then
 		put server.hosted_peak "$(awk -F, 'NR > 1 && $5 > m { m = $5 } END { print m + 0 }' "$mem")"
 	fi
 fi
-for t in tcp tcpk tcpk_none tcpk_auth tcpk_encrypt; do
+for t in tcp tcpk tcpk_none tcpk_auth tcpk_encrypt bench_tcp bench_virtio; do
 	has "client.$t.pages_per_s" || continue
 	put "$t.pages" "$(get "client.$t.pages")"
 	put "$t.pages_per_s" "$(get "client.$t.pages_per_s")"
@@ -91,6 +94,11 @@ if has client.tcpk_none.pages_per_s; then
 		put "security.$m.ratio" "$(calc '%.2f' \
 			"$none > 0 ? $(num "client.tcpk_$m.pages_per_s") / $none : 0")"
 	done
+fi
+# Virtio against TCP, the same benchmark on the same VMs (pair.sh --bench).
+if has client.bench_tcp.pages_per_s && has client.bench_virtio.pages_per_s; then
+	put bench.virtio_over_tcp "$(calc '%.2f' \
+		"$(num client.bench_tcp.pages_per_s) > 0 ? $(num client.bench_virtio.pages_per_s) / $(num client.bench_tcp.pages_per_s) : 0")"
 fi
 if has client.nopuma.run.iops && has client.puma.run.iops; then
 	put speedup "$(calc '%.2f' \
@@ -128,7 +136,12 @@ row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 	row "read latency max" "$(ms nopuma.max_us)" "$(ms puma.max_us)"
 	row "reads verified (measured pass)" "$(s nopuma.blocks)" "$(s puma.blocks)"
 	row "verification failures (whole run)" "" "$(s failures_total)"
-	row "link security (puma_tcp security=)" "" "$(get host.security)"
+	row "PUMA transport" "" "$(get host.transport)"
+	[ "$(get host.transport)" = virtio ] ||
+		row "link security (puma_tcp security=)" "" "$(get host.security)"
+	[ -z "$(s puma.rtt_gets)" ] ||
+		row "GET round trip p50 / p99 (answered)" "" \
+			"$(ms puma.rtt_p50_us) / $(ms puma.rtt_p99_us)"
 	if [ -n "$(s puma.gets)" ]; then
 		row "pages lent (server hosted, peak)" "-" \
 			"$(s server.hosted_peak) ($(mib "$(( $(num_s server.hosted_peak) * 4096 ))"))"
@@ -145,6 +158,11 @@ row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 	[ -z "$(s tcpk.pages_per_s)" ] ||
 		row "TCP pages/s: PUMA transport (kernel)" "" \
 			"$(s tcpk.pages_per_s) ($(s tcpk.pages) pages)"
+	if [ -n "$(s bench_virtio.pages_per_s)" ]; then
+		row "pages/s, transport benchmark: TCP" "" "$(s bench_tcp.pages_per_s)"
+		row "  the same over virtio (ivshmem)" "" \
+			"$(s bench_virtio.pages_per_s) ($(s bench.virtio_over_tcp)x TCP)"
+	fi
 	for m in none auth encrypt; do
 		v=$(s "tcpk_$m.pages_per_s")
 		[ -z "$v" ] || [ "$m" = none ] || v+=" ($(s "security.$m.ratio")x none)"

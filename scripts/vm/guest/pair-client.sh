@@ -35,8 +35,10 @@
 #                    it before anything (two clients, pair.sh
 #                    --client2-blocks), and tell the server when each
 #                    measured pass starts and ends (its "mark" command)
-# Results: per phase P, P.warm.* and P.run.* (blockcheck summaries) and
-# stats.P.{before,warm,run}.* (counters); CSVs warm-P.csv and run-P.csv.
+# Results: per phase P, P.warm.* and P.run.* (blockcheck summaries),
+# stats.P.{before,warm,run}.* (counters) and the round trips of the GETs
+# answered during the measured reads, P.rtt_{gets,p50_us,p99_us}; CSVs
+# warm-P.csv and run-P.csv.
 #
 # With ex_name, one experiment (Documentation/design.rst), the server
 # (pair-server.sh) running what this client tells it over srv:
@@ -111,6 +113,29 @@ lat_hist() {
 
 cold() {
 	remount -o noatime && puma_drop_caches
+}
+
+# The backend's GET round trips, "FROM_US COUNT" per bucket, ascending.
+rtt=/sys/kernel/debug/puma/get_rtt_us
+
+# rtt_report NAME BEFORE: how many GETs were answered since the copy
+# BEFORE of $rtt was taken, and their median and 99th percentile round
+# trips (the floor of the bucket: 25 % resolution)
+rtt_report() {
+	[ -r "$rtt" ] || return 0
+	awk -v n="$1" 'FNR == NR { b[$1] = $2; next }
+		{ d = $2 - b[$1]; if (d > 0) { m++; f[m] = $1; c[m] = d; t += d } }
+		END {
+			if (!t) exit
+			for (i = 1; i <= m; i++) {
+				s += c[i]
+				if (!h50 && s >= t * 0.5) { h50 = 1; p50 = f[i] }
+				if (!h99 && s >= t * 0.99) { h99 = 1; p99 = f[i] }
+			}
+			printf "PUMA-RESULT %s.rtt_gets=%d\n", n, t
+			printf "PUMA-RESULT %s.rtt_p50_us=%d\n", n, p50
+			printf "PUMA-RESULT %s.rtt_p99_us=%d\n", n, p99
+		}' "$2" "$rtt"
 }
 
 # randread NAME SEC SEED: random reads for SEC s (--count far above what
@@ -235,11 +260,14 @@ phase() {
 		_hpid=$!
 	fi
 	mark "$1.run_start"
+	# A first line, so that awk never takes an empty copy for none.
+	{ echo "- 0"; cat "$rtt" 2>/dev/null; } >/run/rtt.before
 	_rd=$dur
 	[ "$1" != hostile ] || _rd=60
 	randread "$1" "$_rd" "$seed"
 	_prc=$?
 	mark "$1.run_end"
+	rtt_report "$1" /run/rtt.before
 	puma_mem_report "$1.mem_run"
 	if [ -n "$_hpid" ]; then
 		wait "$_hpid"
@@ -468,6 +496,8 @@ exp[1-4]) insmod_backend && "$ex_name" ;;
 *) puma_fail "unknown experiment '$ex_name'" ;;
 esac
 dmesg | grep 'puma' | tail -n 20
+grep -i ivshmem /proc/interrupts
+cat /sys/kernel/debug/puma_virtio/media 2>/dev/null | head -n 6
 
 # Tell the server that we are done (it exports its samples and stops).
 srv_send stop || puma_fail "cannot tell the server to stop"
