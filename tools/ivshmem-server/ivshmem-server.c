@@ -27,7 +27,8 @@
  * server sends the new peer, in this order:
  *
  *   1. the protocol version, 0, no fd;
- *   2. the peer's own ID, no fd (the lowest free ID: 0, 1, ...);
+ *   2. the peer's own ID, no fd (0, 1, ... in order of arrival; see
+ *      --reuse-ids);
  *   3. -1 with the shared memory fd;
  *   4. for every other peer, N messages (its ID, its eventfd for vector
  *      0 .. N-1);
@@ -83,6 +84,8 @@
 #define PROTOCOL_VERSION	0
 #define MAX_VECTORS		64
 #define MAX_PEERS_LIMIT		64	/* upper bound of --max-peers */
+/* IDs 0 .. MAX_PEER_ID - 1: the doorbell register has 16 bits for one. */
+#define MAX_PEER_ID		65535
 #define DEF_MAX_PEERS		16
 #define DEF_SIZE		(4ULL << 20)
 #define MIN_SIZE		4096ULL
@@ -95,7 +98,7 @@ struct peer {
 	bool dead;		/* hung up or a send failed: reap_dead() ends it */
 	bool announced;		/* the other peers got its eventfds */
 	int sock;
-	int64_t id;		/* == its index in srv.peers */
+	int64_t id;		/* with --reuse-ids, its index in srv.peers */
 	int efd[MAX_VECTORS];
 };
 
@@ -108,6 +111,8 @@ static struct {
 	unsigned int max_peers;
 	unsigned int send_timeout_ms;
 	bool verbose;
+	bool reuse_ids;			/* --reuse-ids: the lowest free ID */
+	int64_t next_id;		/* else: the next ID to give */
 	unsigned long skip_msg;		/* --debug-skip-msg, 0: none */
 	unsigned long msg_count;	/* messages sent (or skipped) so far */
 	int listen_fd;
@@ -173,6 +178,8 @@ static void usage(FILE *f)
 		"  -F, --foreground      accepted; the server never daemonizes\n"
 		"  -p, --pidfile FILE    write the process id there once listening\n"
 		"  -v, --verbose         log connections and every message on stdout\n"
+		"      --reuse-ids       give a new peer the lowest free ID (QEMU 7.2\n"
+		"                        then writes into freed memory: tests only)\n"
 		"      --debug-skip-msg K  (tests) drop the K-th message sent\n"
 		"  -h, --help\n",
 		prog, MAX_VECTORS, MAX_PEERS_LIMIT, DEF_MAX_PEERS,
@@ -330,6 +337,29 @@ static void reap_dead(void)
 	} while (again);
 }
 
+/*
+ * IDs count up, as QEMU's own server gives them, and skip those in use; a
+ * gone peer's ID comes back only after 65535 others.  QEMU 7.2 frees a
+ * gone peer's eventfd array but keeps the pointer (close_peer_eventfds()
+ * in hw/misc/ivshmem.c), so a new peer under the same ID makes it write
+ * into freed memory: a VM whose peer was killed and booted again
+ * crashed with "malloc(): unaligned fastbin chunk detected".
+ */
+static int64_t new_peer_id(void)
+{
+	for (;;) {
+		int64_t id = srv.next_id;
+		unsigned int i;
+		bool used = false;
+
+		srv.next_id = (srv.next_id + 1) % MAX_PEER_ID;
+		for (i = 0; i < srv.max_peers; i++)
+			used |= srv.peers[i].used && srv.peers[i].id == id;
+		if (!used)
+			return id;
+	}
+}
+
 static void new_connection(void)
 {
 	struct timeval tv = {
@@ -366,7 +396,7 @@ static void new_connection(void)
 		return;
 	}
 	memset(p, 0, sizeof(*p));
-	p->id = i;
+	p->id = srv.reuse_ids ? i : new_peer_id();
 	p->sock = fd;
 	for (v = 0; v < MAX_VECTORS; v++)
 		p->efd[v] = -1;
@@ -680,7 +710,7 @@ static int serve(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_MAX_PEERS = 256, OPT_SEND_TIMEOUT, OPT_SKIP };
+	enum { OPT_MAX_PEERS = 256, OPT_SEND_TIMEOUT, OPT_SKIP, OPT_REUSE };
 	static const struct option opts[] = {
 		{ "socket",		required_argument,	NULL, 'S' },
 		{ "shm",		required_argument,	NULL, 'm' },
@@ -692,6 +722,7 @@ int main(int argc, char **argv)
 		{ "pidfile",		required_argument,	NULL, 'p' },
 		{ "verbose",		no_argument,		NULL, 'v' },
 		{ "debug-skip-msg",	required_argument,	NULL, OPT_SKIP },
+		{ "reuse-ids",		no_argument,		NULL, OPT_REUSE },
 		{ "help",		no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -747,6 +778,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			srv.verbose = true;
+			break;
+		case OPT_REUSE:
+			srv.reuse_ids = true;
 			break;
 		case OPT_SKIP:
 			if (!parse_ulong(optarg, 1, ULONG_MAX, &ul)) {

@@ -126,7 +126,7 @@ done
 ok "bad options refused with exit 2: $(head -1 "$out")"
 
 # --- good runs
-start_server s1 -l 64K -n 3 --max-peers 4
+start_server s1 -l 64K -n 3 --max-peers 4 --reuse-ids
 run_client scenario -S "$tmp/s1.sock" -n 3 -l 65536 --max-peers 4
 ok "scenario, 3 vectors, 64K, --max-peers 4"
 run_client abrupt -S "$tmp/s1.sock" -n 3 -l 65536
@@ -160,13 +160,29 @@ fi
 stop_server
 ok "stale socket replaced; a live one refused ($(cat "$out"))"
 
-start_server s2
+start_server s2 --reuse-ids
 run_client scenario -S "$tmp/s2.sock" -n 1 -l 4194304 --max-peers 16
 stop_server
 no_errors_but_refusal s2 16
 ok "scenario with the defaults: 1 vector, 4M, 16 peers"
 
-start_server s3 -l 64K --send-timeout-ms 300
+# IDs count up: QEMU 7.2 writes into freed memory when a gone peer's ID
+# comes back (ivshmem-server.c, new_peer_id()).  Each probe hangs up as it
+# ends; the pause lets the server see it before the next one comes.
+start_server ids -l 64K
+run_client probe -S "$tmp/ids.sock" -n 1 -l 65536 --expect-id 0
+sleep 0.3
+run_client probe -S "$tmp/ids.sock" -n 1 -l 65536 --expect-id 1
+stop_server
+ok "a gone peer's ID is not given again: 0, then 1"
+start_server ids -l 64K --reuse-ids
+run_client probe -S "$tmp/ids.sock" -n 1 -l 65536 --expect-id 0
+sleep 0.3
+run_client probe -S "$tmp/ids.sock" -n 1 -l 65536 --expect-id 0
+stop_server
+ok "negative control: with --reuse-ids the next peer gets ID 0 again"
+
+start_server s3 -l 64K --send-timeout-ms 300 --reuse-ids
 run_client stall -S "$tmp/s3.sock" -n 1 -l 65536
 stop_server
 grep -q "send timed out after 300 ms" "$tmp/s3.err" ||
@@ -187,7 +203,7 @@ grep -qE "msg #$k_own to peer 0: 0 \+ fd$" "$tmp/s1.log" || fail "s1 log: msg #$
 [ -n "$k_gone" ] || fail "s1 log: \"peer 0 gone\" to B not found"
 for what in "id:$k_id" "shm:$k_shm" "own-eventfd:$k_own" "announce-B-to-A:$k_ann" "gone-to-B:$k_gone"; do
 	k=${what#*:}
-	start_server neg -l 64K -n 3 --max-peers 4 --debug-skip-msg "$k"
+	start_server neg -l 64K -n 3 --max-peers 4 --reuse-ids --debug-skip-msg "$k"
 	rc=0
 	"$client" scenario -S "$tmp/neg.sock" -n 3 -l 65536 --max-peers 4 \
 		--timeout-ms 300 >"$out" 2>&1 || rc=$?
