@@ -950,12 +950,8 @@ static void pvq_accept_chan(struct pvq_medium *med, struct pvq_listener *l,
 	pvq_notify(med, 1);
 }
 
-/*
- * The listener's look at every channel: answer connects, and give channels
- * whose connection is over back to listening.
- */
 static struct pvq_listener *__pvq_find_listener(struct pvq_medium *med,
-						 u32 port)
+						u32 port)
 {
 	struct pvq_listener *l;
 
@@ -967,6 +963,10 @@ static struct pvq_listener *__pvq_find_listener(struct pvq_medium *med,
 	return NULL;
 }
 
+/*
+ * The listener's look at every channel: answer connects, and give channels
+ * whose connection is over back to listening.
+ */
 static void pvq_medium_scan(struct pvq_medium *med)
 {
 	unsigned int c;
