@@ -619,6 +619,75 @@ static void virtio_no_doorbell_polls_connect_and_messages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&tc->client.nr_recv), 3);
 }
 
+static void tv_dev_notify(struct pvq_medium *med, void *priv, u32 peer)
+{
+}
+
+static const struct pvq_medium_ops tv_dev_ops = {
+	.notify	= tv_dev_notify,
+};
+
+/*
+ * A device medium that goes away (the ivshmem device removed): every
+ * connection on it closes with -ENODEV, both ends hear it, and
+ * unregister returns once none can touch the region, which may then go.
+ */
+static void virtio_medium_unregister_closes_conns(struct kunit *test)
+{
+	struct tv_conn *tc = test->priv;
+	struct puma_transport_listener *l;
+	size_t size = PAGE_SIZE + 2 * 2 * PVQ_DIR_SIZE;
+	struct pvq_medium *med;
+	struct tv_conn *tc2;
+	void *base;
+
+	tc2 = kunit_kzalloc(test, sizeof(*tc2), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, tc2);
+	init_waitqueue_head(&tc2->accepted);
+	init_completion(&tc2->server.disconnected);
+	base = vzalloc(size);
+	KUNIT_ASSERT_NOT_NULL(test, base);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, tv_ring_free,
+							base), 0);
+	med = pvq_medium_register("kunit-tv-dev", base, size, &tv_dev_ops,
+				  NULL, -1);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(med));
+	l = puma_transport_listen(tc->t, "kunit-tv-dev:3", &tv_listener_ops, tc2);
+	if (IS_ERR(l))
+		pvq_medium_unregister(med);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(l));
+
+	/* No doorbell: the tick answers. */
+	tc->client.conn = puma_transport_connect(tc->t, "kunit-tv-dev:3",
+						 &tv_conn_ops, &tc->client);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(tc->client.conn));
+	if (IS_ERR(tc->client.conn))
+		tc->client.conn = NULL;
+	else
+		KUNIT_EXPECT_TRUE(test, wait_event_timeout(tc2->accepted,
+							   READ_ONCE(tc2->server.conn),
+							   TV_TIMEOUT));
+
+	pvq_medium_unregister(med);
+	if (tc->client.conn) {
+		KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&tc->client.disconnected,
+								  TV_TIMEOUT), 0);
+		KUNIT_EXPECT_EQ(test, tc->client.reason, -ENODEV);
+	}
+	if (tc2->server.conn) {
+		KUNIT_EXPECT_NE(test, wait_for_completion_timeout(&tc2->server.disconnected,
+								  TV_TIMEOUT), 0);
+		KUNIT_EXPECT_EQ(test, tc2->server.reason, -ENODEV);
+	}
+	/* Gone: nothing new reaches it. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(puma_transport_connect(tc->t, "kunit-tv-dev:3",
+							     &tv_conn_ops,
+							     &tc->server)),
+			-ECONNREFUSED);
+	tv_end_teardown(&tc2->server);
+	puma_transport_listener_close(l);
+}
+
 static struct kunit_case puma_transport_virtio_cases[] = {
 	KUNIT_CASE(pvq_rx_peek_returns_message_as_sent),
 	KUNIT_CASE(pvq_tx_add_full_ring_returns_enospc),
@@ -640,6 +709,7 @@ static struct kunit_case puma_transport_virtio_cases[] = {
 	KUNIT_CASE(virtio_connect_all_channels_busy_returns_econnrefused),
 	KUNIT_CASE(virtio_connect_port_reaches_its_listener),
 	KUNIT_CASE(virtio_no_doorbell_polls_connect_and_messages),
+	KUNIT_CASE(virtio_medium_unregister_closes_conns),
 	{}
 };
 

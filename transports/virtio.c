@@ -352,6 +352,19 @@ static void pvq_state_set(struct pvq_chan_side *cs, enum pvq_state state)
 	virt_store_release(&cs->state, cpu_to_le32(state));
 }
 
+/*
+ * The same, by an end no longer in the medium's table: only while the
+ * region is there (pvq_medium_unregister() sets gone before it waits).
+ */
+static void pvq_chan_state_set(struct pvq_medium *med,
+			       struct pvq_chan_side *cs, enum pvq_state state)
+{
+	spin_lock(&med->lock);
+	if (!med->gone)
+		pvq_state_set(cs, state);
+	spin_unlock(&med->lock);
+}
+
 static u32 __pvq_new_epoch(struct pvq_medium *med)
 {
 	lockdep_assert_held(&med->lock);
@@ -595,6 +608,7 @@ struct pvq_medium *pvq_medium_register(const char *name, void *base,
 		name, size >> 10, med->nr_chan, doorbell);
 	return med;
 }
+EXPORT_SYMBOL_IF_KUNIT(pvq_medium_register);
 
 static void pvq_end_close(struct pvq_end *end, int reason);
 
@@ -795,6 +809,14 @@ static void pvq_end_work(struct work_struct *work)
 
 	for (;;) {
 		spin_lock_irqsave(&end->lock, flags);
+		if (!end->live) {
+			/*
+			 * Not handed to a user yet: connect kicks it once it
+			 * is, or drops it with pvq_end_abort(), dead or not.
+			 */
+			spin_unlock_irqrestore(&end->lock, flags);
+			break;
+		}
 		if (end->dead) {
 			bool notify = !end->notified;
 			int reason = end->reason;
@@ -803,11 +825,6 @@ static void pvq_end_work(struct work_struct *work)
 			spin_unlock_irqrestore(&end->lock, flags);
 			if (notify)
 				pvq_end_finish(end, reason);
-			break;
-		}
-		if (!end->live) {
-			/* Not set up yet: connect or accept kicks it then. */
-			spin_unlock_irqrestore(&end->lock, flags);
 			break;
 		}
 		ret = pvq_tx_reclaim(&end->tx, &why);
@@ -877,8 +894,11 @@ static void pvq_end_abort(struct pvq_end *end)
 {
 	struct pvq_medium *med = end->med;
 	unsigned long flags;
+	bool finished;
 
 	spin_lock_irqsave(&end->lock, flags);
+	/* A refused accept's end may have been closed and finished already. */
+	finished = end->notified;
 	end->dead = true;
 	end->notified = true;
 	spin_unlock_irqrestore(&end->lock, flags);
@@ -886,10 +906,13 @@ static void pvq_end_abort(struct pvq_end *end)
 	if (med->end[end->side][end->chan] == end)
 		med->end[end->side][end->chan] = NULL;
 	spin_unlock(&med->lock);
+	/* pvq_medium_unregister() waits for the table to empty. */
+	wake_up_all(&med->answer);
 	/* Out of the table, no kick comes; one queued goes with its reference. */
 	if (cancel_work_sync(&end->work))
 		puma_transport_conn_put(&end->conn);
-	puma_transport_conn_put(&end->conn);
+	if (!finished)
+		puma_transport_conn_put(&end->conn);
 }
 
 /* Answer a connect on @chan, epoch @peer_epoch, for listener @l or none. */
@@ -917,7 +940,7 @@ static void pvq_accept_chan(struct pvq_medium *med, struct pvq_listener *l,
 	}
 	if (!end) {
 		pvq_put32(&cs->peer_epoch, peer_epoch);
-		pvq_state_set(cs, PVQ_S_REFUSED);
+		pvq_chan_state_set(med, cs, PVQ_S_REFUSED);
 		pvq_count(PVQ_STAT_REFUSED, 1);
 		pvq_notify(med, 1);
 		return;
@@ -932,10 +955,14 @@ static void pvq_accept_chan(struct pvq_medium *med, struct pvq_listener *l,
 	spin_lock_irqsave(&end->lock, flags);
 	end->live = true;
 	spin_unlock_irqrestore(&end->lock, flags);
+	/* Ours across accept: a user that closes from it may drop the last. */
+	puma_transport_conn_get(&end->conn);
 	err = puma_transport_accept(&l->listener, &end->conn);
 	if (err) {
+		/* Gone before the connector hears: both ends go at once. */
 		pvq_end_abort(end);
-		pvq_state_set(cs, PVQ_S_REFUSED);
+		puma_transport_conn_put(&end->conn);
+		pvq_chan_state_set(med, cs, PVQ_S_REFUSED);
 		pvq_count(PVQ_STAT_REFUSED, 1);
 		pvq_notify(med, 1);
 		return;
@@ -948,6 +975,7 @@ static void pvq_accept_chan(struct pvq_medium *med, struct pvq_listener *l,
 	pvq_count(PVQ_STAT_ACCEPTS, 1);
 	pvq_end_kick(end);
 	pvq_notify(med, 1);
+	puma_transport_conn_put(&end->conn);
 }
 
 static struct pvq_listener *__pvq_find_listener(struct pvq_medium *med,
@@ -1300,16 +1328,23 @@ pvq_connect(struct puma_transport *t, const char *addr,
 					   pvq_connect_answered(end), timeout);
 	if (left <= 0 || pvq_state_get(peer) != PVQ_S_UP) {
 		err = left < 0 ? -EINTR : -ECONNREFUSED;
-		pvq_state_set(cs, PVQ_S_IDLE);
+		pvq_chan_state_set(med, cs, PVQ_S_IDLE);
 		pvq_notify(med, 0);
 		goto fail;
 	}
 	end->peer_epoch = pvq_get32(&peer->epoch);
 	pvq_put32(&cs->peer_epoch, end->peer_epoch);
+	/* Unless the medium went away meanwhile (pvq_medium_unregister()). */
 	spin_lock_irqsave(&end->lock, flags);
-	pvq_state_set(cs, PVQ_S_UP);
-	end->live = true;
+	if (!end->dead) {
+		pvq_state_set(cs, PVQ_S_UP);
+		end->live = true;
+	}
 	spin_unlock_irqrestore(&end->lock, flags);
+	if (!end->live) {
+		err = -ECONNREFUSED;
+		goto fail;
+	}
 	pvq_count(PVQ_STAT_CONNECTS, 1);
 	pvq_end_kick(end);
 	pvq_notify(med, 0);

@@ -194,8 +194,11 @@ ok "a peer that stops reading is dropped: $(head -1 "$tmp/s3.err")"
 # first eventfd announced to A, "peer 0 gone" sent to B
 k_id=2 k_shm=3 k_own=4
 k_ann=$(grep -m1 -E 'msg #[0-9]+ to peer 0: 1 \+ fd$' "$tmp/s1.log" | sed -E 's/.*msg #([0-9]+).*/\1/')
-k_gone=$(sed -n '/peer 0 disconnected/,$p' "$tmp/s1.log" |
-	grep -m1 -E 'msg #[0-9]+ to peer 1: 0$' | sed -E 's/.*msg #([0-9]+).*/\1/')
+# (one awk: "sed | grep -m1" let grep exit first, and sed's SIGPIPE failed
+# the pipeline under pipefail when the log was long)
+k_gone=$(awk '/peer 0 disconnected/ { on = 1 }
+	on && /msg #[0-9]+ to peer 1: 0$/ { sub(/.*msg #/, ""); sub(/ .*/, ""); print; exit }' \
+	"$tmp/s1.log")
 grep -qE "msg #$k_id to peer 0: 0$" "$tmp/s1.log" || fail "s1 log: msg #$k_id is not A's ID"
 grep -qE "msg #$k_shm to peer 0: -1 \+ fd$" "$tmp/s1.log" || fail "s1 log: msg #$k_shm is not the shm"
 grep -qE "msg #$k_own to peer 0: 0 \+ fd$" "$tmp/s1.log" || fail "s1 log: msg #$k_own is not A's eventfd"
