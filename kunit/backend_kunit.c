@@ -368,6 +368,8 @@ static void puma_session_put_full_server_recycles_own_oldest(struct kunit *test)
 static void puma_session_put_full_server_takes_from_biggest_client(struct kunit *test)
 {
 	s64 fair = kt_stat(PUMA_STAT_SRV_FAIR_EVICTIONS);
+	s64 reclaimed = kt_stat(PUMA_STAT_SRV_RECLAIMED);
+	s64 recycled = kt_stat(PUMA_STAT_SRV_RECYCLED);
 	struct bare_client *a, *b;
 	long ca, cb;
 
@@ -380,7 +382,20 @@ static void puma_session_put_full_server_takes_from_biggest_client(struct kunit 
 	bare_sync(test, b, 0xb);
 	ca = puma_server_test_charge(0xa);
 	cb = puma_server_test_charge(0xb);
-	kunit_info(test, "cap %lu: a %ld, b %ld\n", FAIR_CAP, ca, cb);
+	/* Where the pages went, should the shares be off. */
+	kunit_info(test, "cap %lu: a %ld, b %ld; fair evictions %lld, recycled %lld, reclaimed %lld\n",
+		   FAIR_CAP, ca, cb, kt_stat(PUMA_STAT_SRV_FAIR_EVICTIONS) - fair,
+		   kt_stat(PUMA_STAT_SRV_RECYCLED) - recycled,
+		   kt_stat(PUMA_STAT_SRV_RECLAIMED) - reclaimed);
+	/*
+	 * The kernel's own reclaim taking hosted pages meanwhile (seen under
+	 * UML, up to all of them) says nothing of the shares: not a pass.
+	 */
+	if (kt_stat(PUMA_STAT_SRV_RECLAIMED) != reclaimed) {
+		bare_close(b);
+		bare_close(a);
+		kunit_skip(test, "memory reclaim took hosted pages during the case");
+	}
 	/* Equal shares, within a batch each way, and the cap holds. */
 	KUNIT_EXPECT_LE(test, abs(ca - cb), (long)FAIR_SLACK);
 	KUNIT_EXPECT_LE(test, ca + cb, (long)FAIR_CAP + 8);
