@@ -740,6 +740,21 @@ static void pvq_bad_ring(struct pvq_end *end, enum pvq_err why)
 	pvq_end_close(end, -EPROTO);
 }
 
+/*
+ * Take @end out of its medium's table: no kick reaches it any more, and
+ * pvq_medium_unregister(), which waits for the table to empty, is woken.
+ */
+static void pvq_end_unlist(struct pvq_end *end)
+{
+	struct pvq_medium *med = end->med;
+
+	spin_lock(&med->lock);
+	if (med->end[end->side][end->chan] == end)
+		med->end[end->side][end->chan] = NULL;
+	spin_unlock(&med->lock);
+	wake_up_all(&med->answer);
+}
+
 /* The end is done with the region and with its user. */
 static void pvq_end_finish(struct pvq_end *end, int reason)
 {
@@ -747,12 +762,8 @@ static void pvq_end_finish(struct pvq_end *end, int reason)
 
 	if (end->live)
 		puma_transport_deliver_disconnect(&end->conn, reason);
-	spin_lock(&med->lock);
-	if (med->end[end->side][end->chan] == end)
-		med->end[end->side][end->chan] = NULL;
-	spin_unlock(&med->lock);
-	/* The listener's scan frees the channel; unregister may wait. */
-	wake_up_all(&med->answer);
+	/* The listener's scan frees the channel. */
+	pvq_end_unlist(end);
 	if (!med->gone)
 		pvq_medium_kick(med);
 	puma_transport_conn_put(&end->conn);
@@ -892,7 +903,6 @@ static void pvq_end_reset_rings(struct pvq_end *end)
  */
 static void pvq_end_abort(struct pvq_end *end)
 {
-	struct pvq_medium *med = end->med;
 	unsigned long flags;
 	bool finished;
 
@@ -902,12 +912,7 @@ static void pvq_end_abort(struct pvq_end *end)
 	end->dead = true;
 	end->notified = true;
 	spin_unlock_irqrestore(&end->lock, flags);
-	spin_lock(&med->lock);
-	if (med->end[end->side][end->chan] == end)
-		med->end[end->side][end->chan] = NULL;
-	spin_unlock(&med->lock);
-	/* pvq_medium_unregister() waits for the table to empty. */
-	wake_up_all(&med->answer);
+	pvq_end_unlist(end);
 	/* Out of the table, no kick comes; one queued goes with its reference. */
 	if (cancel_work_sync(&end->work))
 		puma_transport_conn_put(&end->conn);
