@@ -21,6 +21,7 @@
 #include <linux/spinlock.h>
 
 #include <puma/msg.h>
+#include <puma/rlru.h>
 #include <puma/transport.h>
 #include <puma/wire.h>
 
@@ -338,12 +339,40 @@ static void set_budget(struct kunit *test, unsigned long pages,
 					     GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, saved);
+	/* An earlier case's sessions, until freed, still hold the budget. */
+	KUNIT_ASSERT_EQ(test, puma_server_test_wait_settled(KT_WAIT), 0);
 	saved[0] = puma_max_hosted_pages;
 	saved[1] = puma_max_client_pct;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, restore_budget,
 							saved), 0);
 	puma_max_hosted_pages = pages;
 	puma_max_client_pct = client_pct;
+}
+
+/*
+ * A closed session's pages hold the budget until the server has freed
+ * them, after the client saw the end: a case that measures shares waits
+ * for that (set_budget()).  Before it did, a case could start while the
+ * previous one's pages were still charged and no session listed them.
+ */
+static void puma_server_test_wait_settled_waits_for_late_free(struct kunit *test)
+{
+	struct bare_client *a;
+
+	set_budget(test, FAIR_CAP, 100);
+	a = bare_connect_as(test, 0xa);
+	KUNIT_ASSERT_EQ(test, bare_put(a, 0, FAIR_CAP), 0);
+	bare_sync(test, a, 0xa);
+	set_bit(PUMA_FAULT_SLOW_FREE, &puma_faults);
+	bare_close(a);
+	/* The client is gone; its pages are not, for half a second. */
+	KUNIT_EXPECT_GE(test, puma_rlru_total_charge(),
+			FAIR_CAP - FAIR_SLACK);
+	KUNIT_EXPECT_EQ(test, puma_server_test_wait_settled(KT_WAIT), 0);
+	KUNIT_EXPECT_EQ(test, puma_server_test_charge(0xa), (long)-ENOENT);
+	KUNIT_EXPECT_LT(test, puma_rlru_total_charge(), FAIR_SLACK);
+	KUNIT_EXPECT_FALSE(test, test_and_clear_bit(PUMA_FAULT_SLOW_FREE,
+						    &puma_faults));
 }
 
 static void puma_session_put_full_server_recycles_own_oldest(struct kunit *test)
@@ -387,9 +416,10 @@ static void puma_session_put_full_server_takes_from_biggest_client(struct kunit 
 		   FAIR_CAP, ca, cb, kt_stat(PUMA_STAT_SRV_FAIR_EVICTIONS) - fair,
 		   kt_stat(PUMA_STAT_SRV_RECYCLED) - recycled,
 		   kt_stat(PUMA_STAT_SRV_RECLAIMED) - reclaimed);
-	/* Equal shares, within a batch each way, and the cap holds. */
+	/* Equal shares, within a batch each way; the cap holds and is used. */
 	KUNIT_EXPECT_LE(test, abs(ca - cb), (long)FAIR_SLACK);
 	KUNIT_EXPECT_LE(test, ca + cb, (long)FAIR_CAP + 8);
+	KUNIT_EXPECT_GE(test, ca + cb, (long)(FAIR_CAP - FAIR_SLACK));
 	KUNIT_EXPECT_GE(test, cb, (long)(FAIR_CAP / 2 - FAIR_SLACK));
 	KUNIT_EXPECT_GE(test, kt_stat(PUMA_STAT_SRV_FAIR_EVICTIONS) - fair,
 			(s64)(FAIR_CAP / 2 - FAIR_SLACK));
@@ -535,6 +565,7 @@ static struct kunit_case puma_backend_test_cases[] = {
 	KUNIT_CASE(puma_session_recv_undecodable_invalidation_closes_session),
 	KUNIT_CASE(puma_session_recv_valid_invalidation_keeps_session),
 	KUNIT_CASE(puma_session_recv_put_without_pages_keeps_session),
+	KUNIT_CASE(puma_server_test_wait_settled_waits_for_late_free),
 	KUNIT_CASE(puma_session_put_full_server_recycles_own_oldest),
 	KUNIT_CASE(puma_session_put_full_server_takes_from_biggest_client),
 	KUNIT_CASE(puma_session_put_over_quota_gives_back_oldest),

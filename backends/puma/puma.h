@@ -108,6 +108,7 @@ enum puma_fault {
 	PUMA_FAULT_HELLO,		/* client: HELLO cannot be built */
 	PUMA_FAULT_LENDING_SEND,	/* server: a lending send fails */
 	PUMA_FAULT_LENDING_LOST,	/* server: a lending message is lost */
+	PUMA_FAULT_SLOW_FREE,		/* server: a session is freed late */
 	PUMA_FAULT_NR,
 };
 
@@ -125,6 +126,7 @@ bool puma_client_test_suspended(void);
 int puma_test_roles_start(void);
 void puma_test_roles_stop(void);
 long puma_server_test_charge(u64 node);
+int puma_server_test_wait_settled(unsigned long timeout);
 #else
 static inline bool puma_fault(enum puma_fault fault)
 {

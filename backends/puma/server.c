@@ -61,6 +61,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/list.h>
@@ -156,9 +157,10 @@ MODULE_PARM_DESC(suspend_lease_ms,
 static struct {
 	struct mutex lock;		/* sessions, closing, suspended */
 	struct list_head sessions;
+	atomic_t nr_sessions;		/* accepted, not yet freed */
 	bool suspended;			/* written under lock, read without */
 	struct puma_transport_listener *listener;
-	wait_queue_head_t gone;		/* a session left the list */
+	wait_queue_head_t gone;		/* a session was freed */
 	struct kthread_worker *reporter;	/* sends reclaim reports */
 } puma_server;
 
@@ -254,6 +256,37 @@ long puma_server_test_charge(u64 node)
 			charge = puma_rlru_charge(s->rlru);
 	mutex_unlock(&puma_server.lock);
 	return charge;
+}
+
+/*
+ * For the KUnit suite: wait until the only sessions left are those of
+ * this node's own client, freed pages and all (a session's pages count
+ * against the cap until it is freed, after it left the list).
+ * Return: 0, or -ETIMEDOUT after @timeout jiffies.
+ */
+int puma_server_test_wait_settled(unsigned long timeout)
+{
+	unsigned long end = jiffies + timeout;
+	struct puma_session *s;
+	int others;
+
+	for (;;) {
+		others = 0;
+		mutex_lock(&puma_server.lock);
+		list_for_each_entry(s, &puma_server.sessions, list)
+			if (s->peer_node != puma_node_id())
+				others++;
+		/* Listed ones are counted in nr_sessions too. */
+		if (atomic_read(&puma_server.nr_sessions) >
+		    list_count_nodes(&puma_server.sessions))
+			others++;
+		mutex_unlock(&puma_server.lock);
+		if (!others)
+			return 0;
+		if (time_after(jiffies, end))
+			return -ETIMEDOUT;
+		msleep(20);
+	}
 }
 #endif
 
@@ -652,6 +685,8 @@ static void puma_session_free_bufs(struct puma_session *s)
 
 static void puma_session_free(struct puma_session *s)
 {
+	if (puma_fault(PUMA_FAULT_SLOW_FREE))
+		msleep(500);
 	/* No reclaim report can run once the owner is gone. */
 	puma_rlru_destroy(s->rlru);
 	kthread_cancel_delayed_work_sync(&s->report_work);
@@ -671,7 +706,9 @@ static void puma_session_disconnected(struct puma_transport_conn *conn,
 	mutex_lock(&puma_server.lock);
 	list_del(&s->list);
 	mutex_unlock(&puma_server.lock);
+	/* Its pages count against the cap until they are freed here. */
 	puma_session_free(s);
+	atomic_dec(&puma_server.nr_sessions);
 	wake_up_all(&puma_server.gone);
 }
 
@@ -716,6 +753,7 @@ static int puma_server_accept(struct puma_transport_listener *listener,
 		puma_rlru_destroy(s->rlru);
 		goto free;
 	}
+	atomic_inc(&puma_server.nr_sessions);
 	mutex_lock(&puma_server.lock);
 	list_add(&s->list, &puma_server.sessions);
 	mutex_unlock(&puma_server.lock);
@@ -743,6 +781,7 @@ int puma_server_start(struct puma_transport *t, const char *addr)
 	}
 	mutex_init(&puma_server.lock);
 	INIT_LIST_HEAD(&puma_server.sessions);
+	atomic_set(&puma_server.nr_sessions, 0);
 	puma_server.suspended = false;
 	init_waitqueue_head(&puma_server.gone);
 	puma_server.reporter = kthread_create_worker(0, "puma_report");
@@ -784,6 +823,7 @@ void puma_server_stop(void)
 		puma_transport_disconnect(conn, -ESHUTDOWN);
 		puma_transport_conn_put(conn);
 	}
-	wait_event(puma_server.gone, list_empty_careful(&puma_server.sessions));
+	/* Freed, not only unlisted: a session's teardown uses the reporter. */
+	wait_event(puma_server.gone, !atomic_read(&puma_server.nr_sessions));
 	kthread_destroy_worker(puma_server.reporter);
 }
