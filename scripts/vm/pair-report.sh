@@ -145,10 +145,12 @@ row() { printf '%-38s %18s %18s\n' "$1" "$2" "$3"; }
 	if [ -n "$(s puma.gets)" ]; then
 		row "pages lent (server hosted, peak)" "-" \
 			"$(s server.hosted_peak) ($(mib "$(( $(num_s server.hosted_peak) * 4096 ))"))"
-		row "bytes over the wire (PUMA phase)" "-" "$(mib "$(s puma.wire_bytes)")"
+		# virtio moves pages through the region, not over a wire
+		[ "$(get host.transport)" = virtio ] ||
+			row "bytes over the wire (PUMA phase)" "-" "$(mib "$(s puma.wire_bytes)")"
 		row "server: lending suspended / reclaimed" "-" \
 			"$(s server.suspends) times / $(s server.reclaimed) pages"
-		row "TCP pages/s: PUMA put phase" "" \
+		row "pages/s put to the server: PUMA put phase" "" \
 			"$(s puma.put_pages_per_s) ($(s puma.put_pages) in $(s puma.put_phase_s) s)"
 		row "  (paced by the disk: warm-up reads)" "" ""
 	fi
