@@ -15,6 +15,7 @@
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/highmem.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -561,6 +562,152 @@ static void puma_client_death_while_connecting_reconnects(struct kunit *test)
 	restart_client_with(test, PUMA_FAULT_EARLY_DEATH);
 }
 
+/* Batched GETs: the real client and server, over loopback. */
+#define KT_GET_POOL	901
+#define KT_GET_INO	77
+
+static u32 kt_stamp(pgoff_t index)
+{
+	return 0x9e3779b9U ^ (u32)index;
+}
+
+static void kt_free_folios(void *arg)
+{
+	struct folio **folios = arg;
+	unsigned int i;
+
+	for (i = 0; i < PUMA_WIRE_MAX_BATCH; i++)
+		if (folios[i])
+			folio_put(folios[i]);
+}
+
+/* PUMA_WIRE_MAX_BATCH order-0 folios, freed with the test. */
+static struct folio **kt_alloc_folios(struct kunit *test)
+{
+	struct folio **folios;
+	unsigned int i;
+
+	folios = kunit_kcalloc(test, PUMA_WIRE_MAX_BATCH, sizeof(*folios),
+			       GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, folios);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kt_free_folios,
+							folios), 0);
+	for (i = 0; i < PUMA_WIRE_MAX_BATCH; i++) {
+		folios[i] = folio_alloc(GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, folios[i]);
+	}
+	return folios;
+}
+
+static void kt_fill(struct folio *folio, u32 v)
+{
+	u32 *p = kmap_local_folio(folio, 0);
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(*p); i++)
+		p[i] = v;
+	kunmap_local(p);
+}
+
+static bool kt_holds(struct folio *folio, u32 v)
+{
+	u32 *p = kmap_local_folio(folio, 0);
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < PAGE_SIZE / sizeof(*p) && ok; i++)
+		ok = p[i] == v;
+	kunmap_local(p);
+	return ok;
+}
+
+struct kt_stored {
+	s64 from;
+	s64 nr;
+};
+
+static bool server_stored(void *arg)
+{
+	struct kt_stored *st = arg;
+
+	return kt_stat(PUMA_STAT_SRV_STORED) - st->from >= st->nr;
+}
+
+/* Put page @index of the test inode for each bit of @mask; wait until stored. */
+static void kt_put_pages(struct kunit *test, unsigned long mask)
+{
+	struct kt_stored st = {
+		.from = kt_stat(PUMA_STAT_SRV_STORED),
+		.nr = hweight_long(mask),
+	};
+	struct folio *folio = folio_alloc(GFP_KERNEL, 0);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, folio);
+	for_each_set_bit(i, &mask, PUMA_WIRE_MAX_BATCH) {
+		kt_fill(folio, kt_stamp(i));
+		puma_client_test_put_folio(KT_GET_POOL, KT_GET_INO, i, folio);
+	}
+	folio_put(folio);
+	KUNIT_ASSERT_TRUE(test, kt_wait(server_stored, &st, KT_WAIT));
+}
+
+static void puma_client_get_folios_one_round_trip_for_batch(struct kunit *test)
+{
+	unsigned long held = GENMASK(PUMA_WIRE_MAX_BATCH - 1, 0) &
+			     ~(BIT(5) | BIT(17) | BIT(31));
+	struct folio **folios = kt_alloc_folios(test);
+	int status[PUMA_WIRE_MAX_BATCH];
+	s64 trips, hits;
+	unsigned long filled;
+	unsigned int i;
+
+	KUNIT_ASSERT_TRUE(test, kt_wait(client_up, NULL, KT_WAIT));
+	KUNIT_ASSERT_TRUE(test, kt_wait(client_putting, NULL, KT_WAIT));
+	kt_put_pages(test, held);
+	trips = kt_stat(PUMA_STAT_GET_ROUND_TRIPS);
+	hits = kt_stat(PUMA_STAT_HITS);
+	filled = puma_client_test_get_folios(KT_GET_POOL, KT_GET_INO, 0, folios,
+					     PUMA_WIRE_MAX_BATCH, status);
+	/* Every page held, in one round trip; the others cost nothing. */
+	KUNIT_EXPECT_EQ(test, filled, held);
+	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_GET_ROUND_TRIPS), trips + 1);
+	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_HITS),
+			hits + hweight_long(held));
+	for (i = 0; i < PUMA_WIRE_MAX_BATCH; i++) {
+		if (!(held & BIT(i))) {
+			KUNIT_EXPECT_EQ(test, status[i], -ENODATA);
+			continue;
+		}
+		KUNIT_EXPECT_EQ(test, status[i], 0);
+		KUNIT_EXPECT_TRUE_MSG(test, kt_holds(folios[i], kt_stamp(i)),
+				      "page %u holds another page's data", i);
+	}
+}
+
+static void puma_client_get_folios_served_pages_leave_server(struct kunit *test)
+{
+	struct folio **folios = kt_alloc_folios(test);
+	int status[PUMA_WIRE_MAX_BATCH];
+	unsigned long filled;
+	s64 trips;
+
+	KUNIT_ASSERT_TRUE(test, kt_wait(client_up, NULL, KT_WAIT));
+	KUNIT_ASSERT_TRUE(test, kt_wait(client_putting, NULL, KT_WAIT));
+	kt_put_pages(test, GENMASK(7, 0));
+	filled = puma_client_test_get_folios(KT_GET_POOL, KT_GET_INO, 0, folios,
+					     8, status);
+	KUNIT_EXPECT_EQ(test, filled, GENMASK(7, 0));
+	/* Exclusive: gone from the server, so no second round trip. */
+	trips = kt_stat(PUMA_STAT_GET_ROUND_TRIPS);
+	filled = puma_client_test_get_folios(KT_GET_POOL, KT_GET_INO, 0, folios,
+					     8, status);
+	KUNIT_EXPECT_EQ(test, filled, 0UL);
+	KUNIT_EXPECT_EQ(test, kt_stat(PUMA_STAT_GET_ROUND_TRIPS), trips);
+	KUNIT_EXPECT_EQ(test, status[0], -ENODATA);
+	KUNIT_EXPECT_EQ(test, status[7], -ENODATA);
+}
+
 static struct kunit_case puma_backend_test_cases[] = {
 	KUNIT_CASE(puma_session_recv_undecodable_invalidation_closes_session),
 	KUNIT_CASE(puma_session_recv_valid_invalidation_keeps_session),
@@ -572,6 +719,8 @@ static struct kunit_case puma_backend_test_cases[] = {
 	KUNIT_CASE(puma_server_set_lending_retries_failed_send),
 	KUNIT_CASE(puma_server_set_lending_last_state_wins),
 	KUNIT_CASE(puma_client_suspend_lease_expires_after_lost_resume),
+	KUNIT_CASE(puma_client_get_folios_one_round_trip_for_batch),
+	KUNIT_CASE(puma_client_get_folios_served_pages_leave_server),
 	KUNIT_CASE(puma_client_connect_failure_retries),
 	KUNIT_CASE(puma_client_hello_failure_reconnects),
 	KUNIT_CASE(puma_client_death_while_connecting_reconnects),

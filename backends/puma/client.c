@@ -84,12 +84,21 @@
 #define PUMA_GET_TIMEOUTS_MAX	8
 #define PUMA_SILENCE_MIN	HZ
 
+/*
+ * One GET in flight: up to PUMA_WIRE_MAX_BATCH consecutive pages of one
+ * inode, asked in one message.  Key j of the message is for folio
+ * slot[j], page first.index + slot[j].  The response path fills the
+ * folios and sets @filled and @status while the request is listed.
+ */
 struct puma_get_req {
 	struct list_head list;
 	u64 seq;
-	struct puma_key key;
-	struct folio *folio;
-	int status;
+	struct puma_key first;
+	struct folio **folios;
+	unsigned int nr_keys;
+	u8 slot[PUMA_WIRE_MAX_BATCH];
+	unsigned long filled;	/* bitmap over @folios */
+	int status;		/* -ETIMEDOUT until answered */
 	struct completion done;
 };
 
@@ -278,84 +287,21 @@ static void puma_client_ping(struct puma_transport_conn *conn)
 		puma_count(PUMA_STAT_PINGS, 1);
 }
 
-static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
-				   struct folio *folio)
+/* Key of page @i of @req's range. */
+static struct puma_key puma_get_req_key(const struct puma_get_req *req,
+					unsigned int i)
 {
-	struct puma_client *c = puma_client;
-	struct puma_transport_conn *conn;
-	struct puma_transport_msg *msg;
-	struct puma_wire_msg wm = {};
-	struct puma_get_req req;
-	unsigned long flags;
-	ktime_t sent;
-	int err;
+	struct puma_key key = req->first;
 
-	puma_count(PUMA_STAT_GETS, 1);
-	puma_key_init(&req.key, pool, ino, index);
-	req.folio = folio;
-	req.status = -ETIMEDOUT;
-	init_completion(&req.done);
+	key.index += i;
+	return key;
+}
 
-	/* What is still queued for the key decides before the server. */
-	err = puma_outbox_lookup(c->ob, &req.key, folio_page(folio, 0));
-	if (!err || err == -ENODATA) {
-		puma_count(err ? PUMA_STAT_MISSES : PUMA_STAT_LOCAL_HITS, 1);
-		return err;
-	}
-	/*
-	 * Nothing queued: the server reflects every earlier hook, unless the
-	 * session is being dropped, which this checks after the lookup.
-	 */
-	spin_lock_irqsave(&c->lock, flags);
-	if (err != -ENOENT || !__puma_client_usable(c)) {
-		err = -ENOTCONN;
-		goto unlock_error;
-	}
-	if (!test_bit(puma_key_hash(&req.key), c->present)) {
-		spin_unlock_irqrestore(&c->lock, flags);
-		puma_count(PUMA_STAT_FILTERED, 1);
-		return -ENODATA;
-	}
-	conn = c->conn;
-	puma_transport_conn_get(conn);
-	req.seq = atomic64_inc_return(&c->seq);
-	list_add_tail(&req.list, &c->gets);
-	spin_unlock_irqrestore(&c->lock, flags);
-
-	wm.hdr.type = PUMA_WIRE_GET;
-	wm.hdr.seq = req.seq;
-	if (puma_exclusive)
-		wm.hdr.flags = PUMA_WIRE_F_EXCLUSIVE;
-	wm.batch.count = 1;
-	wm.batch.keys[0] = req.key;
-	msg = puma_msg_build(conn, &wm, NULL, 0, GFP_NOIO | __GFP_NOWARN,
-			     &puma_msgs);
-	if (IS_ERR(msg))
-		puma_count(PUMA_STAT_ENOMEM_CLIENT_GET, 1);
-	sent = ktime_get();
-	err = IS_ERR(msg) ? PTR_ERR(msg) :
-	      puma_transport_send(conn, msg, PUMA_TRANSPORT_NONBLOCK);
-	if (!err && wait_for_completion_timeout(&req.done,
-						usecs_to_jiffies(puma_get_timeout_us))) {
-		u64 us = ktime_us_delta(ktime_get(), sent);
-
-		atomic_long_inc(&puma_get_rtt[puma_rtt_bucket(us)]);
-	}
-
-	/* The response path fills the folio only while we are listed. */
-	spin_lock_irqsave(&c->lock, flags);
-	if (!list_empty(&req.list))
-		list_del_init(&req.list);
-	spin_unlock_irqrestore(&c->lock, flags);
-	if (err) {
-		puma_transport_conn_put(conn);
-		puma_count(PUMA_STAT_GET_ERRORS, 1);
-		return err;
-	}
-	if (req.status != -ETIMEDOUT) {
-		atomic_set(&c->get_timeouts, 0);
-	} else if (atomic_inc_return(&c->get_timeouts) ==
-		   PUMA_GET_TIMEOUTS_MAX / 2) {
+/* After a GET that got no answer: ping a silent server, or give it up. */
+static void puma_client_get_timed_out(struct puma_client *c,
+				      struct puma_transport_conn *conn)
+{
+	if (atomic_inc_return(&c->get_timeouts) == PUMA_GET_TIMEOUTS_MAX / 2) {
 		/* A live server answers, even if its GETs are slow. */
 		puma_client_ping(conn);
 	} else if (atomic_read(&c->get_timeouts) >= PUMA_GET_TIMEOUTS_MAX &&
@@ -365,36 +311,188 @@ static int __puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 		atomic_set(&c->get_timeouts, 0);
 		puma_transport_disconnect(conn, -ETIMEDOUT);
 	}
-	puma_transport_conn_put(conn);
-	switch (req.status) {
-	case 0:
-		puma_count(PUMA_STAT_HITS, 1);
-		break;
-	case -ETIMEDOUT:
-		puma_count(PUMA_STAT_TIMEOUTS, 1);
-		break;
-	case -ENODATA:
-		puma_count(PUMA_STAT_MISSES, 1);
-		break;
-	default:
-		puma_count(PUMA_STAT_GET_ERRORS, 1);
-	}
-	return req.status;
+}
 
-unlock_error:
+/*
+ * Fill what can be filled of @nr (at most PUMA_WIRE_MAX_BATCH) locked,
+ * order-0 folios, @folios[i] for page @index + i of one inode, with one
+ * round trip at most: the outbox answers first for each page, then the
+ * server, in one GET, for the pages the filter says it may hold.  A page
+ * the server lacks costs the others nothing.  @status[i] gets folio i's
+ * outcome: 0 if filled, else a negative errno (-ENODATA: nowhere).
+ * Return: the bitmap of folios filled.
+ */
+static unsigned long __puma_client_get_folios(int pool, u64 ino,
+					      pgoff_t index,
+					      struct folio **folios,
+					      unsigned int nr, int *status)
+{
+	struct puma_client *c = puma_client;
+	struct puma_transport_conn *conn;
+	struct puma_transport_msg *msg;
+	unsigned long local = 0, ask = 0;
+	struct puma_wire_msg *wm;
+	struct puma_get_req req;
+	unsigned long flags;
+	struct puma_key key;
+	unsigned int i;
+	ktime_t sent;
+	int err;
+
+	if (WARN_ON_ONCE(!nr || nr > PUMA_WIRE_MAX_BATCH))
+		return 0;
+	puma_count(PUMA_STAT_GETS, nr);
+	puma_key_init(&req.first, pool, ino, index);
+	req.folios = folios;
+	req.nr_keys = 0;
+	req.filled = 0;
+	req.status = -ETIMEDOUT;
+	init_completion(&req.done);
+
+	/* What is still queued for a key decides before the server. */
+	for (i = 0; i < nr; i++) {
+		key = puma_get_req_key(&req, i);
+		status[i] = puma_outbox_lookup(c->ob, &key,
+					       folio_page(folios[i], 0));
+		if (!status[i]) {
+			__set_bit(i, &local);
+			puma_count(PUMA_STAT_LOCAL_HITS, 1);
+		} else if (status[i] == -ENODATA) {
+			puma_count(PUMA_STAT_MISSES, 1);
+		} else {
+			__set_bit(i, &ask);
+		}
+	}
+	if (!ask)
+		return local;
+	wm = kzalloc(sizeof(*wm), GFP_NOIO | __GFP_NOWARN);
+	if (!wm) {
+		for_each_set_bit(i, &ask, nr)
+			status[i] = -ENOMEM;
+		puma_count(PUMA_STAT_ENOMEM_CLIENT_GET, 1);
+		return local;
+	}
+	/*
+	 * Nothing queued for these: the server reflects every earlier hook,
+	 * unless the session is being dropped, which this checks after the
+	 * lookups.
+	 */
+	spin_lock_irqsave(&c->lock, flags);
+	if (!__puma_client_usable(c)) {
+		spin_unlock_irqrestore(&c->lock, flags);
+		for_each_set_bit(i, &ask, nr)
+			status[i] = -ENOTCONN;
+		puma_count(PUMA_STAT_GET_ERRORS, hweight_long(ask));
+		goto out;
+	}
+	for_each_set_bit(i, &ask, nr) {
+		key = puma_get_req_key(&req, i);
+		/* -ENOENT from the outbox is a "not queued", not an error. */
+		if (status[i] != -ENOENT) {
+			puma_count(PUMA_STAT_GET_ERRORS, 1);
+		} else if (!test_bit(puma_key_hash(&key), c->present)) {
+			status[i] = -ENODATA;
+			puma_count(PUMA_STAT_FILTERED, 1);
+		} else {
+			status[i] = -ETIMEDOUT;
+			wm->batch.keys[req.nr_keys] = key;
+			req.slot[req.nr_keys++] = i;
+		}
+	}
+	if (!req.nr_keys) {
+		spin_unlock_irqrestore(&c->lock, flags);
+		goto out;
+	}
+	conn = c->conn;
+	puma_transport_conn_get(conn);
+	req.seq = atomic64_inc_return(&c->seq);
+	list_add_tail(&req.list, &c->gets);
 	spin_unlock_irqrestore(&c->lock, flags);
-	puma_count(PUMA_STAT_GET_ERRORS, 1);
-	return err;
+
+	wm->hdr.type = PUMA_WIRE_GET;
+	wm->hdr.seq = req.seq;
+	if (puma_exclusive)
+		wm->hdr.flags = PUMA_WIRE_F_EXCLUSIVE;
+	wm->batch.count = req.nr_keys;
+	msg = puma_msg_build(conn, wm, NULL, 0, GFP_NOIO | __GFP_NOWARN,
+			     &puma_msgs);
+	if (IS_ERR(msg))
+		puma_count(PUMA_STAT_ENOMEM_CLIENT_GET, 1);
+	sent = ktime_get();
+	err = IS_ERR(msg) ? PTR_ERR(msg) :
+	      puma_transport_send(conn, msg, PUMA_TRANSPORT_NONBLOCK);
+	puma_count(PUMA_STAT_GET_ROUND_TRIPS, 1);
+	if (!err && wait_for_completion_timeout(&req.done,
+						usecs_to_jiffies(puma_get_timeout_us))) {
+		u64 us = ktime_us_delta(ktime_get(), sent);
+
+		atomic_long_inc(&puma_get_rtt[puma_rtt_bucket(us)]);
+	}
+
+	/* The response path fills the folios only while we are listed. */
+	spin_lock_irqsave(&c->lock, flags);
+	if (!list_empty(&req.list))
+		list_del_init(&req.list);
+	spin_unlock_irqrestore(&c->lock, flags);
+	if (err)
+		req.status = err;
+	else if (req.status != -ETIMEDOUT)
+		atomic_set(&c->get_timeouts, 0);
+	else
+		puma_client_get_timed_out(c, conn);
+	puma_transport_conn_put(conn);
+
+	for (i = 0; i < req.nr_keys; i++) {
+		unsigned int f = req.slot[i];
+
+		if (test_bit(f, &req.filled)) {
+			status[f] = 0;
+			puma_count(PUMA_STAT_HITS, 1);
+			continue;
+		}
+		status[f] = req.status ? req.status : -ENODATA;
+		switch (status[f]) {
+		case -ETIMEDOUT:
+			puma_count(PUMA_STAT_TIMEOUTS, 1);
+			break;
+		case -ENODATA:
+			puma_count(PUMA_STAT_MISSES, 1);
+			break;
+		default:
+			puma_count(PUMA_STAT_GET_ERRORS, 1);
+		}
+	}
+out:
+	kfree(wm);
+	return local | req.filled;
 }
 
 static int puma_client_get_folio(int pool, u64 ino, pgoff_t index,
 				 struct folio *folio)
 {
-	int ret = __puma_client_get_folio(pool, ino, index, folio);
+	int ret;
 
+	__puma_client_get_folios(pool, ino, index, &folio, 1, &ret);
 	trace_puma_get(pool, ino, index, ret);
 	return ret;
 }
+
+#if IS_ENABLED(CONFIG_PUMA_BACKEND_KUNIT_TEST)
+/* For the KUnit suite: a batched GET, as a readahead hook would make. */
+unsigned long puma_client_test_get_folios(int pool, u64 ino, pgoff_t index,
+					  struct folio **folios,
+					  unsigned int nr, int *status)
+{
+	return __puma_client_get_folios(pool, ino, index, folios, nr, status);
+}
+
+/* For the KUnit suite: a put, as reclaim would make. */
+void puma_client_test_put_folio(int pool, u64 ino, pgoff_t index,
+				struct folio *folio)
+{
+	puma_client_put_folio(pool, ino, index, folio);
+}
+#endif
 
 static const struct cleancache_ops puma_cleancache_ops = {
 	.init_fs		= puma_client_init_fs,
@@ -531,40 +629,53 @@ static const struct puma_outbox_ops puma_client_outbox_ops = {
 
 /* Receiving */
 
+/*
+ * A GET_RESPONSE names its request by sequence number and repeats its
+ * keys in order; the pages of the hits follow in key order (the wire
+ * layer checked that their number matches the hit bitmap).  Anything
+ * else is a bad message, and the request times out.
+ */
 static void puma_client_get_response(struct puma_client *c,
 				     struct puma_transport_msg *msg,
 				     const struct puma_wire_msg *wm)
 {
-	const struct puma_key *key = &wm->batch.keys[0];
 	struct puma_get_req *req;
+	unsigned int j, page = 0;
 	unsigned long flags;
+	struct puma_key key;
 
-	if (wm->batch.count != 1) {
-		puma_count(PUMA_STAT_BAD_MSGS, 1);
-		return;
-	}
 	spin_lock_irqsave(&c->lock, flags);
 	list_for_each_entry(req, &c->gets, list) {
 		if (req->seq != wm->batch.ref_seq)
 			continue;
-		if (!puma_key_equal(&req->key, key)) {
-			puma_count(PUMA_STAT_BAD_MSGS, 1);
-			break;
+		if (wm->batch.count != req->nr_keys)
+			goto bad;
+		for (j = 0; j < req->nr_keys; j++) {
+			key = puma_get_req_key(req, req->slot[j]);
+			if (!puma_key_equal(&key, &wm->batch.keys[j]))
+				goto bad;
 		}
-		if (wm->batch.hits & 1) {
-			copy_highpage(folio_page(req->folio, 0), msg->pages[0]);
-			req->status = 0;
-		} else {
-			req->status = -ENODATA;
+		for (j = 0; j < req->nr_keys; j++) {
+			key = wm->batch.keys[j];
+			if (wm->batch.hits & BIT(j)) {
+				copy_highpage(folio_page(req->folios[req->slot[j]], 0),
+					      msg->pages[page++]);
+				__set_bit(req->slot[j], &req->filled);
+			}
+			/* A miss, or a page that left the server as served. */
+			if (!(wm->batch.hits & BIT(j)) || puma_exclusive)
+				clear_bit(puma_key_hash(&key), c->present);
 		}
-		/* A miss, or a page that left the server as it was served. */
-		if (req->status || puma_exclusive)
-			clear_bit(puma_key_hash(key), c->present);
+		req->status = 0;
 		list_del_init(&req->list);
 		complete(&req->done);
 		break;
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
+	return;
+bad:
+	spin_unlock_irqrestore(&c->lock, flags);
+	puma_count(PUMA_STAT_BAD_MSGS, 1);
 }
 
 static void puma_client_recv(struct puma_transport_conn *conn,

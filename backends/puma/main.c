@@ -97,6 +97,7 @@ static const char *const puma_stat_names[PUMA_STAT_NR] = {
 	[PUMA_STAT_FILTERED]		= "filtered",
 	[PUMA_STAT_TIMEOUTS]		= "timeouts",
 	[PUMA_STAT_GET_ERRORS]		= "get_errors",
+	[PUMA_STAT_GET_ROUND_TRIPS]	= "get_round_trips",
 	[PUMA_STAT_INV_PAGE]		= "invalidate_page",
 	[PUMA_STAT_INV_RANGE]		= "invalidate_range",
 	[PUMA_STAT_INV_INODE]		= "invalidate_inode",

@@ -15,6 +15,7 @@
 #include <puma/msg.h>
 
 struct dentry;
+struct folio;
 struct puma_outbox_stats;
 struct puma_transport;
 struct puma_transport_msg;
@@ -33,6 +34,7 @@ enum puma_stat {
 	PUMA_STAT_FILTERED,		/* no round trip: filter said absent */
 	PUMA_STAT_TIMEOUTS,		/* no answer in time: went to disk */
 	PUMA_STAT_GET_ERRORS,		/* no server, send failed, bad data */
+	PUMA_STAT_GET_ROUND_TRIPS,	/* GET messages sent (batches) */
 	PUMA_STAT_INV_PAGE,
 	PUMA_STAT_INV_RANGE,
 	PUMA_STAT_INV_INODE,
@@ -127,6 +129,11 @@ int puma_test_roles_start(void);
 void puma_test_roles_stop(void);
 long puma_server_test_charge(u64 node);
 int puma_server_test_wait_settled(unsigned long timeout);
+unsigned long puma_client_test_get_folios(int pool, u64 ino, pgoff_t index,
+					  struct folio **folios,
+					  unsigned int nr, int *status);
+void puma_client_test_put_folio(int pool, u64 ino, pgoff_t index,
+				struct folio *folio);
 #else
 static inline bool puma_fault(enum puma_fault fault)
 {
