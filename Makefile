@@ -13,7 +13,7 @@ SUMMARY		:= $(OUT)/kunit-summary
 
 .PHONY: all modules check kunit kunit-qemu bench test fuzz clean help \
 	summary-reset blockcheck mallocbench tcpbench ccstress pumakey hostile tools vm-smoke vm-selftest vm-puma-loop \
-	demo vm-pair-e2e vm-pair-fair vm-pair-kill vm-victim vm-stress soak
+	demo vm-pair-e2e vm-pair-fair vm-pair-kill vm-victim vm-stress vm-hooks soak
 
 all: modules
 
@@ -83,6 +83,9 @@ test: summary-reset
 		stage vm vm-$$t-virtio $$t-virtio scripts/vm/$$t.sh --transport virtio \
 			--outdir $(OUT)/$$t-virtio; \
 	done; \
+	stage vm vm-hooks hooks kernel/tests/hooks/run-qemu.sh \
+		"$$(scripts/puma-kernel.sh tree)" \
+		"$$(scripts/puma-kernel.sh modtree)" $(OUT)/hooks; \
 	stage scripts/kunit.sh --arch um --summary $(SUMMARY); \
 	for e in exp1 exp4; do \
 		stage vm $$e-short $$e-short scripts/exp/$$e.sh --short \
@@ -171,6 +174,13 @@ soak:
 	rm -rf $(OUT)/soak
 	scripts/vm/stress.sh --soak $(if $(KDIR),--kdir $(KDIR)) --outdir $(OUT)/soak
 
+# The hook series' own test: the cctest backend on ext4 in one QEMU VM
+# (coherence cases, remount, unregister under load; kernel/tests/hooks).
+vm-hooks:
+	rm -rf $(OUT)/hooks
+	kernel/tests/hooks/run-qemu.sh "$$(scripts/puma-kernel.sh tree)" \
+		$(if $(KDIR),$(KDIR),"$$(scripts/puma-kernel.sh modtree)") $(OUT)/hooks
+
 # The local victim cache example in one QEMU VM (Documentation/examples.rst).
 vm-victim:
 	scripts/vm/victim.sh --outdir $(OUT)/victim $(if $(KDIR),--kdir $(KDIR))
@@ -190,6 +200,7 @@ help:
 	@echo '  vm-pair-kill two VMs over TCP, server VM killed mid-run (KDIR=..., TRANSPORT=virtio)'
 	@echo '  vm-victim   the local victim cache example in one QEMU VM, verified'
 	@echo '  vm-stress   concurrent coherency stress (ccstress): loop and TCP, both strategies, negative control, fault injection'
+	@echo '  vm-hooks    the hook series alone: cctest backend on ext4, coherence cases, unregister under load'
 	@echo '  soak        the coherency stress until 10^7 verified reads (long)'
 	@echo '  exp1..exp4, experiments  the paper experiments on two VMs (EXP_ARGS=--short; Documentation/experiments.rst)'
 	@echo '  check       W=1, sparse, checkpatch --strict, kernel-doc'
