@@ -330,8 +330,8 @@ static unsigned long __puma_client_get_folios(int pool, u64 ino,
 	struct puma_client *c = puma_client;
 	struct puma_transport_conn *conn;
 	struct puma_transport_msg *msg;
-	unsigned long local = 0, ask = 0;
-	struct puma_wire_msg *wm;
+	unsigned long local = 0, ask = 0, want = 0;
+	struct puma_wire_msg *wm = NULL;
 	struct puma_get_req req;
 	unsigned long flags;
 	struct puma_key key;
@@ -365,12 +365,25 @@ static unsigned long __puma_client_get_folios(int pool, u64 ino,
 	}
 	if (!ask)
 		return local;
-	wm = kzalloc(sizeof(*wm), GFP_NOIO | __GFP_NOWARN);
-	if (!wm) {
-		for_each_set_bit(i, &ask, nr)
-			status[i] = -ENOMEM;
-		puma_count(PUMA_STAT_ENOMEM_CLIENT_GET, 1);
-		return local;
+	/*
+	 * The pages worth a round trip: no message to build for the others,
+	 * which is every page of a file the server never saw.
+	 */
+	for_each_set_bit(i, &ask, nr) {
+		key = puma_get_req_key(&req, i);
+		if (status[i] == -ENOENT &&
+		    test_bit(puma_key_hash(&key), c->present))
+			__set_bit(i, &want);
+	}
+	if (want) {
+		wm = kzalloc(sizeof(*wm), GFP_NOIO | __GFP_NOWARN);
+		if (!wm) {
+			for_each_set_bit(i, &want, nr)
+				status[i] = -ENOMEM;
+			puma_count(PUMA_STAT_ENOMEM_CLIENT_GET, 1);
+			ask &= ~want;
+			want = 0;
+		}
 	}
 	/*
 	 * Nothing queued for these: the server reflects every earlier hook,
@@ -386,16 +399,15 @@ static unsigned long __puma_client_get_folios(int pool, u64 ino,
 		goto out;
 	}
 	for_each_set_bit(i, &ask, nr) {
-		key = puma_get_req_key(&req, i);
 		/* -ENOENT from the outbox is a "not queued", not an error. */
 		if (status[i] != -ENOENT) {
 			puma_count(PUMA_STAT_GET_ERRORS, 1);
-		} else if (!test_bit(puma_key_hash(&key), c->present)) {
+		} else if (!test_bit(i, &want)) {
 			status[i] = -ENODATA;
 			puma_count(PUMA_STAT_FILTERED, 1);
 		} else {
 			status[i] = -ETIMEDOUT;
-			wm->batch.keys[req.nr_keys] = key;
+			wm->batch.keys[req.nr_keys] = puma_get_req_key(&req, i);
 			req.slot[req.nr_keys++] = i;
 		}
 	}
